@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "charnn",
+    products: [
+        .executable(name: "charnn", targets: ["charnn"]),
+        .library(name: "CharRNN", targets: ["CharRNN"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - System libraries (Debian: libopenblas-dev, libzstd-dev)
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+
+        // MARK: - The toolkit
+        .target(
+            name: "CharRNN",
+            dependencies: ["COpenBLAS", "CZstd"]
+        ),
+        .executableTarget(
+            name: "charnn",
+            dependencies: [
+                "CharRNN",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: - Tests
+        .testTarget(name: "CharRNNTests", dependencies: ["CharRNN"]),
+        .testTarget(name: "CharnnCLITests", dependencies: ["charnn", "CharRNN"]),
+    ]
+)

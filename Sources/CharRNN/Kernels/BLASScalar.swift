@@ -1,0 +1,92 @@
+import COpenBLAS
+import Foundation
+
+/// A floating-point type the engine computes in: `Float` trains (through `sgemm`), `Double`
+/// checks gradients (through `dgemm`). All matrices are row-major.
+public protocol BLASScalar: BinaryFloatingPoint, Sendable {
+    /// `c ← alpha · op(a) · op(b) + beta · c` with `op(a)` of shape (m, k) and `op(b)` of shape (k, n).
+    static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+
+    /// `y ← alpha · a · x + beta · y` with `a` of shape (m, n), row-major.
+    static func gemv(
+        m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        x: UnsafePointer<Self>, beta: Self, y: UnsafeMutablePointer<Self>)
+
+    static func exp(_ x: Self) -> Self
+    static func log(_ x: Self) -> Self
+    static func tanh(_ x: Self) -> Self
+}
+
+extension BLASScalar {
+    /// σ(x) = 1 / (1 + e^−x), written so that neither branch overflows.
+    @inline(__always)
+    static func sigmoid(_ x: Self) -> Self {
+        if x >= 0 {
+            return 1 / (1 + exp(-x))
+        }
+        let e = exp(x)
+        return e / (1 + e)
+    }
+}
+
+@inline(__always)
+private func transpose(_ flag: Bool) -> CBLAS_TRANSPOSE { flag ? CblasTrans : CblasNoTrans }
+
+extension Float: BLASScalar {
+    @inline(__always)
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(CblasRowMajor, transpose(transA), transpose(transB),
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    @inline(__always)
+    public static func gemv(
+        m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
+    ) {
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+    }
+
+    @inline(__always) public static func exp(_ x: Float) -> Float { Foundation.exp(x) }
+    @inline(__always) public static func log(_ x: Float) -> Float { Foundation.log(x) }
+    @inline(__always) public static func tanh(_ x: Float) -> Float { Foundation.tanh(x) }
+}
+
+extension Double: BLASScalar {
+    @inline(__always)
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(CblasRowMajor, transpose(transA), transpose(transB),
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    @inline(__always)
+    public static func gemv(
+        m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
+    ) {
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+    }
+
+    @inline(__always) public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
+    @inline(__always) public static func log(_ x: Double) -> Double { Foundation.log(x) }
+    @inline(__always) public static func tanh(_ x: Double) -> Double { Foundation.tanh(x) }
+}
+
+/// The number of threads OpenBLAS uses for every later call.
+public func setBLASThreadCount(_ count: Int) {
+    openblas_set_num_threads(Int32(max(1, count)))
+}

@@ -1,0 +1,225 @@
+/// One GRU layer over a window of `T` steps for `B` streams (input width `D`, hidden width `H`).
+/// Gate order (r, z, n) and tensor names as in PyTorch's `nn.GRU`:
+///
+///     r = σ(W_ir x_t + b_ir + W_hr h_{t−1} + b_hr)
+///     z = σ(W_iz x_t + b_iz + W_hz h_{t−1} + b_hz)
+///     n = tanh(W_in x_t + b_in + W_hn (r ⊙ h_{t−1}) + b_hn)     reset-before (classic, the default)
+///     n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn))     reset-after (cuDNN, PyTorch, Keras)
+///     h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
+///
+/// In the design notes' notation Γu = 1 − z, Γr = r and c̃ = n, so c⁽ᵗ⁾ = Γu⋆c̃ + (1−Γu)⋆c⁽ᵗ⁻¹⁾ and
+/// a⁽ᵗ⁾ = c⁽ᵗ⁾ = h_t.
+///
+/// Parameters: `weight_ih` (3H, D), `weight_hh` (3H, H), `bias_ih`, `bias_hh` (3H).
+/// Cached for backward: `gates` (T, B, 3H) after activation; `h` (T+1, B, H) with slot 0 the
+/// incoming state; `recurrentN` (T, B, H): W_hn h_{t−1} + b_hn (reset-after) or r ⊙ h_{t−1}
+/// (reset-before). Gradient scratch: `dInput` (T, B, 3H) for the input pre-activations, `dRecurrent`
+/// (T, B, 3H) for the recurrent ones (reset-after only: there they differ in the n block),
+/// `scratch` (B, 3H), `dhCarry` (B, H).
+///
+/// Backward identities: σ′ = σ(1−σ), tanh′ = 1 − tanh²; with dh the gradient at h_t,
+///
+///     dn = dh ⊙ (1−z) · (1−n²)    dz = dh ⊙ (h_{t−1} − n) · z(1−z)    dh_{t−1} = dh ⊙ z + …
+///     reset-after:  dr = dn ⊙ (W_hn h_{t−1} + b_hn) · r(1−r);  recurrent n gradient = dn ⊙ r
+///     reset-before: d(r⊙h) = dn · W_hn;  dr = d(r⊙h) ⊙ h_{t−1} · r(1−r);  dh_{t−1} += d(r⊙h) ⊙ r
+struct GRULayer<Scalar: BLASScalar> {
+    let D: Int, H: Int, B: Int, T: Int
+    let variant: GRUVariant
+    let weights: RecurrentTensors<Scalar>
+    let gradients: RecurrentTensors<Scalar>
+
+    let gates: UnsafeMutablePointer<Scalar>
+    let h: UnsafeMutablePointer<Scalar>
+    let recurrentN: UnsafeMutablePointer<Scalar>
+    let dInput: UnsafeMutablePointer<Scalar>
+    let dRecurrent: UnsafeMutablePointer<Scalar>
+    let scratch: UnsafeMutablePointer<Scalar>
+    let dhCarry: UnsafeMutablePointer<Scalar>
+
+    static func cacheCount(D: Int, H: Int, B: Int, T: Int) -> Int {
+        T * B * 3 * H * 3 + (T + 1) * B * H + T * B * H + B * 3 * H + B * H
+    }
+
+    init(D: Int, H: Int, B: Int, T: Int, variant: GRUVariant, weights: RecurrentTensors<Scalar>,
+         gradients: RecurrentTensors<Scalar>, arena: Arena<Scalar>) {
+        (self.D, self.H, self.B, self.T) = (D, H, B, T)
+        self.variant = variant
+        self.weights = weights
+        self.gradients = gradients
+        gates = arena.slice(T * B * 3 * H).baseAddress!
+        h = arena.slice((T + 1) * B * H).baseAddress!
+        recurrentN = arena.slice(T * B * H).baseAddress!
+        dInput = arena.slice(T * B * 3 * H).baseAddress!
+        dRecurrent = arena.slice(T * B * 3 * H).baseAddress!
+        scratch = arena.slice(B * 3 * H).baseAddress!
+        dhCarry = arena.slice(B * H).baseAddress!
+    }
+
+    /// Outputs h_1 … h_T, (T, B, H).
+    var output: UnsafeMutablePointer<Scalar> { h + B * H }
+
+    /// Runs the window from the state in slot 0 of `h`; `x` is (T, B, D).
+    func forward(x: UnsafePointer<Scalar>) {
+        let G = 3 * H
+        // reset-before adds all of b_hh outside the reset gate, so it folds into the input projection.
+        let foldedBias = variant == .resetBefore ? UnsafePointer(weights.biasHH) : nil
+        broadcastRows(weights.biasIH, plus: foldedBias, rows: T * B, columns: G, into: gates)
+        Scalar.gemm(transA: false, transB: true, m: T * B, n: G, k: D, alpha: 1, a: x, lda: D,
+                    b: weights.weightIH, ldb: D, beta: 1, c: gates, ldc: G)
+        for t in 0..<T {
+            switch variant {
+            case .resetAfter: stepResetAfter(t)
+            case .resetBefore: stepResetBefore(t)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func stepResetAfter(_ t: Int) {
+        let G = 3 * H
+        let z = gates + t * B * G, hPrev = h + t * B * H, hNext = h + (t + 1) * B * H
+        let rn = recurrentN + t * B * H
+        broadcastRows(weights.biasHH, plus: nil, rows: B, columns: G, into: scratch)
+        Scalar.gemm(transA: false, transB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H,
+                    b: weights.weightHH, ldb: H, beta: 1, c: scratch, ldc: G)
+        for b in 0..<B {
+            let zb = z + b * G, sb = scratch + b * G, row = b * H
+            for j in 0..<H {
+                let r = Scalar.sigmoid(zb[j] + sb[j])
+                let u = Scalar.sigmoid(zb[H + j] + sb[H + j])
+                let hn = sb[2 * H + j]
+                let n = Scalar.tanh(zb[2 * H + j] + r * hn)
+                zb[j] = r; zb[H + j] = u; zb[2 * H + j] = n
+                rn[row + j] = hn
+                hNext[row + j] = (1 - u) * n + u * hPrev[row + j]
+            }
+        }
+    }
+
+    @inline(__always)
+    private func stepResetBefore(_ t: Int) {
+        let G = 3 * H
+        let z = gates + t * B * G, hPrev = h + t * B * H, hNext = h + (t + 1) * B * H
+        let rh = recurrentN + t * B * H
+        // r and z blocks: h_{t−1} · W_h[r,z]ᵀ, (B, 2H) with row stride 3H.
+        Scalar.gemm(transA: false, transB: true, m: B, n: 2 * H, k: H, alpha: 1, a: hPrev, lda: H,
+                    b: weights.weightHH, ldb: H, beta: 1, c: z, ldc: G)
+        for b in 0..<B {
+            let zb = z + b * G, row = b * H
+            for j in 0..<H {
+                let r = Scalar.sigmoid(zb[j])
+                zb[j] = r
+                zb[H + j] = Scalar.sigmoid(zb[H + j])
+                rh[row + j] = r * hPrev[row + j]
+            }
+        }
+        // n block: (r ⊙ h_{t−1}) · W_hnᵀ added onto its pre-activation.
+        Scalar.gemm(transA: false, transB: true, m: B, n: H, k: H, alpha: 1, a: rh, lda: H,
+                    b: weights.weightHH + 2 * H * H, ldb: H, beta: 1, c: z + 2 * H, ldc: G)
+        for b in 0..<B {
+            let zb = z + b * G, row = b * H
+            for j in 0..<H {
+                let u = zb[H + j]
+                let n = Scalar.tanh(zb[2 * H + j])
+                zb[2 * H + j] = n
+                hNext[row + j] = (1 - u) * n + u * hPrev[row + j]
+            }
+        }
+    }
+
+    /// Back-propagates `dOutput` (T, B, H), the loss gradient at h_1 … h_T, through the window.
+    /// Accumulates the weight gradients, writes the input gradient to `dx` (T, B, D) when given,
+    /// and leaves the incoming-state gradient in `dhCarry`.
+    func backward(dOutput: UnsafePointer<Scalar>, x: UnsafePointer<Scalar>,
+                  dx: UnsafeMutablePointer<Scalar>?, fault: GradientFault = .none) {
+        dhCarry.update(repeating: 0, count: B * H)
+        for t in stride(from: T - 1, through: 0, by: -1) {
+            switch variant {
+            case .resetAfter: backStepResetAfter(t, dOutput: dOutput, fault: fault)
+            case .resetBefore: backStepResetBefore(t, dOutput: dOutput, fault: fault)
+            }
+        }
+        accumulateWeightGradients(x: x, dx: dx)
+    }
+
+    @inline(__always)
+    private func backStepResetAfter(_ t: Int, dOutput: UnsafePointer<Scalar>, fault: GradientFault) {
+        let G = 3 * H
+        let z = gates + t * B * G, hPrev = h + t * B * H, rn = recurrentN + t * B * H
+        let di = dInput + t * B * G, dr = dRecurrent + t * B * G, dOut = dOutput + t * B * H
+        for b in 0..<B {
+            let zb = z + b * G, dib = di + b * G, drb = dr + b * G, row = b * H
+            for j in 0..<H {
+                let r = zb[j], u = zb[H + j], n = zb[2 * H + j]
+                let dh = dOut[row + j] + dhCarry[row + j]
+                let dn = dh * (1 - u) * (1 - n * n)
+                let du = dh * (hPrev[row + j] - n) * u * (1 - u)
+                let dReset = dn * rn[row + j] * r * (1 - r)
+                dib[j] = dReset; dib[H + j] = du; dib[2 * H + j] = dn
+                drb[j] = dReset; drb[H + j] = du; drb[2 * H + j] = dn * r
+                dhCarry[row + j] = dh * u
+            }
+        }
+        if fault != .dropRecurrentTerm {
+            Scalar.gemm(transA: false, transB: false, m: B, n: H, k: G, alpha: 1, a: dr, lda: G,
+                        b: weights.weightHH, ldb: H, beta: 1, c: dhCarry, ldc: H)
+        }
+    }
+
+    @inline(__always)
+    private func backStepResetBefore(_ t: Int, dOutput: UnsafePointer<Scalar>, fault: GradientFault) {
+        let G = 3 * H
+        let z = gates + t * B * G, hPrev = h + t * B * H
+        let di = dInput + t * B * G, dOut = dOutput + t * B * H
+        for b in 0..<B {
+            let zb = z + b * G, dib = di + b * G, row = b * H
+            for j in 0..<H {
+                let u = zb[H + j], n = zb[2 * H + j]
+                let dh = dOut[row + j] + dhCarry[row + j]
+                dib[H + j] = dh * (hPrev[row + j] - n) * u * (1 - u)
+                dib[2 * H + j] = dh * (1 - u) * (1 - n * n)
+                dhCarry[row + j] = dh * u
+            }
+        }
+        // d(r ⊙ h_{t−1}) = dn · W_hn, (B, H), in the scratch rows.
+        let dRH = scratch
+        Scalar.gemm(transA: false, transB: false, m: B, n: H, k: H, alpha: 1, a: di + 2 * H, lda: G,
+                    b: weights.weightHH + 2 * H * H, ldb: H, beta: 0, c: dRH, ldc: H)
+        for b in 0..<B {
+            let zb = z + b * G, dib = di + b * G, row = b * H
+            for j in 0..<H {
+                let r = zb[j]
+                dib[j] = dRH[row + j] * hPrev[row + j] * r * (1 - r)
+                if fault != .dropRecurrentTerm { dhCarry[row + j] += dRH[row + j] * r }
+            }
+        }
+        if fault != .dropRecurrentTerm {
+            Scalar.gemm(transA: false, transB: false, m: B, n: H, k: 2 * H, alpha: 1, a: di, lda: G,
+                        b: weights.weightHH, ldb: H, beta: 1, c: dhCarry, ldc: H)
+        }
+    }
+
+    private func accumulateWeightGradients(x: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>?) {
+        let G = 3 * H, rows = T * B
+        Scalar.gemm(transA: true, transB: false, m: G, n: D, k: rows, alpha: 1, a: dInput, lda: G,
+                    b: x, ldb: D, beta: 1, c: gradients.weightIH, ldc: D)
+        addColumnSums(dInput, rows: rows, columns: G, into: gradients.biasIH)
+        switch variant {
+        case .resetAfter:
+            Scalar.gemm(transA: true, transB: false, m: G, n: H, k: rows, alpha: 1, a: dRecurrent, lda: G,
+                        b: h, ldb: H, beta: 1, c: gradients.weightHH, ldc: H)
+            addColumnSums(dRecurrent, rows: rows, columns: G, into: gradients.biasHH)
+        case .resetBefore:
+            // r, z rows see h_{t−1}; the n rows see r ⊙ h_{t−1}. All of b_hh sits outside the gate.
+            Scalar.gemm(transA: true, transB: false, m: 2 * H, n: H, k: rows, alpha: 1, a: dInput, lda: G,
+                        b: h, ldb: H, beta: 1, c: gradients.weightHH, ldc: H)
+            Scalar.gemm(transA: true, transB: false, m: H, n: H, k: rows, alpha: 1, a: dInput + 2 * H, lda: G,
+                        b: recurrentN, ldb: H, beta: 1, c: gradients.weightHH + 2 * H * H, ldc: H)
+            addColumnSums(dInput, rows: rows, columns: G, into: gradients.biasHH)
+        }
+        if let dx {
+            Scalar.gemm(transA: false, transB: false, m: rows, n: D, k: G, alpha: 1, a: dInput, lda: G,
+                        b: weights.weightIH, ldb: D, beta: 0, c: dx, ldc: D)
+        }
+    }
+}

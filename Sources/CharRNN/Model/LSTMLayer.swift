@@ -1,0 +1,133 @@
+/// One LSTM layer over a window of `T` steps for `B` streams (input width `D`, hidden width `H`).
+/// Gate order (i, f, g, o) and tensor names as in PyTorch's `nn.LSTM`:
+///
+///     i = σ(W_ii x_t + b_ii + W_hi h_{t−1} + b_hi)      f = σ(W_if x_t + b_if + W_hf h_{t−1} + b_hf)
+///     g = tanh(W_ig x_t + b_ig + W_hg h_{t−1} + b_hg)   o = σ(W_io x_t + b_io + W_ho h_{t−1} + b_ho)
+///     c_t = f ⊙ c_{t−1} + i ⊙ g                          h_t = o ⊙ tanh(c_t)
+///
+/// In the design notes' notation Γf = f, Γi = i, Γo = o and c̃ = g, so c⁽ᵗ⁾ = Γi⋆c̃ + Γf⋆c⁽ᵗ⁻¹⁾; the
+/// notes' a⁽ᵗ⁾ = Γo⋆c⁽ᵗ⁾ is the textbook shorthand for h_t = o ⊙ tanh(c_t), which is what runs here.
+///
+/// Parameters: `weight_ih` (4H, D), `weight_hh` (4H, H), `bias_ih`, `bias_hh` (4H).
+/// Cached for backward: `gates` (T, B, 4H) after activation; `c`, `h` (T+1, B, H) with slot 0 the
+/// incoming state; `tanhC` (T, B, H). Gradient scratch: `dGates` (T, B, 4H), `dhCarry`, `dcCarry` (B, H).
+///
+/// Backward identities: σ′ = σ(1−σ), tanh′ = 1 − tanh²;
+///
+///     dc_t = dc_{t+1}·f_{t+1} + dh_t ⊙ o ⊙ (1 − tanh²c_t)
+///     di = dc ⊙ g · i(1−i)   df = dc ⊙ c_{t−1} · f(1−f)   dg = dc ⊙ i · (1−g²)   do = dh ⊙ tanh c_t · o(1−o)
+///     dh_{t−1} += dG_t · W_hh;  dW_ih = dGᵀ X;  dW_hh = dGᵀ H_{prev};  db_ih = db_hh = Σ dG
+struct LSTMLayer<Scalar: BLASScalar> {
+    let D: Int, H: Int, B: Int, T: Int
+    let weights: RecurrentTensors<Scalar>
+    let gradients: RecurrentTensors<Scalar>
+
+    let gates: UnsafeMutablePointer<Scalar>
+    let c: UnsafeMutablePointer<Scalar>
+    let h: UnsafeMutablePointer<Scalar>
+    let tanhC: UnsafeMutablePointer<Scalar>
+    let dGates: UnsafeMutablePointer<Scalar>
+    let dhCarry: UnsafeMutablePointer<Scalar>
+    let dcCarry: UnsafeMutablePointer<Scalar>
+
+    static func cacheCount(D: Int, H: Int, B: Int, T: Int) -> Int {
+        T * B * 4 * H * 2 + (T + 1) * B * H * 2 + T * B * H + 2 * B * H
+    }
+
+    init(D: Int, H: Int, B: Int, T: Int, weights: RecurrentTensors<Scalar>,
+         gradients: RecurrentTensors<Scalar>, arena: Arena<Scalar>) {
+        (self.D, self.H, self.B, self.T) = (D, H, B, T)
+        self.weights = weights
+        self.gradients = gradients
+        gates = arena.slice(T * B * 4 * H).baseAddress!
+        c = arena.slice((T + 1) * B * H).baseAddress!
+        h = arena.slice((T + 1) * B * H).baseAddress!
+        tanhC = arena.slice(T * B * H).baseAddress!
+        dGates = arena.slice(T * B * 4 * H).baseAddress!
+        dhCarry = arena.slice(B * H).baseAddress!
+        dcCarry = arena.slice(B * H).baseAddress!
+    }
+
+    /// Outputs h_1 … h_T, (T, B, H).
+    var output: UnsafeMutablePointer<Scalar> { h + B * H }
+
+    /// Runs the window from the state in slot 0 of `h` and `c`; `x` is (T, B, D).
+    func forward(x: UnsafePointer<Scalar>) {
+        let G = 4 * H
+        broadcastRows(weights.biasIH, plus: weights.biasHH, rows: T * B, columns: G, into: gates)
+        Scalar.gemm(transA: false, transB: true, m: T * B, n: G, k: D, alpha: 1, a: x, lda: D,
+                    b: weights.weightIH, ldb: D, beta: 1, c: gates, ldc: G)
+        for t in 0..<T {
+            let z = gates + t * B * G
+            let hPrev = h + t * B * H, cPrev = c + t * B * H
+            let hNext = h + (t + 1) * B * H, cNext = c + (t + 1) * B * H
+            let tc = tanhC + t * B * H
+            Scalar.gemm(transA: false, transB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H,
+                        b: weights.weightHH, ldb: H, beta: 1, c: z, ldc: G)
+            for b in 0..<B {
+                let zb = z + b * G, row = b * H
+                for j in 0..<H {
+                    let i = Scalar.sigmoid(zb[j])
+                    let f = Scalar.sigmoid(zb[H + j])
+                    let g = Scalar.tanh(zb[2 * H + j])
+                    let o = Scalar.sigmoid(zb[3 * H + j])
+                    let cell = f * cPrev[row + j] + i * g
+                    let squashed = Scalar.tanh(cell)
+                    zb[j] = i; zb[H + j] = f; zb[2 * H + j] = g; zb[3 * H + j] = o
+                    cNext[row + j] = cell
+                    tc[row + j] = squashed
+                    hNext[row + j] = o * squashed
+                }
+            }
+        }
+    }
+
+    /// Back-propagates `dOutput` (T, B, H), the loss gradient at h_1 … h_T, through the window.
+    /// Accumulates the weight gradients, writes the input gradient to `dx` (T, B, D) when given,
+    /// and leaves the incoming-state gradients in `dhCarry` and `dcCarry`.
+    func backward(dOutput: UnsafePointer<Scalar>, x: UnsafePointer<Scalar>,
+                  dx: UnsafeMutablePointer<Scalar>?, fault: GradientFault = .none) {
+        let G = 4 * H
+        dhCarry.update(repeating: 0, count: B * H)
+        dcCarry.update(repeating: 0, count: B * H)
+        for t in stride(from: T - 1, through: 0, by: -1) {
+            let z = gates + t * B * G, dz = dGates + t * B * G
+            let cPrev = c + t * B * H, tc = tanhC + t * B * H, dOut = dOutput + t * B * H
+            for b in 0..<B {
+                let zb = z + b * G, dzb = dz + b * G, row = b * H
+                for j in 0..<H {
+                    let i = zb[j], f = zb[H + j], g = zb[2 * H + j], o = zb[3 * H + j]
+                    let squashed = tc[row + j]
+                    let dh = dOut[row + j] + dhCarry[row + j]
+                    let dc = dcCarry[row + j] + dh * o * (1 - squashed * squashed)
+                    dzb[j] = dc * g * i * (1 - i)
+                    dzb[H + j] = dc * cPrev[row + j] * f * (1 - f)
+                    dzb[2 * H + j] = dc * i * (1 - g * g)
+                    dzb[3 * H + j] = dh * squashed * o * (1 - o)
+                    dcCarry[row + j] = dc * f
+                }
+            }
+            if fault == .dropRecurrentTerm {
+                dhCarry.update(repeating: 0, count: B * H)
+            } else {
+                Scalar.gemm(transA: false, transB: false, m: B, n: H, k: G, alpha: 1, a: dz, lda: G,
+                            b: weights.weightHH, ldb: H, beta: 0, c: dhCarry, ldc: H)
+            }
+        }
+        accumulateWeightGradients(x: x, dx: dx)
+    }
+
+    private func accumulateWeightGradients(x: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>?) {
+        let G = 4 * H, rows = T * B
+        Scalar.gemm(transA: true, transB: false, m: G, n: D, k: rows, alpha: 1, a: dGates, lda: G,
+                    b: x, ldb: D, beta: 1, c: gradients.weightIH, ldc: D)
+        Scalar.gemm(transA: true, transB: false, m: G, n: H, k: rows, alpha: 1, a: dGates, lda: G,
+                    b: h, ldb: H, beta: 1, c: gradients.weightHH, ldc: H)
+        addColumnSums(dGates, rows: rows, columns: G, into: gradients.biasIH)
+        addColumnSums(dGates, rows: rows, columns: G, into: gradients.biasHH)
+        if let dx {
+            Scalar.gemm(transA: false, transB: false, m: rows, n: D, k: G, alpha: 1, a: dGates, lda: G,
+                        b: weights.weightIH, ldb: D, beta: 0, c: dx, ldc: D)
+        }
+    }
+}

@@ -1,0 +1,43 @@
+/// The recurrent cell of every layer.
+public enum CellKind: String, Sendable, CaseIterable, Codable {
+    case lstm, gru
+
+    /// Gate blocks per layer: (i, f, g, o) for the LSTM, (r, z, n) for the GRU.
+    public var gateCount: Int { self == .lstm ? 4 : 3 }
+}
+
+/// Where the GRU's reset gate acts on the previous state.
+public enum GRUVariant: String, Sendable, CaseIterable, Codable {
+    /// `n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)`: the classic formulation (Cho et al., 2014).
+    case resetBefore = "reset-before"
+    /// `n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`: cuDNN's, PyTorch `nn.GRU`'s and Keras `reset_after=True`.
+    case resetAfter = "reset-after"
+}
+
+/// The architecture of a char-RNN: Embedding(V→E) → L recurrent layers of width H → Linear(H→V).
+public struct ModelConfig: Equatable, Sendable {
+    public var cell: CellKind
+    public var gruVariant: GRUVariant
+    public var layerCount: Int
+    public var hiddenSize: Int
+    public var embeddingSize: Int
+    public var vocabularySize: Int
+    /// Inverted-dropout probability between layers and before the decoder; 0 disables it.
+    public var dropout: Double
+
+    public init(
+        cell: CellKind = .lstm, gruVariant: GRUVariant = .resetBefore, layerCount: Int = 2,
+        hiddenSize: Int = 128, embeddingSize: Int = 64, vocabularySize: Int, dropout: Double = 0
+    ) {
+        self.cell = cell
+        self.gruVariant = gruVariant
+        self.layerCount = layerCount
+        self.hiddenSize = hiddenSize
+        self.embeddingSize = embeddingSize
+        self.vocabularySize = vocabularySize
+        self.dropout = dropout
+    }
+
+    /// Input width of layer `k`: the embedding for the first layer, the hidden state above it.
+    public func inputSize(ofLayer k: Int) -> Int { k == 0 ? embeddingSize : hiddenSize }
+}

@@ -1,0 +1,126 @@
+import XCTest
+@testable import CharRNN
+
+/// Central finite differences against the analytic backward pass, in Double, through the same
+/// generic code the Float trainer runs. Every parameter and every incoming-state entry is checked,
+/// over two consecutive windows (the second starts from the state the first carried over).
+final class GradientCheckTests: XCTestCase {
+    /// |analytic − numeric| / max(|analytic| + |numeric|, floor). With ε = 1e-5 in Double the
+    /// difference quotient carries about 4e-11 of rounding error (loss ≈ 2, 2⁻⁵² · 2 / ε), so the
+    /// worst honest error is near 4e-11 / floor = 4e-7; a dropped term moves gradients by a sizeable
+    /// fraction of themselves (see `testBrokenBackwardIsCaught`).
+    static let tolerance = 1e-5
+    static let floor = 1e-4
+    static let epsilon = 1e-5
+
+    struct Report {
+        var worst = 0.0
+        var worstWhere = ""
+        var checked = 0
+    }
+
+    /// Runs the check and returns the worst relative error over all parameters and state entries.
+    func gradientCheck(
+        cell: CellKind, variant: GRUVariant = .resetBefore, layers: Int, dropout: Double = 0,
+        fault: GradientFault = .none, seed: UInt64 = 7
+    ) -> Report {
+        let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: layers, hiddenSize: 5,
+                                 embeddingSize: 4, vocabularySize: 7, dropout: dropout)
+        let model = CharRNNModel<Double>(config: config, seed: seed)
+        let workspace = Workspace(model: model, batchSize: 3, steps: 4)
+        workspace.fault = fault
+        workspace.dropoutGenerator = SplitMix64(seed: 99)
+        var generator = SplitMix64(seed: seed &+ 1)
+        var report = Report()
+
+        for window in 1...2 {
+            for i in 0..<workspace.inputs.count {
+                workspace.inputs[i] = Int32(generator.next() % 7)
+                workspace.targets[i] = Int32(generator.next() % 7)
+            }
+            var savedH = Array(workspace.stateH), savedC = Array(workspace.stateC)
+            let savedDropout = workspace.dropoutGenerator
+            func loss() -> Double {
+                _ = workspace.stateH.update(fromContentsOf: savedH)
+                _ = workspace.stateC.update(fromContentsOf: savedC)
+                workspace.dropoutGenerator = savedDropout
+                return workspace.forward(training: true)
+            }
+
+            model.zeroGradients()
+            _ = loss()
+            workspace.backward()
+            let analytic = Array(model.gradients)
+            let analyticH = Array(workspace.dStateH), analyticC = Array(workspace.dStateC)
+            let carriedH = Array(workspace.stateH), carriedC = Array(workspace.stateC)
+
+            func compare(_ a: Double, _ numeric: Double, _ label: @autoclosure () -> String) {
+                let error = abs(a - numeric) / max(abs(a) + abs(numeric), Self.floor)
+                report.checked += 1
+                if error > report.worst {
+                    report.worst = error
+                    report.worstWhere = "window \(window), \(label()): analytic \(a), numeric \(numeric)"
+                }
+            }
+            func numericDerivative(_ nudge: (Double) -> Void) -> Double {
+                nudge(Self.epsilon); let plus = loss()
+                nudge(-2 * Self.epsilon); let minus = loss()
+                nudge(Self.epsilon)
+                return (plus - minus) / (2 * Self.epsilon)
+            }
+
+            for slot in model.layout.tensors {
+                for index in slot.offset..<(slot.offset + slot.count) {
+                    let numeric = numericDerivative { model.parameters[index] += $0 }
+                    compare(analytic[index], numeric, "\(slot.name)[\(index - slot.offset)]")
+                }
+            }
+            for index in savedH.indices {
+                let numeric = numericDerivative { savedH[index] += $0 }
+                compare(analyticH[index], numeric, "h0[\(index)]")
+            }
+            if cell == .lstm {
+                for index in savedC.indices {
+                    let numeric = numericDerivative { savedC[index] += $0 }
+                    compare(analyticC[index], numeric, "c0[\(index)]")
+                }
+            }
+            // Carry the state of the unperturbed window into the next one.
+            _ = workspace.stateH.update(fromContentsOf: carriedH)
+            _ = workspace.stateC.update(fromContentsOf: carriedC)
+        }
+        return report
+    }
+
+    private func assertPasses(_ cell: CellKind, _ variant: GRUVariant = .resetBefore, dropout: Double = 0,
+                              file: StaticString = #filePath, line: UInt = #line) {
+        for layers in 1...3 {
+            let report = gradientCheck(cell: cell, variant: variant, layers: layers, dropout: dropout)
+            print("gradient check \(cell.rawValue) \(cell == .gru ? variant.rawValue : "") L=\(layers) dropout=\(dropout): "
+                  + "worst relative error \(report.worst) over \(report.checked) entries (\(report.worstWhere))")
+            XCTAssertGreaterThan(report.checked, 100, file: file, line: line)
+            XCTAssertLessThan(report.worst, Self.tolerance, report.worstWhere, file: file, line: line)
+        }
+    }
+
+    func testLSTMGradients() { assertPasses(.lstm) }
+    func testGRUResetBeforeGradients() { assertPasses(.gru, .resetBefore) }
+    func testGRUResetAfterGradients() { assertPasses(.gru, .resetAfter) }
+
+    func testGradientsWithDropout() {
+        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter)] {
+            let report = gradientCheck(cell: cell, variant: variant, layers: 2, dropout: 0.3)
+            XCTAssertLessThan(report.worst, Self.tolerance, "\(cell) \(variant): \(report.worstWhere)")
+        }
+    }
+
+    /// The check is only worth something if a wrong backward fails it: drop the gradient that flows
+    /// to h_{t−1} through the recurrent weights and the check must catch it, in every cell.
+    func testBrokenBackwardIsCaught() {
+        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter)] {
+            let report = gradientCheck(cell: cell, variant: variant, layers: 2, fault: .dropRecurrentTerm)
+            print("broken backward \(cell.rawValue) \(variant.rawValue): worst relative error \(report.worst)")
+            XCTAssertGreaterThan(report.worst, 1000 * Self.tolerance, "\(cell) \(variant) fault went unnoticed")
+        }
+    }
+}
