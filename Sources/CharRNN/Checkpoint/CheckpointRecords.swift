@@ -1,0 +1,63 @@
+/// The `config` metadata of a checkpoint: exactly these keys (`gru_variant` for GRUs only).
+struct ConfigRecord: Codable, Equatable {
+    var cell: CellKind
+    var gruVariant: GRUVariant?
+    var layers: Int
+    var hidden: Int
+    var embed: Int
+    var dropout: Double
+    var tokenizer: Tokenization
+    var normalize: Normalization
+
+    enum CodingKeys: String, CodingKey {
+        case cell, gruVariant = "gru_variant", layers, hidden, embed, dropout, tokenizer, normalize
+    }
+}
+
+extension Tokenization: Codable {}
+extension Normalization: Codable {}
+
+/// The `training` metadata of a checkpoint: everything `--resume` needs to continue exactly.
+public struct TrainingRecord: Codable, Equatable, Sendable {
+    /// Optimiser steps completed.
+    public var step: Int
+    /// Epochs completed.
+    public var epoch: Int
+    /// The next training window (0 ..< windowsPerEpoch): the data position.
+    public var window: Int
+    public var windowsPerEpoch: Int
+    public var batch: Int
+    public var seq: Int
+    public var validationFraction: Double
+    public var seed: UInt64
+    /// State of the dropout generator.
+    public var dropoutRNG: UInt64
+    public var learningRate: Double
+    public var schedule: String
+    public var lrDecay: Double
+    public var lrDecayAfter: Int
+    public var warmupSteps: Int
+    public var totalSteps: Int?
+    public var clip: Double
+    public var adam: Adam.Settings
+    public var bestValidationLoss: Double?
+    public var corpus: CorpusFingerprint
+
+    enum CodingKeys: String, CodingKey {
+        case step, epoch, window
+        case windowsPerEpoch = "windows_per_epoch"
+        case batch, seq
+        case validationFraction = "val_frac"
+        case seed
+        case dropoutRNG = "dropout_rng"
+        case learningRate = "lr"
+        case schedule
+        case lrDecay = "lr_decay"
+        case lrDecayAfter = "lr_decay_after"
+        case warmupSteps = "warmup_steps"
+        case totalSteps = "total_steps"
+        case clip, adam
+        case bestValidationLoss = "best_val_loss"
+        case corpus
+    }
+}

@@ -1,0 +1,386 @@
+import Foundation
+
+/// What a run is about to do, reported once before the first step.
+public struct TrainingPlan: Sendable {
+    public var config: ModelConfig
+    public var parameterCount: Int
+    public var trainingCharacters: Int
+    public var validationCharacters: Int
+    public var windowsPerEpoch: Int
+    public var batch: Int
+    public var seq: Int
+    public var startStep: Int
+    /// Steps to run in total (including those before a resume), when the budget fixes it.
+    public var totalSteps: Int?
+    public var timeBudget: Double?
+    public var resumedFrom: String?
+}
+
+/// A report after each step.
+public struct StepProgress: Sendable {
+    public var step: Int
+    public var totalSteps: Int?
+    public var epoch: Double
+    public var smoothedLoss: Double
+    public var lastValidationLoss: Double?
+    public var gradientNorm: Double
+    public var learningRate: Double
+    public var charsPerSecond: Double
+    public var elapsed: Double
+    /// Seconds to go, when the budget is known.
+    public var remaining: Double?
+}
+
+public struct TrainingSummary: Sendable {
+    public var steps: Int
+    public var bestValidationLoss: Double?
+    public var lastValidationLoss: Double?
+    public var elapsed: Double
+    public var charsPerSecond: Double
+    public var latestPath: String
+    public var bestPath: String?
+    public var metricsPath: String
+    public var plotPath: String
+}
+
+public enum TrainingEvent: Sendable {
+    case began(TrainingPlan)
+    case step(StepProgress)
+    case validated(step: Int, loss: Double, improved: Bool)
+    case saved(path: String)
+    case finished(TrainingSummary)
+}
+
+/// Trains a char-RNN on a corpus: stream-major truncated-BPTT windows, Adam, global-norm clipping,
+/// periodic validation, atomic checkpoints and exact resume.
+public final class Trainer {
+    /// Validation reads at most this many windows (from the start of the validation part), which
+    /// bounds its cost on very large corpora; tinyshakespeare's whole validation part is 22 windows.
+    public static let maximumValidationWindows = 400
+
+    public let options: TrainingOptions
+    public let corpus: Corpus
+    public let config: ModelConfig
+    public let model: CharRNNModel<Float>
+    let adam: Adam
+    let trainingLayout: StreamLayout
+    let validationLayout: StreamLayout
+    let workspace: Workspace<Float>
+    let validationWorkspace: Workspace<Float>
+    let batch: Int, seq: Int, validationFraction: Double
+    let normalization: Normalization
+    let validationCount: Int
+    let schedule: LearningRateSchedule
+    let totalSteps: Int?
+    let latestPath: String, bestPath: String
+    let resumedFrom: String?
+
+    var step = 0
+    var bestValidationLoss: Double?
+    var lastValidationLoss: Double?
+
+    public init(options: TrainingOptions) throws {
+        self.options = options
+        let folder = options.outputFolder
+        latestPath = (folder as NSString).appendingPathComponent("latest.safetensors.zst")
+        bestPath = (folder as NSString).appendingPathComponent("best.safetensors.zst")
+
+        var resumed: Checkpoint?
+        if let resume = options.resume {
+            let path = resume.isEmpty ? latestPath : resume
+            guard FileManager.default.fileExists(atPath: path) else { throw TrainingError.noCheckpointToResume(path: path) }
+            resumed = try Checkpoint.read(from: path)
+            resumedFrom = path
+        } else {
+            resumedFrom = nil
+        }
+        let defaults = TrainingOptions.defaultConfig
+        let record = resumed?.training
+        let tokenization = options.tokenization ?? resumed?.vocabulary.tokenization ?? .scalars
+        normalization = options.normalization ?? resumed?.normalization ?? Normalization.none
+        corpus = try Corpus.load(path: options.corpusPath, tokenization: tokenization, normalization: normalization)
+        batch = options.batch ?? record?.batch ?? defaults.batch
+        seq = options.seq ?? record?.seq ?? defaults.seq
+        validationFraction = options.validationFraction ?? record?.validationFraction ?? defaults.validationFraction
+
+        let base = resumed?.config
+        config = ModelConfig(
+            cell: options.cell ?? base?.cell ?? defaults.cell,
+            gruVariant: options.gruVariant ?? base?.gruVariant ?? defaults.gruVariant,
+            layerCount: options.layers ?? base?.layerCount ?? defaults.layers,
+            hiddenSize: options.hidden ?? base?.hiddenSize ?? defaults.hidden,
+            embeddingSize: options.embed ?? base?.embeddingSize ?? defaults.embed,
+            vocabularySize: corpus.vocabulary.count,
+            dropout: options.dropout ?? base?.dropout ?? defaults.dropout)
+
+        if let resumed, let resumedFrom {
+            try Trainer.checkCompatible(resumed, path: resumedFrom, config: config, corpus: corpus, batch: batch,
+                                        seq: seq, validationFraction: validationFraction,
+                                        tokenization: tokenization, normalization: normalization, force: options.force)
+        }
+
+        let (trainingIDs, validationIDs) = StreamLayout.split(corpus.ids, validationFraction: validationFraction)
+        trainingLayout = try StreamLayout(ids: trainingIDs, batchSize: batch, steps: seq, role: "training")
+        validationCount = validationIDs.count
+        guard validationIDs.count > 0 else {
+            throw DataError.emptyValidation(characters: corpus.ids.count, fraction: validationFraction)
+        }
+        validationLayout = try StreamLayout(ids: validationIDs, batchSize: batch, steps: seq, role: "validation")
+
+        switch options.budget {
+        case .steps(let n): totalSteps = n
+        case .epochs(let n): totalSteps = n * trainingLayout.windowsPerEpoch
+        case .seconds: totalSteps = nil
+        }
+        switch options.schedule {
+        case .constant: schedule = .constant
+        case .step: schedule = .stepDecay(factor: options.lrDecay, after: options.lrDecayAfter)
+        case .cosine:
+            guard let totalSteps else { throw TrainingError.unboundedCosine }
+            schedule = .cosine(warmupSteps: options.warmupSteps, totalSteps: totalSteps)
+        }
+
+        setBLASThreadCount(options.threads)
+        model = CharRNNModel(config: config, seed: options.seed)
+        adam = Adam(parameterCount: model.parameterCount,
+                    settings: Adam.Settings(weightDecay: options.weightDecay))
+        workspace = Workspace(model: model, batchSize: batch, steps: seq)
+        validationWorkspace = Workspace(model: model, batchSize: batch, steps: seq)
+        workspace.dropoutGenerator = SplitMix64(seed: options.seed ^ 0xD1B5_4A32_D192_ED03)
+
+        if let resumed {
+            _ = model.parameters.update(fromContentsOf: resumed.parameters)
+            if let m = resumed.adamM, let v = resumed.adamV {
+                _ = adam.m.update(fromContentsOf: m)
+                _ = adam.v.update(fromContentsOf: v)
+            }
+            if let h = resumed.stateH, h.count == workspace.stateH.count {
+                _ = workspace.stateH.update(fromContentsOf: h)
+            }
+            if let c = resumed.stateC, c.count == workspace.stateC.count {
+                _ = workspace.stateC.update(fromContentsOf: c)
+            }
+            if let record {
+                step = record.step
+                adam.stepCount = record.step
+                workspace.dropoutGenerator = SplitMix64(seed: record.dropoutRNG)
+                bestValidationLoss = record.bestValidationLoss
+            }
+        }
+    }
+
+    private static func checkCompatible(
+        _ checkpoint: Checkpoint, path: String, config: ModelConfig, corpus: Corpus, batch: Int, seq: Int,
+        validationFraction: Double, tokenization: Tokenization, normalization: Normalization, force: Bool
+    ) throws {
+        var differences: [String] = []
+        func compare<T: Equatable>(_ name: String, _ saved: T, _ asked: T) {
+            if saved != asked { differences.append("--\(name) \(asked) differs from the checkpoint's \(saved)") }
+        }
+        let saved = checkpoint.config
+        compare("cell", saved.cell.rawValue, config.cell.rawValue)
+        if config.cell == .gru { compare("gru-variant", saved.gruVariant.rawValue, config.gruVariant.rawValue) }
+        compare("layers", saved.layerCount, config.layerCount)
+        compare("hidden", saved.hiddenSize, config.hiddenSize)
+        compare("embed", saved.embeddingSize, config.embeddingSize)
+        compare("dropout", saved.dropout, config.dropout)
+        compare("bytes", checkpoint.vocabulary.tokenization == .bytes, tokenization == .bytes)
+        compare("normalize", checkpoint.normalization.rawValue, normalization.rawValue)
+        if let record = checkpoint.training {
+            compare("batch", record.batch, batch)
+            compare("seq", record.seq, seq)
+            compare("val-frac", record.validationFraction, validationFraction)
+        }
+        guard differences.isEmpty else { throw TrainingError.architectureMismatch(checkpoint: path, differences: differences) }
+        if let record = checkpoint.training, record.corpus != corpus.fingerprint, !force {
+            throw TrainingError.corpusMismatch(checkpoint: path, expected: record.corpus, found: corpus.fingerprint)
+        }
+        guard checkpoint.vocabulary == corpus.vocabulary else {
+            throw TrainingError.vocabularyMismatch(checkpoint: path)
+        }
+    }
+
+    /// Trains until the budget is spent, a signal arrives or the loss diverges.
+    public func run(report: (TrainingEvent) -> Void) throws -> TrainingSummary {
+        try createOutputFolder()
+        let K = trainingLayout.windowsPerEpoch
+        let startStep = step
+        let charsPerStep = Double(batch * seq)
+        let metrics = MetricsLog(folder: options.outputFolder)
+        let timeBudget: Double? = { if case .seconds(let s) = options.budget { return s } else { return nil } }()
+        report(.began(TrainingPlan(
+            config: config, parameterCount: model.parameterCount,
+            trainingCharacters: trainingLayout.streamLength * batch + 1,
+            validationCharacters: validationCount,
+            windowsPerEpoch: K, batch: batch, seq: seq, startStep: startStep, totalSteps: totalSteps,
+            timeBudget: timeBudget, resumedFrom: resumedFrom)))
+
+        if totalSteps == 0 {
+            try save(to: latestPath, report: report)
+            return finish(startStep: startStep, elapsed: 0, metrics: metrics, report: report)
+        }
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        func elapsed() -> Double {
+            let d = clock.now - start
+            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+        var smoothed: Double?
+        var lastGradientNorm = 0.0, lastRate = options.learningRate
+        var lastSavedStep = step
+
+        while true {
+            if let totalSteps, step >= totalSteps { break }
+            if let timeBudget, elapsed() >= timeBudget { break }
+
+            let window = step % K
+            if window == 0 { workspace.resetState() }
+            trainingLayout.fill(window: window, inputs: workspace.inputs.baseAddress!,
+                                targets: workspace.targets.baseAddress!)
+            model.zeroGradients()
+            let loss = workspace.forward(training: true)
+            guard loss.isFinite else {
+                let last = FileManager.default.fileExists(atPath: latestPath) ? latestPath : nil
+                throw TrainingError.diverged(step: step + 1, loss: loss, lastCheckpoint: last)
+            }
+            workspace.backward()
+            lastGradientNorm = clipGradientNorm(model.gradients, limit: options.clip)
+            guard lastGradientNorm.isFinite else {
+                let last = FileManager.default.fileExists(atPath: latestPath) ? latestPath : nil
+                throw TrainingError.diverged(step: step + 1, loss: .nan, lastCheckpoint: last)
+            }
+            lastRate = schedule.rate(base: options.learningRate, step: step + 1, windowsPerEpoch: K)
+            adam.update(parameters: model.parameters, gradients: UnsafeBufferPointer(model.gradients),
+                        learningRate: lastRate)
+            step += 1
+            smoothed = smoothed.map { 0.98 * $0 + 0.02 * loss } ?? loss
+
+            let now = elapsed()
+            let speed = Double(step - startStep) * charsPerStep / max(now, 1e-9)
+            let remaining: Double? = {
+                if let totalSteps { return Double(totalSteps - step) * now / Double(step - startStep) }
+                if let timeBudget { return max(0, timeBudget - now) }
+                return nil
+            }()
+            var validated: Double?
+            if options.validationEvery > 0, step % options.validationEvery == 0 {
+                validated = try validateAndKeepBest(report: report)
+            }
+            if step % options.logEvery == 0 || validated != nil {
+                metrics.append(MetricsRow(step: step, epoch: Double(step) / Double(K), learningRate: lastRate,
+                                          trainingLoss: smoothed ?? loss, validationLoss: validated,
+                                          gradientNorm: lastGradientNorm, charsPerSecond: speed, elapsed: now))
+                if validated != nil { writePlot(metrics) }
+            }
+            report(.step(StepProgress(step: step, totalSteps: totalSteps, epoch: Double(step) / Double(K),
+                                      smoothedLoss: smoothed ?? loss, lastValidationLoss: lastValidationLoss,
+                                      gradientNorm: lastGradientNorm, learningRate: lastRate, charsPerSecond: speed,
+                                      elapsed: now, remaining: remaining)))
+            if options.saveEvery > 0, step % options.saveEvery == 0 {
+                try save(to: latestPath, report: report)
+                lastSavedStep = step
+            }
+            if let signal = Interruption.pending {
+                if lastSavedStep != step { try save(to: latestPath, report: report) }
+                throw TrainingError.interrupted(signal: signal, savedTo: latestPath)
+            }
+        }
+
+        let total = elapsed()
+        if step > startStep, options.validationEvery == 0 || step % options.validationEvery != 0 {
+            let loss = try validateAndKeepBest(report: report)
+            metrics.append(MetricsRow(step: step, epoch: Double(step) / Double(K), learningRate: lastRate,
+                                      trainingLoss: smoothed ?? .nan, validationLoss: loss,
+                                      gradientNorm: lastGradientNorm,
+                                      charsPerSecond: Double(step - startStep) * charsPerStep / max(total, 1e-9),
+                                      elapsed: total))
+        }
+        writePlot(metrics)
+        if lastSavedStep != step || !FileManager.default.fileExists(atPath: latestPath) {
+            try save(to: latestPath, report: report)
+        }
+        return finish(startStep: startStep, elapsed: total, metrics: metrics, report: report)
+    }
+
+    private func finish(startStep: Int, elapsed: Double, metrics: MetricsLog,
+                        report: (TrainingEvent) -> Void) -> TrainingSummary {
+        let summary = TrainingSummary(
+            steps: step, bestValidationLoss: bestValidationLoss, lastValidationLoss: lastValidationLoss,
+            elapsed: elapsed, charsPerSecond: Double((step - startStep) * batch * seq) / max(elapsed, 1e-9),
+            latestPath: latestPath,
+            bestPath: FileManager.default.fileExists(atPath: bestPath) ? bestPath : nil,
+            metricsPath: metrics.path, plotPath: plotPath)
+        report(.finished(summary))
+        return summary
+    }
+
+    /// Mean cross-entropy (nats per character) over the validation part, state carried from a zero
+    /// start, at most `maximumValidationWindows` windows.
+    public func validate() -> Double {
+        let windows = min(validationLayout.windowsPerEpoch, Trainer.maximumValidationWindows)
+        validationWorkspace.resetState()
+        var total = 0.0
+        for k in 0..<windows {
+            validationLayout.fill(window: k, inputs: validationWorkspace.inputs.baseAddress!,
+                                  targets: validationWorkspace.targets.baseAddress!)
+            total += validationWorkspace.forward(training: false)
+        }
+        return total / Double(windows)
+    }
+
+    private func validateAndKeepBest(report: (TrainingEvent) -> Void) throws -> Double {
+        let loss = validate()
+        lastValidationLoss = loss
+        let improved = loss.isFinite && loss < (bestValidationLoss ?? .infinity)
+        report(.validated(step: step, loss: loss, improved: improved))
+        if improved {
+            bestValidationLoss = loss
+            try save(to: bestPath, report: report)
+        }
+        return loss
+    }
+
+    var plotPath: String { (options.outputFolder as NSString).appendingPathComponent("loss.svg") }
+
+    private func writePlot(_ metrics: MetricsLog) {
+        guard !metrics.rows.isEmpty else { return }
+        let title = "\(config.cell.rawValue.uppercased()) \(config.layerCount)×\(config.hiddenSize) on "
+            + (options.corpusPath as NSString).lastPathComponent
+        let svg = LossPlot.svg(rows: metrics.rows, title: title)
+        try? AtomicFile.write(Array(svg.utf8), to: plotPath)
+    }
+
+    private func createOutputFolder() throws {
+        do {
+            try FileManager.default.createDirectory(atPath: options.outputFolder, withIntermediateDirectories: true)
+        } catch {
+            throw TrainingError.cannotCreateFolder(path: options.outputFolder,
+                                                   reason: (error as NSError).localizedDescription)
+        }
+        AtomicFile.removeStaleTemporaries(in: options.outputFolder, for: "latest.safetensors.zst")
+        AtomicFile.removeStaleTemporaries(in: options.outputFolder, for: "best.safetensors.zst")
+    }
+
+    /// The checkpoint of the current state: weights, Adam's moments, the carried state and the
+    /// training record that `--resume` continues from.
+    public func checkpoint() -> Checkpoint {
+        let K = trainingLayout.windowsPerEpoch
+        let record = TrainingRecord(
+            step: step, epoch: step / K, window: step % K, windowsPerEpoch: K, batch: batch, seq: seq,
+            validationFraction: validationFraction, seed: options.seed,
+            dropoutRNG: workspace.dropoutGenerator.state, learningRate: options.learningRate,
+            schedule: options.schedule.rawValue, lrDecay: options.lrDecay, lrDecayAfter: options.lrDecayAfter,
+            warmupSteps: options.warmupSteps, totalSteps: totalSteps, clip: options.clip, adam: adam.settings,
+            bestValidationLoss: bestValidationLoss, corpus: corpus.fingerprint)
+        return Checkpoint(
+            config: config, vocabulary: corpus.vocabulary, normalization: normalization,
+            training: record, parameters: Array(model.parameters), adamM: Array(adam.m), adamV: Array(adam.v),
+            stateH: Array(workspace.stateH), stateC: config.cell == .lstm ? Array(workspace.stateC) : nil)
+    }
+
+    private func save(to path: String, report: (TrainingEvent) -> Void) throws {
+        try checkpoint().write(to: path)
+        report(.saved(path: path))
+    }
+}

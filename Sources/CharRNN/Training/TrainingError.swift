@@ -1,0 +1,33 @@
+/// Why training stopped early. Each description is one line: what, where, what to do.
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case diverged(step: Int, loss: Double, lastCheckpoint: String?)
+    case interrupted(signal: Int32, savedTo: String)
+    case architectureMismatch(checkpoint: String, differences: [String])
+    case corpusMismatch(checkpoint: String, expected: CorpusFingerprint, found: CorpusFingerprint)
+    case vocabularyMismatch(checkpoint: String)
+    case noCheckpointToResume(path: String)
+    case cannotCreateFolder(path: String, reason: String)
+    case unboundedCosine
+
+    public var description: String {
+        switch self {
+        case .diverged(let step, let loss, let last):
+            let kept = last.map { "; the last good checkpoint is \($0)" } ?? ""
+            return "training diverged at step \(step) (loss \(loss))\(kept); try a lower --lr or a smaller --clip"
+        case .interrupted(let signal, let path):
+            return "stopped by \(signal == 2 ? "SIGINT" : signal == 15 ? "SIGTERM" : "signal \(signal)"); saved \(path); continue with --resume"
+        case .architectureMismatch(let path, let differences):
+            return "cannot resume \(path): \(differences.joined(separator: ", ")); drop those flags or start a new run with another --out"
+        case .corpusMismatch(let path, let expected, let found):
+            return "cannot resume \(path): it was trained on a different corpus (\(expected.byteCount) bytes, \(expected.hash)) than this one (\(found.byteCount) bytes, \(found.hash)); pass --force to continue on this corpus"
+        case .vocabularyMismatch(let path):
+            return "cannot resume \(path): this corpus has a different vocabulary than the checkpoint; train a new model with another --out"
+        case .noCheckpointToResume(let path):
+            return "nothing to resume: \(path) does not exist; train without --resume first, or give --resume PATH"
+        case .cannotCreateFolder(let path, let reason):
+            return "cannot create the output folder \(path): \(reason); choose another with --out"
+        case .unboundedCosine:
+            return "--schedule cosine needs a known length: give --steps or --epochs, not --time"
+        }
+    }
+}
