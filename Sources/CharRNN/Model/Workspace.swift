@@ -22,7 +22,8 @@ public final class Workspace<Scalar: BLASScalar> {
     /// ∂loss/∂(incoming state) after `backward`, (L, B, H).
     public let dStateH: UnsafeMutableBufferPointer<Scalar>
     public let dStateC: UnsafeMutableBufferPointer<Scalar>
-    /// After `forward`: the softmax probabilities, (T·B, V).
+    /// (T·B, V): raw logits after `computeLogits`, softmax probabilities after `forward`,
+    /// ∂loss/∂logits after `backward`.
     public let logits: UnsafeMutableBufferPointer<Scalar>
 
     private let arena: Arena<Scalar>
@@ -100,6 +101,16 @@ public final class Workspace<Scalar: BLASScalar> {
     /// In `training` passes dropout masks are drawn from `dropoutGenerator`; otherwise dropout is off.
     @discardableResult
     public func forward(training: Bool = false) -> Double {
+        computeLogits(training: training)
+        let rows = batchSize * steps
+        let total = SoftmaxCrossEntropy.forward(logits: logits.baseAddress!, targets: targets.baseAddress!,
+                                                rows: rows, classes: model.config.vocabularySize)
+        return total / Double(rows)
+    }
+
+    /// Runs the window in `inputs` from the carried state and leaves the decoder's raw logits in
+    /// `logits` (T·B, V), without scoring; the final state is carried as by `forward`.
+    public func computeLogits(training: Bool = false) {
         let config = model.config
         let (B, T, E, H, V) = (batchSize, steps, config.embeddingSize, config.hiddenSize, config.vocabularySize)
         let rows = T * B, stateCount = B * H
@@ -128,13 +139,11 @@ public final class Workspace<Scalar: BLASScalar> {
             }
         }
 
-        // Decoder: logits = x · W_decᵀ + b_dec, then softmax cross-entropy.
+        // Decoder: logits = x · W_decᵀ + b_dec.
         let logits = self.logits.baseAddress!
         broadcastRows(parameters + model.layout.decoderBias.offset, plus: nil, rows: rows, columns: V, into: logits)
         Scalar.gemm(transA: false, transB: true, m: rows, n: V, k: H, alpha: 1, a: x, lda: H,
                     b: parameters + model.layout.decoderWeight.offset, ldb: H, beta: 1, c: logits, ldc: V)
-        let total = SoftmaxCrossEntropy.forward(logits: logits, targets: targets.baseAddress!, rows: rows, classes: V)
-        return total / Double(rows)
     }
 
     /// Adds the gradient of the last `forward`'s mean loss to the model's gradients (which the

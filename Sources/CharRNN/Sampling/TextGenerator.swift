@@ -1,0 +1,60 @@
+/// Batch-1 inference from a trained model: one step of the recurrence per character, the state
+/// carried (a prefix is never re-run), with its own one-character workspace.
+public final class TextGenerator {
+    public let model: CharRNNModel<Float>
+    public let vocabulary: Vocabulary
+    public let normalization: Normalization
+    let workspace: Workspace<Float>
+
+    public init(checkpoint: Checkpoint) {
+        model = checkpoint.makeModel()
+        vocabulary = checkpoint.vocabulary
+        normalization = checkpoint.normalization
+        workspace = Workspace(model: model, batchSize: 1, steps: 1)
+    }
+
+    /// Back to the zero state.
+    public func reset() { workspace.resetState() }
+
+    /// Advances the state by one character; `logits` then scores the character after it.
+    public func feed(_ id: Int32) {
+        workspace.inputs[0] = id
+        workspace.computeLogits()
+    }
+
+    /// The decoder's logits for the next character, after `feed`.
+    public var logits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(workspace.logits) }
+
+    /// The recurrent state (L, 1, H): hidden, and cell for the LSTM.
+    public var state: (h: [Float], c: [Float]) { (Array(workspace.stateH), Array(workspace.stateC)) }
+
+    /// The context fed when there is no prime: a line break when the vocabulary has one (text
+    /// starts as after a line), otherwise the first character of the vocabulary. Never printed.
+    public var defaultContext: Int32 {
+        vocabulary.id(of: "\n") ?? 0
+    }
+
+    /// Generates `length` characters after feeding `prime` (or `defaultContext` when empty), from
+    /// a zero state, handing the bytes of each character to `emit` (which returns false to stop).
+    /// Stops early after `stop` appears in the generated text.
+    public func generate(prime: [Int32], length: Int, picker: inout TokenPicker, generator: inout SplitMix64,
+                         stop: [UInt8] = [], emit: ([UInt8]) -> Bool) {
+        reset()
+        for id in prime.isEmpty ? [defaultContext] : prime { feed(id) }
+        var bytes: [UInt8] = []
+        var tail: [UInt8] = []
+        bytes.reserveCapacity(4)
+        for _ in 0..<length {
+            let id = picker.pick(logits: logits, using: &generator)
+            bytes.removeAll(keepingCapacity: true)
+            vocabulary.appendUTF8(of: id, to: &bytes)
+            guard emit(bytes) else { return }
+            if !stop.isEmpty {
+                tail.append(contentsOf: bytes)
+                if tail.count > stop.count { tail.removeFirst(tail.count - stop.count) }
+                if tail == stop { return }
+            }
+            feed(id)
+        }
+    }
+}

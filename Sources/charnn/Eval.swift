@@ -1,0 +1,32 @@
+import ArgumentParser
+import CharRNN
+import Foundation
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score a text with a model: loss per character, bits per character and perplexity.")
+
+    @Argument(help: "The text to score.") var file: String
+    @Option(help: "Checkpoint to score with (default: as for sample).") var checkpoint: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        do {
+            let path = try resolveCheckpoint(checkpoint)
+            let loaded = try Checkpoint.read(from: path)
+            let bytes = try Corpus.readFile(atPath: file)
+            let result = try Evaluator.evaluate(fileBytes: bytes, path: file, checkpoint: loaded)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            } else {
+                print(String(format: "%.4f nats/char, %.4f bits/char, perplexity %.3f over %d characters",
+                             result.natsPerChar, result.bitsPerChar, result.perplexity, result.charsScored))
+                print("unknown characters skipped: \(result.unknownSkipped)")
+            }
+        } catch {
+            throw fail(error)
+        }
+    }
+}
