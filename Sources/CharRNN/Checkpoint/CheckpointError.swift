@@ -1,0 +1,101 @@
+/// Why a checkpoint could not be read or written. Every case names the file; `description` is one
+/// line saying what is wrong, where, and what to do about it.
+///
+/// The list of cases is open: code that switches over it should keep a `default` branch.
+public enum CheckpointError: Error, CustomStringConvertible, Equatable {
+    /// No file at `path` (ENOENT).
+    case missing(path: String)
+    /// The file exists but cannot be read (a folder, no permission, I/O error).
+    case unreadable(path: String, reason: String)
+    /// The file has no bytes at all.
+    case empty(path: String)
+    /// The file does not start with the zstd frame magic number 0xFD2FB528.
+    case notZstd(path: String)
+    /// The zstd frame is truncated, damaged, fails its checksum or is followed by trailing bytes.
+    case corruptFrame(path: String, reason: String)
+    /// The frame declares more decompressed bytes than the caller allows (a decompression bomb).
+    case tooLarge(path: String, declared: UInt64, limit: Int)
+    /// The safetensors header length does not fit in the file.
+    case headerLengthOutOfRange(path: String, length: UInt64, fileSize: Int)
+    /// The safetensors header is not a UTF-8 JSON object of the expected shape.
+    case malformedHeader(path: String, reason: String)
+    /// A tensor is stored in a dtype other than `F32`.
+    case unsupportedDtype(path: String, tensor: String, dtype: String)
+    /// A tensor's `data_offsets` reach past the end of the data section.
+    case tensorOutOfRange(path: String, tensor: String)
+    /// Two tensors share bytes of the data section.
+    case overlappingTensors(path: String, first: String, second: String)
+    /// Bytes of the data section belong to no tensor (a gap, or data after the last tensor).
+    case unaccountedBytes(path: String, offset: Int, count: Int)
+    /// A tensor's byte count is not 4 × the product of its shape.
+    case byteCountMismatch(path: String, tensor: String, shape: [Int], byteCount: Int)
+    /// A tensor does not have the shape (or element count) the reader expects.
+    case shapeMismatch(path: String, tensor: String, expected: [Int], found: [Int])
+    /// A tensor the reader needs is absent.
+    case missingTensor(path: String, tensor: String)
+    /// The checkpoint's format tag or version is not one this build reads.
+    case unsupportedFormat(path: String, found: String, supported: String)
+    /// A `__metadata__` entry is absent, not a string, or cannot be interpreted.
+    case badMetadata(path: String, key: String, reason: String)
+    /// Writing, syncing or renaming the file failed.
+    case writeFailed(path: String, reason: String)
+
+    /// The file the error is about.
+    public var path: String {
+        switch self {
+        case .missing(let path), .unreadable(let path, _), .empty(let path), .notZstd(let path),
+             .corruptFrame(let path, _), .tooLarge(let path, _, _), .headerLengthOutOfRange(let path, _, _),
+             .malformedHeader(let path, _), .unsupportedDtype(let path, _, _), .tensorOutOfRange(let path, _),
+             .overlappingTensors(let path, _, _), .unaccountedBytes(let path, _, _),
+             .byteCountMismatch(let path, _, _, _), .shapeMismatch(let path, _, _, _),
+             .missingTensor(let path, _), .unsupportedFormat(let path, _, _), .badMetadata(let path, _, _),
+             .writeFailed(let path, _):
+            return path
+        }
+    }
+
+    public var description: String {
+        let corrupt = "the file is corrupt or truncated; restore it or use an earlier checkpoint"
+        switch self {
+        case .missing(let path):
+            return "No checkpoint at '\(path)': check the path, or train first to create one."
+        case .unreadable(let path, let reason):
+            return "Cannot read '\(path)' (\(reason)): pass a readable checkpoint file."
+        case .empty(let path):
+            return "'\(path)' is empty: it was never written completely; use an earlier checkpoint."
+        case .notZstd(let path):
+            return "'\(path)' is not zstd-compressed (no zstd magic number): pass a .safetensors.zst checkpoint."
+        case .corruptFrame(let path, let reason):
+            return "'\(path)' has a damaged zstd frame (\(reason)): \(corrupt)."
+        case .tooLarge(let path, let declared, let limit):
+            return "'\(path)' declares \(declared) decompressed bytes, above the limit of \(limit): "
+                + "refusing to decompress; it is not a charnn checkpoint or it is corrupt."
+        case .headerLengthOutOfRange(let path, let length, let fileSize):
+            return "'\(path)' declares a \(length)-byte safetensors header in \(fileSize) bytes of content: \(corrupt)."
+        case .malformedHeader(let path, let reason):
+            return "'\(path)' has an invalid safetensors header (\(reason)): \(corrupt)."
+        case .unsupportedDtype(let path, let tensor, let dtype):
+            return "Tensor '\(tensor)' in '\(path)' has dtype \(dtype) but only F32 is supported: convert it to float32."
+        case .tensorOutOfRange(let path, let tensor):
+            return "Tensor '\(tensor)' in '\(path)' reaches past the end of the data: \(corrupt)."
+        case .overlappingTensors(let path, let first, let second):
+            return "Tensors '\(first)' and '\(second)' in '\(path)' overlap: \(corrupt)."
+        case .unaccountedBytes(let path, let offset, let count):
+            return "\(count) bytes at data offset \(offset) in '\(path)' belong to no tensor: \(corrupt)."
+        case .byteCountMismatch(let path, let tensor, let shape, let byteCount):
+            return "Tensor '\(tensor)' in '\(path)' has shape \(shape) but \(byteCount) bytes of data: \(corrupt)."
+        case .shapeMismatch(let path, let tensor, let expected, let found):
+            return "Tensor '\(tensor)' in '\(path)' has shape \(found) where \(expected) is expected: "
+                + "the checkpoint belongs to another model configuration; use matching options."
+        case .missingTensor(let path, let tensor):
+            return "Tensor '\(tensor)' is missing from '\(path)': "
+                + "the checkpoint belongs to another model configuration or is incomplete."
+        case .unsupportedFormat(let path, let found, let supported):
+            return "'\(path)' has format '\(found)' but this charnn reads '\(supported)': use a matching charnn version."
+        case .badMetadata(let path, let key, let reason):
+            return "Metadata '\(key)' in '\(path)' is invalid (\(reason)): the checkpoint is corrupt or not from charnn."
+        case .writeFailed(let path, let reason):
+            return "Could not write '\(path)' (\(reason)): check that the folder exists, is writable and has free space."
+        }
+    }
+}
