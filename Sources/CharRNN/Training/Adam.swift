@@ -55,15 +55,17 @@ public final class Adam {
         // PyTorch's arrangement: step = lr / (1−β1ᵗ); denominator = √v / √(1−β2ᵗ) + ε.
         let stepSize = Float(learningRate / correction1)
         let rootCorrection2 = Float(correction2.squareRoot())
+        // 1−β taken in Double before rounding, as PyTorch passes it to its float kernels.
         let beta1 = Float(settings.beta1), beta2 = Float(settings.beta2), epsilon = Float(settings.epsilon)
+        let oneMinusBeta1 = Float(1 - settings.beta1), oneMinusBeta2 = Float(1 - settings.beta2)
         let decay = Float(1 - learningRate * settings.weightDecay)
         let (theta, g, m, v) = (parameters.baseAddress!, gradients.baseAddress!, self.m.baseAddress!, self.v.baseAddress!)
         let applyDecay = settings.weightDecay != 0
         for i in 0..<parameters.count {
             if applyDecay { theta[i] *= decay }
             let gi = g[i]
-            m[i] = beta1 * m[i] + (1 - beta1) * gi
-            v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
+            m[i] = beta1 * m[i] + oneMinusBeta1 * gi
+            v[i] = beta2 * v[i] + oneMinusBeta2 * gi * gi
             theta[i] -= stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + epsilon)
         }
     }

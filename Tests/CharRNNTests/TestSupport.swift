@@ -1,0 +1,40 @@
+import Foundation
+@testable import CharRNN
+
+/// A fresh folder under the temporary directory, removed by `cleanUp`.
+func makeTemporaryFolder() -> String {
+    let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("charnn-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// A few kilobytes of English-like text from a seeded generator: enough structure to learn from.
+func syntheticText(characters: Int, seed: UInt64 = 1) -> String {
+    let words = ["the", "king", "shall", "not", "speak", "of", "love", "and", "war", "my", "lord",
+                 "to", "be", "or", "night", "come", "hither", "good", "sir", "what", "is", "it"]
+    var generator = SplitMix64(seed: seed)
+    var text = ""
+    while text.unicodeScalars.count < characters {
+        let word = words[Int(generator.next() % UInt64(words.count))]
+        text += word
+        text += generator.next() % 7 == 0 ? ".\n" : " "
+    }
+    return String(text.unicodeScalars.prefix(characters).map(Character.init))
+}
+
+/// Options for a tiny, fast training run on `corpus`.
+func tinyOptions(corpus: String, out: String, steps: Int) -> TrainingOptions {
+    var options = TrainingOptions(corpusPath: corpus)
+    options.layers = 2
+    options.hidden = 12
+    options.embed = 6
+    options.batch = 4
+    options.seq = 10
+    options.validationFraction = 0.1
+    options.budget = .steps(steps)
+    options.validationEvery = 5
+    options.saveEvery = 0
+    options.threads = 1
+    options.outputFolder = out
+    return options
+}

@@ -1,0 +1,162 @@
+import XCTest
+@testable import CharRNN
+
+final class TrainerTests: XCTestCase {
+    var folder = ""
+    var corpus = ""
+
+    override func setUp() {
+        folder = makeTemporaryFolder()
+        corpus = (folder as NSString).appendingPathComponent("corpus.txt")
+        try! syntheticText(characters: 6000).write(toFile: corpus, atomically: true, encoding: .utf8)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
+
+    private func out(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
+
+    /// A run stopped after 7 steps and resumed to 20 ends with the same weights, moments and state
+    /// as an uninterrupted run of 20 steps (LSTM with dropout, GRU), bit for bit.
+    func testResumeContinuesExactly() throws {
+        for (cell, dropout) in [(CellKind.lstm, 0.2), (.gru, 0.0)] {
+            var whole = tinyOptions(corpus: corpus, out: out("whole-\(cell)"), steps: 20)
+            whole.cell = cell
+            whole.dropout = dropout
+            let uninterrupted = try Trainer(options: whole)
+            _ = try uninterrupted.run { _ in }
+
+            var first = whole
+            first.outputFolder = out("split-\(cell)")
+            first.budget = .steps(7)
+            _ = try Trainer(options: first).run { _ in }
+            var second = first
+            second.budget = .steps(20)
+            second.resume = ""
+            second.cell = nil
+            second.dropout = nil
+            let resumed = try Trainer(options: second)
+            XCTAssertEqual(resumed.step, 7)
+            _ = try resumed.run { _ in }
+
+            XCTAssertEqual(Array(resumed.model.parameters), Array(uninterrupted.model.parameters), "\(cell)")
+            XCTAssertEqual(Array(resumed.adam.m), Array(uninterrupted.adam.m), "\(cell)")
+            XCTAssertEqual(Array(resumed.workspace.stateH), Array(uninterrupted.workspace.stateH), "\(cell)")
+            XCTAssertEqual(resumed.bestValidationLoss, uninterrupted.bestValidationLoss, "\(cell)")
+        }
+    }
+
+    /// Everything saved comes back: every tensor bit for bit, every metadata field.
+    func testCheckpointRoundTrip() throws {
+        var options = tinyOptions(corpus: corpus, out: out("ck"), steps: 6)
+        options.cell = .gru
+        options.gruVariant = .resetAfter
+        options.dropout = 0.1
+        let trainer = try Trainer(options: options)
+        _ = try trainer.run { _ in }
+        let saved = trainer.checkpoint()
+        let path = out("ck/latest.safetensors.zst")
+        let loaded = try Checkpoint.read(from: path)
+
+        XCTAssertEqual(loaded.config, saved.config)
+        XCTAssertEqual(loaded.config.gruVariant, .resetAfter)
+        XCTAssertEqual(loaded.vocabulary, trainer.corpus.vocabulary)
+        XCTAssertEqual(loaded.normalization, .none)
+        XCTAssertEqual(loaded.training, saved.training)
+        XCTAssertEqual(loaded.training?.step, 6)
+        XCTAssertEqual(loaded.training?.corpus, trainer.corpus.fingerprint)
+        XCTAssertEqual(loaded.parameters.map(\.bitPattern), saved.parameters.map(\.bitPattern))
+        XCTAssertEqual(loaded.adamM?.map(\.bitPattern), saved.adamM?.map(\.bitPattern))
+        XCTAssertEqual(loaded.adamV?.map(\.bitPattern), saved.adamV?.map(\.bitPattern))
+        XCTAssertEqual(loaded.stateH, saved.stateH)
+        XCTAssertNil(loaded.stateC, "a GRU has no cell state")
+        XCTAssertGreaterThan(loaded.uncompressedSize, loaded.compressedSize)
+
+        // The metadata follows the format contract exactly.
+        let bytes = try ZstdFrame.decompress(try AtomicFile.readAll(path: path), path: path, limit: 1 << 30)
+        let file = try SafetensorsFile(bytes: bytes, path: path)
+        XCTAssertEqual(file.metadata["format"], "charnn-1")
+        let config = try JSONSerialization.jsonObject(with: Data(file.metadata["config"]!.utf8)) as! [String: Any]
+        XCTAssertEqual(Set(config.keys), ["cell", "gru_variant", "layers", "hidden", "embed", "dropout", "tokenizer", "normalize"])
+        XCTAssertEqual(config["cell"] as? String, "gru")
+        XCTAssertEqual(config["gru_variant"] as? String, "reset-after")
+        XCTAssertEqual(config["hidden"] as? Int, 12)
+        let vocab = try JSONSerialization.jsonObject(with: Data(file.metadata["vocab"]!.utf8)) as! [String]
+        XCTAssertEqual(vocab, trainer.corpus.vocabulary.symbols)
+        XCTAssertEqual(file.entries["rnn.weight_hh_l1"]?.shape, [36, 12])
+        XCTAssertEqual(file.entries["optimizer.m.decoder.bias"]?.shape, [trainer.corpus.vocabulary.count])
+    }
+
+    /// `--steps 0` saves the initial model with zero Adam moments; the LSTM config has no gru_variant.
+    func testStepsZeroSavesTheInitialModel() throws {
+        let options = tinyOptions(corpus: corpus, out: out("zero"), steps: 0)
+        let trainer = try Trainer(options: options)
+        let initial = Array(trainer.model.parameters)
+        _ = try trainer.run { _ in }
+        let loaded = try Checkpoint.read(from: out("zero/latest.safetensors.zst"))
+        XCTAssertEqual(loaded.parameters, initial)
+        XCTAssertEqual(loaded.training?.step, 0)
+        XCTAssertTrue(loaded.adamM!.allSatisfy { $0 == 0 } && loaded.adamV!.allSatisfy { $0 == 0 })
+        let fresh = CharRNNModel<Float>(config: loaded.config, seed: 1)
+        XCTAssertEqual(Array(fresh.parameters), initial, "initial weights depend on the seed and architecture only")
+    }
+
+    /// Training lowers the loss, and validation improves on the initial model.
+    func testTrainingLearns() throws {
+        var options = tinyOptions(corpus: corpus, out: out("learn"), steps: 150)
+        options.hidden = 32
+        options.validationEvery = 150
+        options.learningRate = 1e-2
+        let trainer = try Trainer(options: options)
+        let before = trainer.validate()
+        let summary = try trainer.run { _ in }
+        XCTAssertLessThan(summary.bestValidationLoss!, before - 0.5)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out("learn/best.safetensors.zst")))
+        let csv = try String(contentsOfFile: out("learn/metrics.csv"), encoding: .utf8)
+        XCTAssertTrue(csv.hasPrefix("step,epoch,lr,train_loss,val_loss,grad_norm,chars_per_s,elapsed_s\n"))
+        let svg = try String(contentsOfFile: out("learn/loss.svg"), encoding: .utf8)
+        XCTAssertTrue(svg.contains("<svg") && svg.contains("bits per character") && svg.contains("<polyline"))
+    }
+
+    /// Resume refuses other architectures (listing the differences) and other corpora (unless forced).
+    func testResumeRefusesMismatches() throws {
+        _ = try Trainer(options: tinyOptions(corpus: corpus, out: out("m"), steps: 3)).run { _ in }
+        var other = tinyOptions(corpus: corpus, out: out("m"), steps: 6)
+        other.resume = ""
+        other.hidden = 20
+        other.layers = 3
+        XCTAssertThrowsError(try Trainer(options: other)) { error in
+            guard case TrainingError.architectureMismatch(_, let differences) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(differences.count, 2)
+            XCTAssertTrue(differences.joined().contains("--hidden 20") && differences.joined().contains("--layers 3"))
+        }
+        let changed = (folder as NSString).appendingPathComponent("changed.txt")
+        var text = try String(contentsOfFile: corpus, encoding: .utf8)
+        text = String(text.reversed())
+        try text.write(toFile: changed, atomically: true, encoding: .utf8)
+        var moved = tinyOptions(corpus: changed, out: out("m"), steps: 6)
+        moved.resume = ""
+        XCTAssertThrowsError(try Trainer(options: moved)) { error in
+            guard case TrainingError.corpusMismatch = error else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(error)".contains("--force"))
+        }
+        moved.force = true
+        XCTAssertNoThrow(try Trainer(options: moved))
+    }
+
+    /// A diverging run stops with the step and advice, and keeps the last good checkpoint.
+    func testDivergenceStops() throws {
+        var options = tinyOptions(corpus: corpus, out: out("nan"), steps: 3)
+        _ = try Trainer(options: options).run { _ in }
+        let before = try AtomicFile.readAll(path: out("nan/latest.safetensors.zst"))
+        options.resume = ""
+        options.budget = .steps(10)
+        let trainer = try Trainer(options: options)
+        trainer.model.parameters[0] = .nan  // a poisoned weight: the next loss is NaN
+        XCTAssertThrowsError(try trainer.run { _ in }) { error in
+            guard case TrainingError.diverged(let step, _, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(step, 4)
+            XCTAssertTrue("\(error)".contains("--lr"))
+        }
+        XCTAssertEqual(try AtomicFile.readAll(path: out("nan/latest.safetensors.zst")), before)
+    }
+}
