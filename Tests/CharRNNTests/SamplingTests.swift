@@ -1,0 +1,144 @@
+import XCTest
+@testable import CharRNN
+
+final class SamplingTests: XCTestCase {
+    private func withLogits<R>(_ values: [Float], _ body: (UnsafeBufferPointer<Float>) -> R) -> R {
+        values.withUnsafeBufferPointer(body)
+    }
+
+    func testTemperatureZeroIsArgmax() {
+        var picker = TokenPicker(vocabularySize: 5, temperature: 0)
+        var generator = SplitMix64(seed: 1)
+        for _ in 0..<20 {
+            XCTAssertEqual(withLogits([0.1, 2.5, 2.4, -1, 0]) { picker.pick(logits: $0, using: &generator) }, 1)
+        }
+    }
+
+    func testTopKOneIsGreedy() {
+        var picker = TokenPicker(vocabularySize: 4, temperature: 1.5, topK: 1)
+        var generator = SplitMix64(seed: 2)
+        for _ in 0..<50 {
+            XCTAssertEqual(withLogits([0.3, 0.2, 0.9, 0.8]) { picker.pick(logits: $0, using: &generator) }, 2)
+        }
+    }
+
+    /// Top-p keeps the smallest set of likeliest characters whose mass reaches p. Logits ln(p) for
+    /// p = (0.05, 0.5, 0.3, 0.15): p = 0.7 keeps {0.5, 0.3}; p = 0.8 keeps exactly {0.5, 0.3} too
+    /// (0.8 is reached); p = 0.81 adds 0.15.
+    func testTopPKeepsTheSmallestSetReachingP() {
+        let logits = [0.05, 0.5, 0.3, 0.15].map { Float(Foundation.log($0)) }
+        func kept(_ p: Double) -> [Double] {
+            var picker = TokenPicker(vocabularySize: 4, temperature: 1, topP: p)
+            return withLogits(logits) { picker.distribution(logits: $0) }
+        }
+        let a = kept(0.7)
+        XCTAssertEqual(a[0], 0); XCTAssertEqual(a[3], 0)
+        XCTAssertEqual(a[1], 0.5 / 0.8, accuracy: 1e-6); XCTAssertEqual(a[2], 0.3 / 0.8, accuracy: 1e-6)
+        XCTAssertEqual(kept(0.8)[3], 0)
+        let c = kept(0.81)
+        XCTAssertEqual(c[0], 0); XCTAssertEqual(c[3], 0.15 / 0.95, accuracy: 1e-6)
+        XCTAssertEqual(kept(1.0)[0], 0.05, accuracy: 1e-6)
+    }
+
+    /// Temperature divides the logits: T = 2 on logits (ln 4, 0) gives probabilities (2/3, 1/3).
+    func testTemperatureScalesLogits() {
+        var picker = TokenPicker(vocabularySize: 2, temperature: 2)
+        let p = withLogits([Float(Foundation.log(4.0)), 0]) { picker.distribution(logits: $0) }
+        XCTAssertEqual(p[0], 2.0 / 3, accuracy: 1e-6)
+        // Sampling follows it: about two thirds zeros over many draws.
+        var generator = SplitMix64(seed: 3)
+        var zeros = 0
+        for _ in 0..<6000 where withLogits([Float(Foundation.log(4.0)), 0], { picker.pick(logits: $0, using: &generator) }) == 0 {
+            zeros += 1
+        }
+        XCTAssertEqual(Double(zeros) / 6000, 2.0 / 3, accuracy: 0.03)
+    }
+
+    private func trainedCheckpoint() throws -> Checkpoint {
+        let folder = makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let corpus = (folder as NSString).appendingPathComponent("corpus.txt")
+        try syntheticText(characters: 4000).write(toFile: corpus, atomically: true, encoding: .utf8)
+        let trainer = try Trainer(options: tinyOptions(corpus: corpus, out: folder, steps: 30))
+        _ = try trainer.run { _ in }
+        return trainer.checkpoint()
+    }
+
+    private func sample(_ generator: TextGenerator, seed: UInt64, prime: [Int32] = [], temperature: Double = 0.8,
+                        length: Int = 200) -> [UInt8] {
+        var picker = TokenPicker(vocabularySize: generator.vocabulary.count, temperature: temperature)
+        var random = SplitMix64(seed: seed)
+        var out: [UInt8] = []
+        generator.generate(prime: prime, length: length, picker: &picker, generator: &random) {
+            out += $0
+            return true
+        }
+        return out
+    }
+
+    func testSeededSamplesRepeatAndDifferentSeedsDiffer() throws {
+        let generator = TextGenerator(checkpoint: try trainedCheckpoint())
+        let a = sample(generator, seed: 1), b = sample(generator, seed: 1), c = sample(generator, seed: 2)
+        XCTAssertEqual(a, b)
+        XCTAssertNotEqual(a, c)
+        XCTAssertEqual(String(decoding: a, as: UTF8.self).unicodeScalars.count, 200)
+    }
+
+    /// The state after `--prime` equals the state after feeding the same text through the model in
+    /// one window, and the first sampled distribution equals that window's last logits.
+    func testPrimeStateEqualsFeedingTheText() throws {
+        let checkpoint = try trainedCheckpoint()
+        let generator = TextGenerator(checkpoint: checkpoint)
+        let prime = checkpoint.vocabulary.encode("the king shall", normalization: .none).ids
+        generator.reset()
+        for id in prime { generator.feed(id) }
+
+        let model = checkpoint.makeModel()
+        let window = Workspace(model: model, batchSize: 1, steps: prime.count)
+        _ = window.inputs.update(fromContentsOf: prime)
+        window.computeLogits()
+        let state = generator.state
+        for (x, y) in zip(state.h, Array(window.stateH)) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+        for (x, y) in zip(state.c, Array(window.stateC)) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+        let V = checkpoint.vocabulary.count
+        let last = Array(window.logits[((prime.count - 1) * V)..<(prime.count * V)])
+        for (x, y) in zip(Array(generator.logits), last) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+    }
+
+    func testStopStringEndsTheSample() throws {
+        let checkpoint = try trainedCheckpoint()
+        let generator = TextGenerator(checkpoint: checkpoint)
+        var picker = TokenPicker(vocabularySize: checkpoint.vocabulary.count, temperature: 1)
+        var random = SplitMix64(seed: 4)
+        var out: [UInt8] = []
+        generator.generate(prime: [], length: 5000, picker: &picker, generator: &random, stop: Array(" ".utf8)) {
+            out += $0
+            return true
+        }
+        XCTAssertEqual(out.last, UInt8(ascii: " "))
+        XCTAssertEqual(out.filter { $0 == UInt8(ascii: " ") }.count, 1)
+    }
+
+    /// `eval` is the mean of the per-position losses the engine computes, positions 2…n.
+    func testEvaluationEqualsMeanOfPerPositionLosses() throws {
+        let checkpoint = try trainedCheckpoint()
+        let text = syntheticText(characters: 700, seed: 9) + "☃"  // one unknown character
+        let result = try Evaluator.evaluate(fileBytes: Array(text.utf8), path: "t.txt", checkpoint: checkpoint)
+        let ids = checkpoint.vocabulary.encode(text, normalization: .none).ids
+        XCTAssertEqual(result.unknownSkipped, 1)
+        XCTAssertEqual(result.charsScored, ids.count - 1)
+
+        // Reference: one step at a time from a zero state, −log softmax at each next character.
+        let model = checkpoint.makeModel()
+        let step = Workspace(model: model, batchSize: 1, steps: 1)
+        var total = 0.0
+        for i in 0..<(ids.count - 1) {
+            step.inputs[0] = ids[i]
+            step.targets[0] = ids[i + 1]
+            total += step.forward()
+        }
+        XCTAssertEqual(result.natsPerChar, total / Double(ids.count - 1), accuracy: 1e-5)
+        XCTAssertEqual(result.bitsPerChar, result.natsPerChar / Foundation.log(2.0), accuracy: 1e-12)
+        XCTAssertEqual(result.perplexity, Foundation.exp(result.natsPerChar), accuracy: 1e-9)
+    }
+}
