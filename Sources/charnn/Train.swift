@@ -43,7 +43,7 @@ struct Train: ParsableCommand {
     @Option(help: "Save latest every N steps (and at the end); 0: only at the end.") var saveEvery = 1000
     @Option(help: "Progress line every N steps when not on a terminal.") var logEvery = 50
     @Option(help: "Seed of every random stream (initialisation, dropout).") var seed: UInt64 = 1
-    @Option(help: "OpenBLAS threads. (default: the number of cores)") var threads: Int?
+    @Option(help: "OpenBLAS threads. (default: 1 below 512 hidden units, else every core)") var threads: Int?
     @Option(help: "Output folder for checkpoints, metrics and plot; created when missing.") var out = "checkpoints"
     @Option(help: ArgumentHelp("Resume from a checkpoint (bare --resume: latest in --out).", valueName: "path"))
     var resume: String?
@@ -102,7 +102,7 @@ struct Train: ParsableCommand {
         options.saveEvery = saveEvery
         options.logEvery = logEvery
         options.seed = seed
-        if let threads { options.threads = threads }
+        options.threads = threads
         options.outputFolder = out
         options.resume = resume
         options.force = force

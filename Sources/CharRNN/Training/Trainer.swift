@@ -140,7 +140,7 @@ public final class Trainer {
             schedule = .cosine(warmupSteps: options.warmupSteps, totalSteps: totalSteps)
         }
 
-        setBLASThreadCount(options.threads)
+        setBLASThreadCount(options.threads ?? (config.hiddenSize < 512 ? 1 : ProcessInfo.processInfo.activeProcessorCount))
         model = CharRNNModel(config: config, seed: options.seed)
         adam = Adam(parameterCount: model.parameterCount,
                     settings: Adam.Settings(weightDecay: options.weightDecay))

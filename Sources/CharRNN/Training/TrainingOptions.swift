@@ -40,7 +40,9 @@ public struct TrainingOptions: Sendable {
     public var saveEvery = 1000
     public var logEvery = 50
     public var seed: UInt64 = 1
-    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// OpenBLAS threads; `nil`: one below 512 hidden units (a second thread costs more than it
+    /// brings at those shapes), else every core.
+    public var threads: Int?
     public var outputFolder = "checkpoints"
     /// `nil`: a fresh run; `""`: `latest` in the output folder; otherwise a checkpoint path.
     public var resume: String?
