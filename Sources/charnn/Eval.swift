@@ -8,9 +8,11 @@ struct Eval: ParsableCommand {
 
     @Argument(help: "The text to score.") var file: String
     @Option(help: "Checkpoint to score with (default: as for sample).") var checkpoint: String?
+    @Option(help: "OpenBLAS threads (batch-1 work gains little from more).") var threads = 1
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
+        setBLASThreadCount(threads)
         do {
             let path = try resolveCheckpoint(checkpoint)
             let loaded = try Checkpoint.read(from: path)

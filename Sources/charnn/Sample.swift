@@ -18,6 +18,7 @@ struct Sample: ParsableCommand {
     @Option(help: "Seed of the sampling stream: the same seed gives the same text. (default: random)") var seed: UInt64?
     @Option(help: "Independent samples, separated by a blank line.") var count = 1
     @Option(help: "End a sample when this text appears in it.") var stop: String?
+    @Option(help: "OpenBLAS threads (batch-1 work gains little from more).") var threads = 1
     @Flag(help: "Drop characters of --prime that the model does not know (with a note) instead of failing.")
     var skipUnknown = false
 
@@ -30,6 +31,7 @@ struct Sample: ParsableCommand {
     }
 
     func run() throws {
+        setBLASThreadCount(threads)
         do {
             let path = try resolveCheckpoint(checkpoint)
             let loaded = try Checkpoint.read(from: path)
