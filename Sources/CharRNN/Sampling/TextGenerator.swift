@@ -6,10 +6,15 @@ public final class TextGenerator {
     public let normalization: Normalization
     let workspace: Workspace<Float>
 
-    public init(checkpoint: Checkpoint) {
-        model = checkpoint.makeModel()
-        vocabulary = checkpoint.vocabulary
-        normalization = checkpoint.normalization
+    public convenience init(checkpoint: Checkpoint) {
+        self.init(model: checkpoint.makeModel(), vocabulary: checkpoint.vocabulary, normalization: checkpoint.normalization)
+    }
+
+    public init(model: CharRNNModel<Float>, vocabulary: Vocabulary, normalization: Normalization) {
+        precondition(model.config.vocabularySize == vocabulary.count, "model and vocabulary sizes differ")
+        self.model = model
+        self.vocabulary = vocabulary
+        self.normalization = normalization
         workspace = Workspace(model: model, batchSize: 1, steps: 1)
     }
 

@@ -238,21 +238,13 @@ public final class Trainer {
             if window == 0 { workspace.resetState() }
             trainingLayout.fill(window: window, inputs: workspace.inputs.baseAddress!,
                                 targets: workspace.targets.baseAddress!)
-            model.zeroGradients()
-            let loss = workspace.forward(training: true)
-            guard loss.isFinite else {
+            lastRate = schedule.rate(base: options.learningRate, step: step + 1, windowsPerEpoch: K)
+            let (loss, norm) = trainOnWindow(workspace, adam: adam, clip: options.clip, learningRate: lastRate)
+            guard loss.isFinite, norm.isFinite else {
                 let last = FileManager.default.fileExists(atPath: latestPath) ? latestPath : nil
                 throw TrainingError.diverged(step: step + 1, loss: loss, lastCheckpoint: last)
             }
-            workspace.backward()
-            lastGradientNorm = clipGradientNorm(model.gradients, limit: options.clip)
-            guard lastGradientNorm.isFinite else {
-                let last = FileManager.default.fileExists(atPath: latestPath) ? latestPath : nil
-                throw TrainingError.diverged(step: step + 1, loss: .nan, lastCheckpoint: last)
-            }
-            lastRate = schedule.rate(base: options.learningRate, step: step + 1, windowsPerEpoch: K)
-            adam.update(parameters: model.parameters, gradients: UnsafeBufferPointer(model.gradients),
-                        learningRate: lastRate)
+            lastGradientNorm = norm
             step += 1
             smoothed = smoothed.map { 0.98 * $0 + 0.02 * loss } ?? loss
 

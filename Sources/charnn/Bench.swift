@@ -1,0 +1,93 @@
+import ArgumentParser
+import CharRNN
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure training, sampling or tokenizer throughput (flags as ../shared/bench/torch_charrnn.py).")
+
+    enum Mode: String, ExpressibleByArgument, CaseIterable { case train, sample, encode }
+
+    @Option(help: "Recurrent cell.") var cell = CellKind.lstm
+    @Option(help: "GRU formulation.") var gruVariant = GRUVariant.resetBefore
+    @Option(help: "Stacked layers.") var layers = 2
+    @Option(help: "Hidden units per layer.") var hidden = 128
+    @Option(help: "Embedding width.") var embed = 64
+    @Option(help: "Vocabulary size of the random data.") var vocab = 65
+    @Option(help: "Streams per batch.") var batch = 50
+    @Option(help: "Window length, in characters.") var seq = 50
+    @Option(help: "Timed training steps (after warm-up).") var steps = 15
+    @Option(help: "Untimed warm-up steps.") var warmup = 3
+    @Option(help: "OpenBLAS threads.") var threads = 2
+    @Option(help: "What to measure: train, sample or encode.") var mode = Mode.train
+    @Option(help: "Characters per sample (sample mode).") var sampleLen = 2000
+    @Option(help: "Samples to time (sample mode).") var sampleReps = 3
+    @Option(help: "Text to tokenise (encode mode).") var corpus = "corpora/tinyshakespeare.txt"
+    @Flag(help: "Tokenise as bytes (encode mode).") var bytes = false
+    @Option(help: "Normalisation (encode mode).") var normalize = Normalization.none
+    @Flag(help: "Print one JSON object per measurement.") var json = false
+
+    func validate() throws {
+        guard layers >= 1, hidden >= 1, embed >= 1, vocab >= 2, batch >= 1, seq >= 1, steps >= 1, warmup >= 0,
+              threads >= 1, sampleLen >= 1, sampleReps >= 1 else {
+            throw ValidationError("sizes and counts must be positive (--vocab at least 2, --warmup 0 or more)")
+        }
+    }
+
+    func run() throws {
+        var settings = Benchmark.Settings(config: ModelConfig(
+            cell: cell, gruVariant: gruVariant, layerCount: layers, hiddenSize: hidden, embeddingSize: embed,
+            vocabularySize: vocab))
+        settings.batch = batch
+        settings.seq = seq
+        settings.steps = steps
+        settings.warmup = warmup
+        settings.threads = threads
+        settings.sampleLength = sampleLen
+        settings.sampleRepetitions = sampleReps
+        var result: [String: Any] = ["peer": "charnn", "mode": mode.rawValue, "threads": threads]
+        if mode != .encode {
+            result.merge(["cell": cell.rawValue, "layers": layers, "hidden": hidden, "embed": embed, "vocab": vocab,
+                          "batch": batch, "seq": seq,
+                          "params": ParameterLayout(settings.config).totalCount]) { $1 }
+        }
+        switch mode {
+        case .train:
+            let times = Benchmark.trainingStepSeconds(settings)
+            let median = Benchmark.median(times)
+            let gemm = Benchmark.recurrentGEMMRate(settings)
+            let flops = Benchmark.trainingFLOPs(settings)
+            result["median_step_ms"] = median * 1e3
+            result["chars_per_s"] = Double(batch * seq) / median
+            result["gflops"] = flops / median / 1e9
+            result["sgemm_gflops"] = gemm
+            result["gemm_limit_chars_per_s"] = gemm * 1e9 / (flops / Double(batch * seq))
+        case .sample:
+            let rates = Benchmark.samplingRates(settings)
+            result["sample_chars_per_s"] = Benchmark.median(rates)
+            let weightBytes = 4 * (ParameterLayout(settings.config).totalCount - vocab * embed)
+            result["weight_bytes_per_char"] = weightBytes
+        case .encode:
+            do {
+                let (rates, size) = try Benchmark.encodingRates(path: corpus, tokenization: bytes ? .bytes : .scalars,
+                                                                normalization: normalize)
+                result["corpus"] = corpus
+                result["bytes"] = size
+                result["encode_mb_per_s"] = Benchmark.median(rates)
+            } catch {
+                throw fail(error)
+            }
+        }
+        result["peak_rss_mb"] = Benchmark.peakResidentMegabytes()
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            for key in result.keys.sorted() {
+                let value = result[key]!
+                let text = (value as? Double).map { String(format: "%.2f", $0) } ?? "\(value)"
+                print("\(key.padding(toLength: 24, withPad: " ", startingAt: 0)) \(text)")
+            }
+        }
+    }
+}
