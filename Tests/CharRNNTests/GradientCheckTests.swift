@@ -22,10 +22,10 @@ final class GradientCheckTests: XCTestCase {
     /// Runs the check and returns the worst relative error over all parameters and state entries.
     func gradientCheck(
         cell: CellKind, variant: GRUVariant = .resetBefore, layers: Int, dropout: Double = 0,
-        fault: GradientFault = .none, seed: UInt64 = 7
+        bidirectional: Bool = false, fault: GradientFault = .none, seed: UInt64 = 7
     ) -> Report {
         let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: layers, hiddenSize: 5,
-                                 embeddingSize: 4, vocabularySize: 7, dropout: dropout)
+                                 embeddingSize: 4, vocabularySize: 7, dropout: dropout, bidirectional: bidirectional)
         let model = CharRNNModel<Double>(config: config, seed: seed)
         let workspace = Workspace(model: model, batchSize: 3, steps: 4)
         workspace.fault = fault
@@ -106,6 +106,21 @@ final class GradientCheckTests: XCTestCase {
     func testLSTMGradients() { assertPasses(.lstm) }
     func testGRUResetBeforeGradients() { assertPasses(.gru, .resetBefore) }
     func testGRUResetAfterGradients() { assertPasses(.gru, .resetAfter) }
+
+    /// Bidirectional layers, stacked: both directions' parameters and incoming states.
+    func testBidirectionalGradients() {
+        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter)] {
+            for layers in 1...2 {
+                let report = gradientCheck(cell: cell, variant: variant, layers: layers, dropout: layers == 2 ? 0.25 : 0,
+                                           bidirectional: true)
+                print("gradient check bidirectional \(cell.rawValue) \(variant.rawValue) L=\(layers): "
+                      + "worst relative error \(report.worst) over \(report.checked) entries")
+                XCTAssertLessThan(report.worst, Self.tolerance, "\(cell) \(variant) L=\(layers): \(report.worstWhere)")
+            }
+        }
+        let broken = gradientCheck(cell: .lstm, layers: 2, bidirectional: true, fault: .dropRecurrentTerm)
+        XCTAssertGreaterThan(broken.worst, 1000 * Self.tolerance)
+    }
 
     func testGradientsWithDropout() {
         for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter)] {

@@ -24,10 +24,13 @@ public struct ModelConfig: Equatable, Sendable {
     public var vocabularySize: Int
     /// Inverted-dropout probability between layers and before the decoder; 0 disables it.
     public var dropout: Double
+    /// Each layer also runs a second direction backwards in time; the two outputs are concatenated.
+    public var bidirectional: Bool
 
     public init(
         cell: CellKind = .lstm, gruVariant: GRUVariant = .resetBefore, layerCount: Int = 2,
-        hiddenSize: Int = 128, embeddingSize: Int = 64, vocabularySize: Int, dropout: Double = 0
+        hiddenSize: Int = 128, embeddingSize: Int = 64, vocabularySize: Int, dropout: Double = 0,
+        bidirectional: Bool = false
     ) {
         self.cell = cell
         self.gruVariant = gruVariant
@@ -36,8 +39,15 @@ public struct ModelConfig: Equatable, Sendable {
         self.embeddingSize = embeddingSize
         self.vocabularySize = vocabularySize
         self.dropout = dropout
+        self.bidirectional = bidirectional
     }
 
-    /// Input width of layer `k`: the embedding for the first layer, the hidden state above it.
-    public func inputSize(ofLayer k: Int) -> Int { k == 0 ? embeddingSize : hiddenSize }
+    /// 2 for bidirectional layers, else 1.
+    public var directionCount: Int { bidirectional ? 2 : 1 }
+
+    /// Width of each layer's output: H, or 2H for bidirectional layers.
+    public var outputSize: Int { hiddenSize * directionCount }
+
+    /// Input width of layer `k`: the embedding for the first layer, the layer output below it.
+    public func inputSize(ofLayer k: Int) -> Int { k == 0 ? embeddingSize : outputSize }
 }

@@ -18,12 +18,15 @@ public struct ParameterLayout: Equatable, Sendable {
         let (V, E, H, G) = (config.vocabularySize, config.embeddingSize, config.hiddenSize, config.cell.gateCount)
         var shapes: [(String, [Int])] = [("embedding.weight", [V, E])]
         for k in 0..<config.layerCount {
-            shapes.append(("rnn.weight_ih_l\(k)", [G * H, config.inputSize(ofLayer: k)]))
-            shapes.append(("rnn.weight_hh_l\(k)", [G * H, H]))
-            shapes.append(("rnn.bias_ih_l\(k)", [G * H]))
-            shapes.append(("rnn.bias_hh_l\(k)", [G * H]))
+            for direction in 0..<config.directionCount {
+                let suffix = direction == 1 ? "_reverse" : ""
+                shapes.append(("rnn.weight_ih_l\(k)\(suffix)", [G * H, config.inputSize(ofLayer: k)]))
+                shapes.append(("rnn.weight_hh_l\(k)\(suffix)", [G * H, H]))
+                shapes.append(("rnn.bias_ih_l\(k)\(suffix)", [G * H]))
+                shapes.append(("rnn.bias_hh_l\(k)\(suffix)", [G * H]))
+            }
         }
-        shapes.append(("decoder.weight", [V, H]))
+        shapes.append(("decoder.weight", [V, config.outputSize]))
         shapes.append(("decoder.bias", [V]))
 
         var offset = 0
@@ -35,13 +38,18 @@ public struct ParameterLayout: Equatable, Sendable {
         }
         self.tensors = tensors
         self.totalCount = offset
+        directionCount = config.directionCount
     }
+
+    private let directionCount: Int
 
     public func slot(named name: String) -> TensorSlot? { tensors.first { $0.name == name } }
 
-    /// The four tensors of recurrent layer `k`: weight_ih, weight_hh, bias_ih, bias_hh.
-    func recurrentSlots(layer k: Int) -> (weightIH: TensorSlot, weightHH: TensorSlot, biasIH: TensorSlot, biasHH: TensorSlot) {
-        let base = 1 + 4 * k
+    /// The four tensors of recurrent layer `k` in `direction` (1: reverse): weight_ih, weight_hh,
+    /// bias_ih, bias_hh.
+    func recurrentSlots(layer k: Int, direction: Int = 0)
+        -> (weightIH: TensorSlot, weightHH: TensorSlot, biasIH: TensorSlot, biasHH: TensorSlot) {
+        let base = 1 + 4 * (k * directionCount + direction)
         return (tensors[base], tensors[base + 1], tensors[base + 2], tensors[base + 3])
     }
 

@@ -11,11 +11,11 @@ enum RecurrentLayer<Scalar: BLASScalar> {
         }
     }
 
-    init(model: CharRNNModel<Scalar>, layer k: Int, batch B: Int, steps T: Int, arena: Arena<Scalar>) {
+    init(model: CharRNNModel<Scalar>, layer k: Int, direction: Int, batch B: Int, steps T: Int, arena: Arena<Scalar>) {
         let config = model.config
         let (D, H) = (config.inputSize(ofLayer: k), config.hiddenSize)
-        let weights = RecurrentTensors(model.parameters, layout: model.layout, layer: k)
-        let gradients = RecurrentTensors(model.gradients, layout: model.layout, layer: k)
+        let weights = RecurrentTensors(model.parameters, layout: model.layout, layer: k, direction: direction)
+        let gradients = RecurrentTensors(model.gradients, layout: model.layout, layer: k, direction: direction)
         switch config.cell {
         case .lstm:
             self = .lstm(LSTMLayer(D: D, H: H, B: B, T: T, weights: weights, gradients: gradients, arena: arena))

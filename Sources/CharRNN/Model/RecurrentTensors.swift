@@ -7,8 +7,8 @@ struct RecurrentTensors<Scalar: BLASScalar> {
     let biasIH: UnsafeMutablePointer<Scalar>
     let biasHH: UnsafeMutablePointer<Scalar>
 
-    init(_ buffer: UnsafeMutableBufferPointer<Scalar>, layout: ParameterLayout, layer k: Int) {
-        let slots = layout.recurrentSlots(layer: k)
+    init(_ buffer: UnsafeMutableBufferPointer<Scalar>, layout: ParameterLayout, layer k: Int, direction: Int) {
+        let slots = layout.recurrentSlots(layer: k, direction: direction)
         let base = buffer.baseAddress!
         weightIH = base + slots.weightIH.offset
         weightHH = base + slots.weightHH.offset

@@ -3,10 +3,10 @@
 /// the per-step loops never allocate. It also holds the recurrent state carried from window to
 /// window (truncated BPTT: the state carries over, the gradient stops at the window's start).
 ///
-/// Buffers, all row-major: `inputs`, `targets` (T, B) ids; `embedded` (T, B, E); per layer k the
-/// layer's caches, `dropped[k]` and `masks[k]` (T, B, H) when dropout is on, `dOutputs[k]` (T, B, H);
-/// `logits` (T·B, V), holding probabilities after `forward` and ∂loss/∂logits after `backward`;
-/// `stateH`, `stateC` (L, B, H) and their gradients `dStateH`, `dStateC`.
+/// Buffers, all row-major, with W = H (or 2H, bidirectional): `inputs`, `targets` (T, B) ids;
+/// `embedded` (T, B, E); per layer k its stage's caches, `dropped[k]` and `masks[k]` (T, B, W) when
+/// dropout is on, `dOutputs[k]` (T, B, W); `logits` (T·B, V); `stateH`, `stateC` (L·directions, B, H)
+/// and their gradients `dStateH`, `dStateC`.
 public final class Workspace<Scalar: BLASScalar> {
     public let model: CharRNNModel<Scalar>
     public let batchSize: Int
@@ -16,10 +16,10 @@ public final class Workspace<Scalar: BLASScalar> {
     public let inputs: UnsafeMutableBufferPointer<Int32>
     /// Target ids of the window, (T, B).
     public let targets: UnsafeMutableBufferPointer<Int32>
-    /// The carried hidden state (L, B, H) and, for the LSTM, the cell state.
+    /// The carried hidden state (L·directions, B, H) and, for the LSTM, the cell state.
     public let stateH: UnsafeMutableBufferPointer<Scalar>
     public let stateC: UnsafeMutableBufferPointer<Scalar>
-    /// ∂loss/∂(incoming state) after `backward`, (L, B, H).
+    /// ∂loss/∂(incoming state) after `backward`, (L·directions, B, H).
     public let dStateH: UnsafeMutableBufferPointer<Scalar>
     public let dStateC: UnsafeMutableBufferPointer<Scalar>
     /// (T·B, V): raw logits after `computeLogits`, softmax probabilities after `forward`,
@@ -30,6 +30,8 @@ public final class Workspace<Scalar: BLASScalar> {
     private let ids: UnsafeMutableBufferPointer<Int32>
     private let embedded: UnsafeMutablePointer<Scalar>
     private let dEmbedded: UnsafeMutablePointer<Scalar>
+    private let stages: [LayerStage<Scalar>]
+    /// Every recurrent layer, in state order (layer-major, forward direction first).
     private let layers: [RecurrentLayer<Scalar>]
     private let dropped: [UnsafeMutablePointer<Scalar>]
     private let masks: [UnsafeMutablePointer<Scalar>]
@@ -49,12 +51,14 @@ public final class Workspace<Scalar: BLASScalar> {
         steps = T
         let config = model.config
         let (L, H, E, V) = (config.layerCount, config.hiddenSize, config.embeddingSize, config.vocabularySize)
+        let W = config.outputSize, states = L * config.directionCount
         let rows = T * B
-        let dropoutBuffers = config.dropout > 0 ? 2 * rows * H : 0
-        var count = 2 * rows * E + rows * V + 4 * L * B * H
+        let dropoutBuffers = config.dropout > 0 ? 2 * rows * W : 0
+        var count = 2 * rows * E + rows * V + 4 * states * B * H
         for k in 0..<L {
-            count += RecurrentLayer<Scalar>.cacheCount(config: config, layer: k, batch: B, steps: T)
-            count += rows * H + dropoutBuffers
+            count += config.directionCount * RecurrentLayer<Scalar>.cacheCount(config: config, layer: k, batch: B, steps: T)
+            count += LayerStage<Scalar>.scratchCount(config: config, layer: k, batch: B, steps: T)
+            count += rows * W + dropoutBuffers
         }
         arena = Arena(capacity: count)
         ids = .allocate(capacity: 2 * rows)
@@ -65,24 +69,25 @@ public final class Workspace<Scalar: BLASScalar> {
         embedded = arena.slice(rows * E).baseAddress!
         dEmbedded = arena.slice(rows * E).baseAddress!
         logits = arena.slice(rows * V)
-        stateH = arena.slice(L * B * H)
-        stateC = arena.slice(L * B * H)
-        dStateH = arena.slice(L * B * H)
-        dStateC = arena.slice(L * B * H)
-        var layers: [RecurrentLayer<Scalar>] = []
+        stateH = arena.slice(states * B * H)
+        stateC = arena.slice(states * B * H)
+        dStateH = arena.slice(states * B * H)
+        dStateC = arena.slice(states * B * H)
+        var stages: [LayerStage<Scalar>] = []
         var dropped: [UnsafeMutablePointer<Scalar>] = []
         var masks: [UnsafeMutablePointer<Scalar>] = []
         var dOutputs: [UnsafeMutablePointer<Scalar>] = []
         for k in 0..<L {
-            layers.append(RecurrentLayer(model: model, layer: k, batch: B, steps: T, arena: arena))
-            dOutputs.append(arena.slice(rows * H).baseAddress!)
+            stages.append(LayerStage(model: model, layer: k, batch: B, steps: T, arena: arena))
+            dOutputs.append(arena.slice(rows * W).baseAddress!)
             if config.dropout > 0 {
-                dropped.append(arena.slice(rows * H).baseAddress!)
-                masks.append(arena.slice(rows * H).baseAddress!)
+                dropped.append(arena.slice(rows * W).baseAddress!)
+                masks.append(arena.slice(rows * W).baseAddress!)
             }
         }
         precondition(arena.usedCount == count, "workspace sizing: \(arena.usedCount) of \(count)")
-        self.layers = layers
+        self.stages = stages
+        layers = stages.flatMap(\.directions)
         self.dropped = dropped
         self.masks = masks
         self.dOutputs = dOutputs
@@ -113,6 +118,7 @@ public final class Workspace<Scalar: BLASScalar> {
     public func computeLogits(training: Bool = false) {
         let config = model.config
         let (B, T, E, H, V) = (batchSize, steps, config.embeddingSize, config.hiddenSize, config.vocabularySize)
+        let W = config.outputSize
         let rows = T * B, stateCount = B * H
         let parameters = model.parameters.baseAddress!
 
@@ -124,26 +130,30 @@ public final class Workspace<Scalar: BLASScalar> {
 
         maskedLastForward = training && config.dropout > 0
         var x = UnsafePointer(embedded)
-        for (k, layer) in layers.enumerated() {
-            layer.loadState(h: stateH.baseAddress! + k * stateCount, c: stateC.baseAddress! + k * stateCount,
+        for (i, layer) in layers.enumerated() {
+            layer.loadState(h: stateH.baseAddress! + i * stateCount, c: stateC.baseAddress! + i * stateCount,
                             count: stateCount)
-            layer.forward(x: x)
-            layer.storeFinalState(h: stateH.baseAddress! + k * stateCount, c: stateC.baseAddress! + k * stateCount,
-                                  count: stateCount)
+        }
+        for (k, stage) in stages.enumerated() {
+            stage.forward(x: x)
             if maskedLastForward {
-                drawMask(masks[k], count: rows * H, keep: 1 - config.dropout)
-                multiply(layer.output, by: masks[k], into: dropped[k], count: rows * H)
+                drawMask(masks[k], count: rows * W, keep: 1 - config.dropout)
+                multiply(stage.output, by: masks[k], into: dropped[k], count: rows * W)
                 x = UnsafePointer(dropped[k])
             } else {
-                x = UnsafePointer(layer.output)
+                x = UnsafePointer(stage.output)
             }
+        }
+        for (i, layer) in layers.enumerated() {
+            layer.storeFinalState(h: stateH.baseAddress! + i * stateCount, c: stateC.baseAddress! + i * stateCount,
+                                  count: stateCount)
         }
 
         // Decoder: logits = x · W_decᵀ + b_dec.
         let logits = self.logits.baseAddress!
         broadcastRows(parameters + model.layout.decoderBias.offset, plus: nil, rows: rows, columns: V, into: logits)
-        Scalar.gemm(transA: false, transB: true, m: rows, n: V, k: H, alpha: 1, a: x, lda: H,
-                    b: parameters + model.layout.decoderWeight.offset, ldb: H, beta: 1, c: logits, ldc: V)
+        Scalar.gemm(transA: false, transB: true, m: rows, n: V, k: W, alpha: 1, a: x, lda: W,
+                    b: parameters + model.layout.decoderWeight.offset, ldb: W, beta: 1, c: logits, ldc: V)
     }
 
     /// Adds the gradient of the last `forward`'s mean loss to the model's gradients (which the
@@ -152,6 +162,7 @@ public final class Workspace<Scalar: BLASScalar> {
         let config = model.config
         let (B, T, E, H, V, L) = (batchSize, steps, config.embeddingSize, config.hiddenSize,
                                   config.vocabularySize, config.layerCount)
+        let W = config.outputSize
         let rows = T * B, stateCount = B * H
         let parameters = model.parameters.baseAddress!, gradients = model.gradients.baseAddress!
         let logits = self.logits.baseAddress!
@@ -159,20 +170,22 @@ public final class Workspace<Scalar: BLASScalar> {
 
         // Decoder: dW = dlogitsᵀ · x, db = Σ dlogits, dx = dlogits · W.
         let top = layerInput(L)
-        Scalar.gemm(transA: true, transB: false, m: V, n: H, k: rows, alpha: 1, a: logits, lda: V,
-                    b: top, ldb: H, beta: 1, c: gradients + model.layout.decoderWeight.offset, ldc: H)
+        Scalar.gemm(transA: true, transB: false, m: V, n: W, k: rows, alpha: 1, a: logits, lda: V,
+                    b: top, ldb: W, beta: 1, c: gradients + model.layout.decoderWeight.offset, ldc: W)
         addColumnSums(logits, rows: rows, columns: V, into: gradients + model.layout.decoderBias.offset)
-        Scalar.gemm(transA: false, transB: false, m: rows, n: H, k: V, alpha: 1, a: logits, lda: V,
-                    b: parameters + model.layout.decoderWeight.offset, ldb: H, beta: 0, c: dOutputs[L - 1], ldc: H)
+        Scalar.gemm(transA: false, transB: false, m: rows, n: W, k: V, alpha: 1, a: logits, lda: V,
+                    b: parameters + model.layout.decoderWeight.offset, ldb: W, beta: 0, c: dOutputs[L - 1], ldc: W)
 
         for k in stride(from: L - 1, through: 0, by: -1) {
             if maskedLastForward {
-                multiply(dOutputs[k], by: masks[k], into: dOutputs[k], count: rows * H)
+                multiply(dOutputs[k], by: masks[k], into: dOutputs[k], count: rows * W)
             }
             let dx = k > 0 ? dOutputs[k - 1] : dEmbedded
-            layers[k].backward(dOutput: dOutputs[k], x: layerInput(k), dx: dx, fault: fault)
-            layers[k].storeIncomingStateGradient(dh: dStateH.baseAddress! + k * stateCount,
-                                                 dc: dStateC.baseAddress! + k * stateCount, count: stateCount)
+            stages[k].backward(dOutput: dOutputs[k], x: layerInput(k), dx: dx, fault: fault)
+        }
+        for (i, layer) in layers.enumerated() {
+            layer.storeIncomingStateGradient(dh: dStateH.baseAddress! + i * stateCount,
+                                             dc: dStateC.baseAddress! + i * stateCount, count: stateCount)
         }
 
         // Embedding: scatter-add the input gradient into the rows that were gathered.
@@ -186,7 +199,7 @@ public final class Workspace<Scalar: BLASScalar> {
     /// The input of layer `k` in the last forward pass (k = L: the decoder's input).
     private func layerInput(_ k: Int) -> UnsafePointer<Scalar> {
         if k == 0 { return UnsafePointer(embedded) }
-        return UnsafePointer(maskedLastForward ? dropped[k - 1] : layers[k - 1].output)
+        return UnsafePointer(maskedLastForward ? dropped[k - 1] : stages[k - 1].output)
     }
 
     /// Inverted dropout: each entry is 1/keep with probability `keep`, else 0.

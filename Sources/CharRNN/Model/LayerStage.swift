@@ -1,0 +1,91 @@
+/// One layer of the stack: a recurrent layer running forwards in time and, when bidirectional, a
+/// second one running backwards, whose outputs are concatenated:
+///
+///     y_t = [h→_t, h←_t]   with h←_t computed from x_T … x_t (PyTorch's `bidirectional=True`)
+///
+/// The reverse direction runs the ordinary layer code on a time-reversed copy of the input, so one
+/// forward and one backward implementation serve both directions. Buffers (bidirectional only):
+/// `reversedInput`, `dReversedInput` (T, B, D); `concatenated` (T, B, 2H); `dForward`, `dReverse` (T, B, H).
+struct LayerStage<Scalar: BLASScalar> {
+    let forwardLayer: RecurrentLayer<Scalar>
+    let reverseLayer: RecurrentLayer<Scalar>?
+    let D: Int, H: Int, B: Int, T: Int
+    let reversedInput: UnsafeMutablePointer<Scalar>?
+    let dReversedInput: UnsafeMutablePointer<Scalar>?
+    let concatenated: UnsafeMutablePointer<Scalar>?
+    let dForward: UnsafeMutablePointer<Scalar>?
+    let dReverse: UnsafeMutablePointer<Scalar>?
+
+    static func scratchCount(config: ModelConfig, layer k: Int, batch B: Int, steps T: Int) -> Int {
+        guard config.bidirectional else { return 0 }
+        let (D, H) = (config.inputSize(ofLayer: k), config.hiddenSize)
+        return T * B * (2 * D + 2 * H + 2 * H)
+    }
+
+    init(model: CharRNNModel<Scalar>, layer k: Int, batch B: Int, steps T: Int, arena: Arena<Scalar>) {
+        let config = model.config
+        (D, H, self.B, self.T) = (config.inputSize(ofLayer: k), config.hiddenSize, B, T)
+        forwardLayer = RecurrentLayer(model: model, layer: k, direction: 0, batch: B, steps: T, arena: arena)
+        if config.bidirectional {
+            reverseLayer = RecurrentLayer(model: model, layer: k, direction: 1, batch: B, steps: T, arena: arena)
+            reversedInput = arena.slice(T * B * D).baseAddress!
+            dReversedInput = arena.slice(T * B * D).baseAddress!
+            concatenated = arena.slice(T * B * 2 * H).baseAddress!
+            dForward = arena.slice(T * B * H).baseAddress!
+            dReverse = arena.slice(T * B * H).baseAddress!
+        } else {
+            (reverseLayer, reversedInput, dReversedInput, concatenated, dForward, dReverse) = (nil, nil, nil, nil, nil, nil)
+        }
+    }
+
+    /// The layer's output, (T, B, H) or (T, B, 2H).
+    var output: UnsafeMutablePointer<Scalar> { concatenated ?? forwardLayer.output }
+
+    /// The recurrent layers, forward direction first.
+    var directions: [RecurrentLayer<Scalar>] { reverseLayer.map { [forwardLayer, $0] } ?? [forwardLayer] }
+
+    func forward(x: UnsafePointer<Scalar>) {
+        forwardLayer.forward(x: x)
+        guard let reverseLayer, let reversedInput, let concatenated else { return }
+        reverseTime(x, width: D, into: reversedInput)
+        reverseLayer.forward(x: reversedInput)
+        let forwardOutput = forwardLayer.output, reverseOutput = reverseLayer.output
+        for t in 0..<T {
+            for b in 0..<B {
+                let row = concatenated + (t * B + b) * 2 * H
+                row.update(from: forwardOutput + (t * B + b) * H, count: H)
+                (row + H).update(from: reverseOutput + ((T - 1 - t) * B + b) * H, count: H)
+            }
+        }
+    }
+
+    /// Back-propagates `dOutput` (the gradient at `output`); writes the input gradient to `dx`.
+    func backward(dOutput: UnsafePointer<Scalar>, x: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>,
+                  fault: GradientFault) {
+        guard let reverseLayer, let reversedInput, let dReversedInput, let dForward, let dReverse else {
+            forwardLayer.backward(dOutput: dOutput, x: x, dx: dx, fault: fault)
+            return
+        }
+        for t in 0..<T {
+            for b in 0..<B {
+                let row = dOutput + (t * B + b) * 2 * H
+                (dForward + (t * B + b) * H).update(from: row, count: H)
+                (dReverse + ((T - 1 - t) * B + b) * H).update(from: row + H, count: H)
+            }
+        }
+        forwardLayer.backward(dOutput: dForward, x: x, dx: dx, fault: fault)
+        reverseLayer.backward(dOutput: dReverse, x: reversedInput, dx: dReversedInput, fault: fault)
+        for t in 0..<T {
+            let target = dx + t * B * D, source = dReversedInput + (T - 1 - t) * B * D
+            for i in 0..<(B * D) { target[i] += source[i] }
+        }
+    }
+
+    /// Copies (T, B, width) with the time axis reversed.
+    private func reverseTime(_ x: UnsafePointer<Scalar>, width: Int, into reversed: UnsafeMutablePointer<Scalar>) {
+        let block = B * width
+        for t in 0..<T {
+            (reversed + (T - 1 - t) * block).update(from: x + t * block, count: block)
+        }
+    }
+}

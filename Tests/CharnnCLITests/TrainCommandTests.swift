@@ -1,0 +1,218 @@
+import Foundation
+import XCTest
+
+/// `charnn train`: outputs, resume, divergence, and the errors of bad options and bad corpora.
+final class TrainCommandTests: CLITestCase {
+    // MARK: Happy path
+
+    func testTrainWritesCheckpointsMetricsAndPlotIntoANewNestedFolder() throws {
+        let corpus = try corpus()
+        XCTAssertFalse(sandbox.exists("runs"))
+        let result = try sandbox.run(["train", corpus] + Self.tinyModel
+                                     + ["--steps", "20", "--val-every", "10", "--out", "runs/a/b"])
+        assertSuccess(result)
+
+        let files = sandbox.files(in: "runs/a/b")
+        for name in ["latest.safetensors.zst", "best.safetensors.zst", "metrics.csv", "loss.svg"] {
+            XCTAssertTrue(files.contains(name), "\(name) missing from --out; it holds \(files)")
+        }
+
+        let metrics = String(decoding: try sandbox.read("runs/a/b/metrics.csv"), as: UTF8.self)
+        let rows = metrics.split(separator: "\n", omittingEmptySubsequences: true)
+        XCTAssertEqual(rows.first, "step,epoch,lr,train_loss,val_loss,grad_norm,chars_per_s,elapsed_s")
+        XCTAssertGreaterThanOrEqual(rows.count, 2, "no data row in metrics.csv:\n\(metrics)")
+        for row in rows.dropFirst() {
+            let fields = row.split(separator: ",", omittingEmptySubsequences: false)
+            XCTAssertEqual(fields.count, 8, "row \(row)")
+            XCTAssertNotNil(Int(fields[0]), "step of row \(row)")
+            XCTAssertNotNil(Double(fields[3]), "train_loss of row \(row)")
+        }
+
+        let svg = String(decoding: try sandbox.read("runs/a/b/loss.svg"), as: UTF8.self)
+        XCTAssertTrue(svg.contains("<svg"), "loss.svg is not SVG")
+        XCTAssertTrue(svg.contains("training step"), "loss.svg lacks its x-axis label")
+        XCTAssertTrue(svg.contains("bits per character"), "loss.svg lacks its y-axis label")
+
+        XCTAssertTrue(result.stdout.isEmpty, "train printed on stdout: \(result.out)")
+        let lines = result.err.split(separator: "\n")
+        XCTAssertTrue(lines.contains { $0.contains("step ") }, "no progress on stderr:\n\(result.err)")
+        XCTAssertFalse(result.err.contains("\u{1B}["), "terminal escapes in non-terminal progress:\n\(result.err)")
+    }
+
+    func testZeroStepsSavesTheInitialModel() throws {
+        let corpus = try corpus()
+        let result = try sandbox.run(["train", corpus] + Self.tinyModel + ["--steps", "0", "--out", "zero"])
+        assertSuccess(result)
+        XCTAssertTrue(sandbox.exists("zero/latest.safetensors.zst"))
+        XCTAssertEqual(try trainingStep(sandbox.path("zero/latest.safetensors.zst")), 0)
+    }
+
+    // MARK: Resume
+
+    func testBareResumeContinuesFromLatestInOut() throws {
+        let corpus = try corpus()
+        let latest = try trainTiny(corpus: corpus, out: "run", steps: 10)
+        XCTAssertEqual(try trainingStep(latest), 10)
+
+        let result = try sandbox.run(["train", corpus] + Self.tinyModel
+                                     + ["--val-every", "10", "--out", "run", "--resume", "--steps", "20"])
+        assertSuccess(result, "bare --resume followed by another option")
+        XCTAssertTrue(result.err.localizedCaseInsensitiveContains("resum"), "no word of resuming:\n\(result.err)")
+        XCTAssertTrue(result.err.contains("step 10"), "the resumed step is not shown:\n\(result.err)")
+        XCTAssertEqual(try trainingStep(latest), 20)
+
+        // Bare --resume as the last argument.
+        let last = try sandbox.run(["train", corpus] + Self.tinyModel
+                                   + ["--val-every", "10", "--out", "run", "--steps", "30", "--resume"])
+        assertSuccess(last, "bare --resume as the last argument")
+        XCTAssertEqual(try trainingStep(latest), 30)
+    }
+
+    func testResumeFromPathContinuesExactlyAsAnUninterruptedRun() throws {
+        let corpus = try corpus()
+        let straight = try trainTiny(corpus: corpus, out: "straight", steps: 20)
+        let split = try trainTiny(corpus: corpus, out: "split", steps: 10)
+
+        let result = try sandbox.run(["train", corpus] + Self.tinyModel
+                                     + ["--val-every", "10", "--out", "split", "--resume", split, "--steps", "20"])
+        assertSuccess(result)
+        XCTAssertTrue(result.err.localizedCaseInsensitiveContains("resum"), "no word of resuming:\n\(result.err)")
+        XCTAssertTrue(result.err.contains("step 10"), "the resumed step is not shown:\n\(result.err)")
+        XCTAssertEqual(try trainingStep(split), 20)
+
+        // Same weights: the same scores and the same seeded samples.
+        let text = try sandbox.write(String(Fixtures.corpusText.prefix(600)), to: "score.txt")
+        let scoreStraight = try sandbox.run(["eval", text, "--checkpoint", straight, "--json"])
+        let scoreSplit = try sandbox.run(["eval", text, "--checkpoint", split, "--json"])
+        assertSuccess(scoreStraight)
+        assertSuccess(scoreSplit)
+        XCTAssertEqual(scoreSplit.out, scoreStraight.out, "10 + 10 resumed steps differ from 20 straight steps")
+        let sampleArguments = ["--seed", "3", "--temp", "1", "--length", "200"]
+        let sampleStraight = try sandbox.run(["sample", "--checkpoint", straight] + sampleArguments)
+        let sampleSplit = try sandbox.run(["sample", "--checkpoint", split] + sampleArguments)
+        XCTAssertEqual(sampleSplit.stdout, sampleStraight.stdout)
+    }
+
+    func testResumeWithAnotherArchitectureIsRefusedWithTheDifference() throws {
+        let corpus = try corpus()
+        let latest = try trainTiny(corpus: corpus, out: "run", steps: 10)
+        let arguments = ["train", corpus] + Self.tinyModel + ["--out", "run", "--resume", latest, "--steps", "20"]
+        let result = try sandbox.run(arguments + ["--hidden", "24"])
+        assertCleanFailure(result, code: 1, mentions: ["hidden", "24", "16"])
+        XCTAssertEqual(try trainingStep(latest), 10, "the refused resume changed the checkpoint")
+    }
+
+    func testResumeOnAnotherCorpusNeedsForce() throws {
+        let corpus = try corpus()
+        let latest = try trainTiny(corpus: corpus, out: "run", steps: 10)
+        // The same characters in another order: same vocabulary, different text.
+        let reordered = Fixtures.corpusText.split(separator: "\n", omittingEmptySubsequences: false)
+            .reversed().joined(separator: "\n")
+        let other = try sandbox.write(reordered, to: "other.txt")
+        let arguments = ["train", other] + Self.tinyModel
+            + ["--val-every", "10", "--out", "run", "--resume", latest, "--steps", "20"]
+
+        let refused = try sandbox.run(arguments)
+        assertCleanFailure(refused, code: 1, mentions: ["--force", "corpus"])
+        XCTAssertEqual(try trainingStep(latest), 10)
+
+        let forced = try sandbox.run(arguments + ["--force"])
+        assertSuccess(forced)
+        XCTAssertEqual(try trainingStep(latest), 20)
+    }
+
+    // MARK: Divergence
+
+    /// char-rnn's rule (STYLE.md): a loss that explodes is divergence even while it is finite.
+    func testExplodingLossStopsTheRun() throws {
+        let corpus = try corpus()
+        let result = try sandbox.run(["train", corpus] + Self.tinyModel
+                                     + ["--steps", "100", "--val-every", "0", "--out", "run", "--lr", "1e30"])
+        guard result.exitCode != 0 else {
+            return XCTFail("--lr 1e30 trained to the end with an exploding loss:\n\(result.err.suffix(1500))")
+        }
+        assertCleanFailure(result, code: 1, mentions: ["step", "--lr", "diverge"], oneLine: false)
+        let lastLine = result.err.split(separator: "\n").last.map(String.init) ?? ""
+        XCTAssertNotNil(lastLine.range(of: #"step \d+"#, options: .regularExpression),
+                        "the message does not name the step: \(lastLine)")
+    }
+
+    func testNonFiniteLossStopsTheRun() throws {
+        let corpus = try corpus()
+        let result = try sandbox.run(["train", corpus] + Self.tinyModel
+                                     + ["--steps", "100", "--val-every", "0", "--out", "run", "--lr", "1e38"])
+        assertCleanFailure(result, code: 1, mentions: ["step", "--lr", "diverge"], oneLine: false)
+        let lastLine = result.err.split(separator: "\n").last.map(String.init) ?? ""
+        XCTAssertTrue(lastLine.hasPrefix("charnn: error:"), "the error is not the last line:\n\(result.err)")
+        XCTAssertNotNil(lastLine.range(of: #"step \d+"#, options: .regularExpression),
+                        "the message does not name the step: \(lastLine)")
+    }
+
+    // MARK: Usage errors
+
+    /// Each bad option fails with exit 64 before any work: the corpus does not even exist.
+    func testBadOptionsAreUsageErrorsBeforeAnyWork() throws {
+        let missing = sandbox.path("no-such-corpus.txt")
+        let cases: [([String], String)] = [
+            (["--lr", "0"], "--lr"), (["--lr=-1"], "--lr"), (["--hidden", "0"], "--hidden"),
+            (["--layers", "0"], "--layers"), (["--dropout", "1"], "--dropout"), (["--dropout=-0.1"], "--dropout"),
+            (["--batch", "0"], "--batch"), (["--seq", "0"], "--seq"), (["--cell", "foo"], "--cell"),
+            (["--val-frac", "0"], "--val-frac"),
+        ]
+        for (options, name) in cases {
+            let result = try sandbox.run(["train", missing] + options + ["--out", "run"])
+            assertCleanFailure(result, code: 64, mentions: [name], oneLine: false)
+            XCTAssertFalse(result.err.contains("no-such-corpus"), "\(options): the corpus was read first:\n\(result.err)")
+            XCTAssertFalse(sandbox.exists("run"), "\(options): the output folder was created")
+        }
+    }
+
+    // MARK: Bad corpora
+
+    func testMissingCorpusIsNamed() throws {
+        let result = try sandbox.run(["train", "missing.txt"] + Self.tinyModel + ["--steps", "5"])
+        assertCleanFailure(result, code: 1, mentions: ["missing.txt"])
+        XCTAssertTrue(result.err.localizedCaseInsensitiveContains("not found")
+                      || result.err.localizedCaseInsensitiveContains("no such"), result.err)
+    }
+
+    func testDirectoryAsCorpusIsRefused() throws {
+        try FileManager.default.createDirectory(at: sandbox.url("folder"), withIntermediateDirectories: true)
+        let result = try sandbox.run(["train", "folder"] + Self.tinyModel + ["--steps", "5"])
+        assertCleanFailure(result, code: 1, mentions: ["folder", "directory"])
+    }
+
+    func testEmptyCorpusIsRefused() throws {
+        let empty = try sandbox.write("", to: "empty.txt")
+        let result = try sandbox.run(["train", empty] + Self.tinyModel + ["--steps", "5"])
+        assertCleanFailure(result, code: 1, mentions: ["empty.txt", "empty"])
+    }
+
+    func testCorpusOfOneCharacterIsRefused() throws {
+        let same = try sandbox.write(String(repeating: "a", count: 3000), to: "aaaa.txt")
+        let result = try sandbox.run(["train", same] + Self.tinyModel + ["--steps", "5"])
+        assertCleanFailure(result, code: 1, mentions: ["aaaa.txt", "character"])
+        XCTAssertNotNil(result.err.range(of: #"\b(one|single|1|2)\b"#, options: .regularExpression),
+                        "the message does not say that one character is too few: \(result.err)")
+    }
+
+    func testCorpusTooSmallForBatchTimesSeqStatesTheMinimum() throws {
+        let small = try sandbox.write("hello world, a tiny text\n", to: "small.txt")
+        let result = try sandbox.run(["train", small] + Self.tinyModel + ["--steps", "5"])
+        // --batch 4 × --seq 16 needs 4·16 + 1 = 65 characters.
+        assertCleanFailure(result, code: 1, mentions: ["65"])
+        XCTAssertTrue(result.err.contains("--batch") || result.err.contains("--seq"), result.err)
+    }
+
+    func testInvalidUTF8NamesTheOffsetAndBytesTrainsOnIt() throws {
+        var data = Data(Fixtures.generatedText(bytes: 3000, seed: 7).utf8.prefix(3000))
+        data[1234] = 0xFF
+        let bad = try sandbox.write(data, to: "latin.txt")
+        let refused = try sandbox.run(["train", bad] + Self.tinyModel + ["--steps", "5", "--out", "run"])
+        assertCleanFailure(refused, code: 1, mentions: ["latin.txt", "1234", "--bytes", "UTF-8"])
+
+        let bytes = try sandbox.run(["train", bad, "--bytes"] + Self.tinyModel + ["--steps", "5", "--out", "run"])
+        assertSuccess(bytes)
+        XCTAssertTrue(sandbox.exists("run/latest.safetensors.zst"))
+    }
+}
