@@ -24,6 +24,7 @@ extension CellKind: ExpressibleByArgument {}
 extension GRUVariant: ExpressibleByArgument {}
 extension Normalization: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
+extension TrainingTask: ExpressibleByArgument {}
 
 /// A duration such as `90`, `90s`, `10m`, `1h30m`, in seconds.
 func parseDuration(_ text: String) -> Double? {

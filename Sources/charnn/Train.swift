@@ -22,6 +22,10 @@ struct Train: ParsableCommand {
     @Option(help: "Dropout probability between layers and before the decoder, in [0, 1). (default: 0)") var dropout: Double?
     @Option(help: "Streams per batch. (default: 50)") var batch: Int?
     @Option(help: "Truncated-BPTT window, in characters. (default: 50)") var seq: Int?
+    @Option(help: "What to learn: lm (next character), restore-diacritics or restore-case (the original of each character of a degraded text). (default: lm)")
+    var task: TrainingTask?
+    @Flag(help: "Bidirectional layers (restoration tasks only: a model that sees the future cannot generate text).")
+    var bidirectional = false
     @Flag(help: "Byte-level model: the vocabulary is the byte values seen (any file, no UTF-8 needed).") var bytes = false
     @Option(help: "Unicode normalisation before tokenising: none or nfc. (default: none)") var normalize: Normalization?
 
@@ -50,6 +54,9 @@ struct Train: ParsableCommand {
     @Flag(help: "With --resume: continue even though the corpus differs from the checkpoint's.") var force = false
 
     func validate() throws {
+        if bidirectional, task == .lm || (task == nil && resume == nil) {
+            throw ValidationError("--bidirectional: \(TrainingError.bidirectionalLanguageModel.description)")
+        }
         func require(_ ok: Bool, _ message: String) throws {
             if !ok { throw ValidationError(message) }
         }
@@ -88,6 +95,8 @@ struct Train: ParsableCommand {
         options.batch = batch
         options.seq = seq
         options.validationFraction = valFrac
+        options.task = task
+        options.bidirectional = bidirectional ? true : nil
         options.learningRate = lr
         options.schedule = schedule
         options.lrDecay = lrDecay

@@ -17,6 +17,7 @@ public struct Checkpoint {
     public var config: ModelConfig
     public var vocabulary: Vocabulary
     public var normalization: Normalization
+    public var task: TrainingTask
     public var training: TrainingRecord?
     /// The parameters, in `ParameterLayout` order.
     public var parameters: [Float]
@@ -30,12 +31,13 @@ public struct Checkpoint {
     public var compressedSize = 0
     public var uncompressedSize = 0
 
-    public init(config: ModelConfig, vocabulary: Vocabulary, normalization: Normalization,
+    public init(config: ModelConfig, vocabulary: Vocabulary, normalization: Normalization, task: TrainingTask = .lm,
                 training: TrainingRecord?, parameters: [Float], adamM: [Float]? = nil, adamV: [Float]? = nil,
                 stateH: [Float]? = nil, stateC: [Float]? = nil) {
         self.config = config
         self.vocabulary = vocabulary
         self.normalization = normalization
+        self.task = task
         self.training = training
         self.parameters = parameters
         self.adamM = adamM
@@ -59,7 +61,7 @@ public struct Checkpoint {
         var metadata = [
             "format": Checkpoint.format,
             "config": Checkpoint.json(ConfigRecord(config: config, tokenization: vocabulary.tokenization,
-                                                   normalization: normalization)),
+                                                   normalization: normalization, task: task)),
             "vocab": Checkpoint.json(vocabulary.symbols),
         ]
         if let training { metadata["training"] = Checkpoint.json(training) }
@@ -74,8 +76,8 @@ public struct Checkpoint {
         }
         let stateStart = values.count
         values += (stateH ?? []) + (stateC ?? [])
-        let stateShape = [config.layerCount, (stateH?.count ?? 0) / (config.layerCount * config.hiddenSize),
-                          config.hiddenSize]
+        let states = config.layerCount * config.directionCount
+        let stateShape = [states, (stateH?.count ?? 0) / (states * config.hiddenSize), config.hiddenSize]
         return values.withUnsafeBufferPointer { all in
             var tensors: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)] = []
             func slice(_ start: Int, _ count: Int) -> UnsafeBufferPointer<Float> {
@@ -138,7 +140,8 @@ public struct Checkpoint {
         }
         let config = ModelConfig(cell: record.cell, gruVariant: record.gruVariant ?? .resetBefore,
                                  layerCount: record.layers, hiddenSize: record.hidden, embeddingSize: record.embed,
-                                 vocabularySize: vocabulary.count, dropout: record.dropout)
+                                 vocabularySize: vocabulary.count, dropout: record.dropout,
+                                 bidirectional: record.bidirectional ?? false)
         if let embedding = file.entries["embedding.weight"], embedding.shape.first != vocabulary.count {
             throw .shapeMismatch(path: path, tensor: "embedding.weight",
                                  expected: [vocabulary.count, config.embeddingSize], found: embedding.shape)
@@ -160,7 +163,7 @@ public struct Checkpoint {
             return values
         }
         var checkpoint = Checkpoint(config: config, vocabulary: vocabulary, normalization: record.normalize,
-                                    training: training, parameters: try block(""))
+                                    task: record.task ?? .lm, training: training, parameters: try block(""))
         if file.entries["optimizer.m.embedding.weight"] != nil {
             checkpoint.adamM = try block("optimizer.m.")
             checkpoint.adamV = try block("optimizer.v.")
@@ -203,7 +206,7 @@ public struct Checkpoint {
 }
 
 extension ConfigRecord {
-    init(config: ModelConfig, tokenization: Tokenization, normalization: Normalization) {
+    init(config: ModelConfig, tokenization: Tokenization, normalization: Normalization, task: TrainingTask) {
         cell = config.cell
         gruVariant = config.cell == .gru ? config.gruVariant : nil
         layers = config.layerCount
@@ -212,5 +215,7 @@ extension ConfigRecord {
         dropout = config.dropout
         tokenizer = tokenization
         normalize = normalization
+        bidirectional = config.bidirectional
+        self.task = task
     }
 }

@@ -1,4 +1,6 @@
 /// The `config` metadata of a checkpoint: exactly these keys (`gru_variant` for GRUs only).
+/// `bidirectional` and `task` are always written; a checkpoint without them is a unidirectional
+/// language model.
 struct ConfigRecord: Codable, Equatable {
     var cell: CellKind
     var gruVariant: GRUVariant?
@@ -8,9 +10,11 @@ struct ConfigRecord: Codable, Equatable {
     var dropout: Double
     var tokenizer: Tokenization
     var normalize: Normalization
+    var bidirectional: Bool?
+    var task: TrainingTask?
 
     enum CodingKeys: String, CodingKey {
-        case cell, gruVariant = "gru_variant", layers, hidden, embed, dropout, tokenizer, normalize
+        case cell, gruVariant = "gru_variant", layers, hidden, embed, dropout, tokenizer, normalize, bidirectional, task
     }
 }
 

@@ -35,7 +35,9 @@ public struct CheckpointReport {
         var model = "model: \(c.cell.rawValue)"
         if c.cell == .gru { model += " (\(c.gruVariant.rawValue))" }
         model += ", \(c.layerCount) layers × \(c.hiddenSize) hidden, embedding \(c.embeddingSize), dropout \(c.dropout)"
+        if c.bidirectional { model += ", bidirectional" }
         lines.append(model)
+        lines.append("task: \(checkpoint.task.rawValue)")
         lines.append("tokenizer: \(checkpoint.vocabulary.tokenization.rawValue), normalize: \(checkpoint.normalization.rawValue)")
         lines.append("vocabulary: \(checkpoint.vocabulary.count) characters: \(vocabularyPreview)")
         lines.append("parameters:")
@@ -62,7 +64,7 @@ public struct CheckpointReport {
             "format": Checkpoint.format,
             "config": (try? JSONSerialization.jsonObject(with: Data(Checkpoint.json(
                 ConfigRecord(config: checkpoint.config, tokenization: checkpoint.vocabulary.tokenization,
-                             normalization: checkpoint.normalization)).utf8))) ?? [:],
+                             normalization: checkpoint.normalization, task: checkpoint.task)).utf8))) ?? [:],
             "vocab_size": checkpoint.vocabulary.count,
             "vocab": checkpoint.vocabulary.symbols,
             "parameters": Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, ["shape": $0.shape, "count": $0.count] as [String: Any]) }),

@@ -43,6 +43,22 @@ public struct StreamLayout: Sendable {
         }
     }
 
+    /// Writes window `k` for a restoration task: each position's target is its own character and
+    /// its input that character's degraded form, `inputOf[id]`. Allocation-free.
+    public func fillAligned(window k: Int, inputOf: UnsafePointer<Int32>, inputs: UnsafeMutablePointer<Int32>,
+                            targets: UnsafeMutablePointer<Int32>) {
+        precondition(k >= 0 && k < windowsPerEpoch, "window \(k) outside 0..<\(windowsPerEpoch)")
+        let (B, T, S) = (batchSize, steps, streamLength)
+        for b in 0..<B {
+            let rowStart = b * S + k * T
+            for t in 0..<T {
+                let id = ids[rowStart + t]
+                targets[t * B + b] = id
+                inputs[t * B + b] = inputOf[Int(id)]
+            }
+        }
+    }
+
     @inline(__always)
     private func fill<Stored: FixedWidthInteger>(
         window k: Int, from ids: UnsafeBufferPointer<Stored>,

@@ -34,9 +34,15 @@ public final class ProgressPrinter {
             } else if p.step % plainEvery == 0 {
                 emit(status(p))
             }
-        case .validated(let step, let loss, let improved):
-            emit(String(format: "step %d: validation loss %.4f nats/char, %.4f bits/char%@", step, loss,
-                        loss / Foundation.log(2.0), improved ? " (best so far)" : ""))
+        case .validated(let step, let loss, let improved, let accuracy):
+            var line = String(format: "step %d: validation loss %.4f nats/char, %.4f bits/char", step, loss,
+                              loss / Foundation.log(2.0))
+            if let a = accuracy {
+                line += String(format: "; characters %.2f%% (copying the input: %.2f%%), words %.2f%% (copying: %.2f%%)",
+                               100 * a.characterAccuracy, 100 * a.copyCharacterAccuracy,
+                               100 * a.wordAccuracy, 100 * a.copyWordAccuracy)
+            }
+            emit(line + (improved ? " (best so far)" : ""))
         case .saved:
             break
         case .finished(let s):

@@ -46,7 +46,8 @@ public struct TrainingSummary: Sendable {
 public enum TrainingEvent: Sendable {
     case began(TrainingPlan)
     case step(StepProgress)
-    case validated(step: Int, loss: Double, improved: Bool)
+    /// `accuracy` for restoration tasks.
+    case validated(step: Int, loss: Double, improved: Bool, accuracy: RestorationAccuracy?)
     case saved(path: String)
     case finished(TrainingSummary)
 }
@@ -60,6 +61,11 @@ public final class Trainer {
 
     public let options: TrainingOptions
     public let corpus: Corpus
+    public let task: TrainingTask
+    /// The model's vocabulary: the corpus's, plus degraded forms for a restoration task.
+    public let vocabulary: Vocabulary
+    /// For restoration: the id of each id's degraded form (the model's input).
+    let inputOf: [Int32]
     public let config: ModelConfig
     public let model: CharRNNModel<Float>
     let adam: Adam
@@ -78,6 +84,7 @@ public final class Trainer {
     var step = 0
     var bestValidationLoss: Double?
     var lastValidationLoss: Double?
+    var lastAccuracy: RestorationAccuracy?
 
     public init(options: TrainingOptions) throws {
         self.options = options
@@ -102,6 +109,10 @@ public final class Trainer {
         batch = options.batch ?? record?.batch ?? defaults.batch
         seq = options.seq ?? record?.seq ?? defaults.seq
         validationFraction = options.validationFraction ?? record?.validationFraction ?? defaults.validationFraction
+        task = options.task ?? resumed?.task ?? .lm
+        let prepared = task.prepare(corpus)
+        vocabulary = prepared.vocabulary
+        inputOf = prepared.inputOf
 
         let base = resumed?.config
         config = ModelConfig(
@@ -110,16 +121,19 @@ public final class Trainer {
             layerCount: options.layers ?? base?.layerCount ?? defaults.layers,
             hiddenSize: options.hidden ?? base?.hiddenSize ?? defaults.hidden,
             embeddingSize: options.embed ?? base?.embeddingSize ?? defaults.embed,
-            vocabularySize: corpus.vocabulary.count,
-            dropout: options.dropout ?? base?.dropout ?? defaults.dropout)
+            vocabularySize: vocabulary.count,
+            dropout: options.dropout ?? base?.dropout ?? defaults.dropout,
+            bidirectional: options.bidirectional ?? base?.bidirectional ?? false)
+        if config.bidirectional, task == .lm { throw TrainingError.bidirectionalLanguageModel }
 
         if let resumed, let resumedFrom {
-            try Trainer.checkCompatible(resumed, path: resumedFrom, config: config, corpus: corpus, batch: batch,
+            try Trainer.checkCompatible(resumed, path: resumedFrom, config: config, task: task, corpus: corpus,
+                                        vocabulary: vocabulary, batch: batch,
                                         seq: seq, validationFraction: validationFraction,
                                         tokenization: tokenization, normalization: normalization, force: options.force)
         }
 
-        let (trainingIDs, validationIDs) = StreamLayout.split(corpus.ids, validationFraction: validationFraction)
+        let (trainingIDs, validationIDs) = StreamLayout.split(prepared.ids, validationFraction: validationFraction)
         trainingLayout = try StreamLayout(ids: trainingIDs, batchSize: batch, steps: seq, role: "training")
         validationCount = validationIDs.count
         guard validationIDs.count > 0 else {
@@ -170,7 +184,8 @@ public final class Trainer {
     }
 
     private static func checkCompatible(
-        _ checkpoint: Checkpoint, path: String, config: ModelConfig, corpus: Corpus, batch: Int, seq: Int,
+        _ checkpoint: Checkpoint, path: String, config: ModelConfig, task: TrainingTask, corpus: Corpus,
+        vocabulary: Vocabulary, batch: Int, seq: Int,
         validationFraction: Double, tokenization: Tokenization, normalization: Normalization, force: Bool
     ) throws {
         var differences: [String] = []
@@ -184,6 +199,8 @@ public final class Trainer {
         compare("hidden", saved.hiddenSize, config.hiddenSize)
         compare("embed", saved.embeddingSize, config.embeddingSize)
         compare("dropout", saved.dropout, config.dropout)
+        compare("bidirectional", saved.bidirectional, config.bidirectional)
+        compare("task", checkpoint.task.rawValue, task.rawValue)
         compare("bytes", checkpoint.vocabulary.tokenization == .bytes, tokenization == .bytes)
         compare("normalize", checkpoint.normalization.rawValue, normalization.rawValue)
         if let record = checkpoint.training {
@@ -195,7 +212,7 @@ public final class Trainer {
         if let record = checkpoint.training, record.corpus != corpus.fingerprint, !force {
             throw TrainingError.corpusMismatch(checkpoint: path, expected: record.corpus, found: corpus.fingerprint)
         }
-        guard checkpoint.vocabulary == corpus.vocabulary else {
+        guard checkpoint.vocabulary == vocabulary else {
             throw TrainingError.vocabularyMismatch(checkpoint: path)
         }
     }
@@ -235,9 +252,9 @@ public final class Trainer {
             if let timeBudget, elapsed() >= timeBudget { break }
 
             let window = step % K
-            if window == 0 { workspace.resetState() }
-            trainingLayout.fill(window: window, inputs: workspace.inputs.baseAddress!,
-                                targets: workspace.targets.baseAddress!)
+            // A bidirectional window sees its own future only: no state crosses windows.
+            if window == 0 || config.bidirectional { workspace.resetState() }
+            fill(trainingLayout, window: window, workspace)
             lastRate = schedule.rate(base: options.learningRate, step: step + 1, windowsPerEpoch: K)
             let (loss, norm) = trainOnWindow(workspace, adam: adam, clip: options.clip, learningRate: lastRate)
             guard loss.isFinite, norm.isFinite else {
@@ -311,21 +328,46 @@ public final class Trainer {
     /// start, at most `maximumValidationWindows` windows.
     public func validate() -> Double {
         let windows = min(validationLayout.windowsPerEpoch, Trainer.maximumValidationWindows)
-        validationWorkspace.resetState()
+        let w = validationWorkspace
+        w.resetState()
         var total = 0.0
+        var tally = task == .lm ? nil : RestorationTally(vocabulary: vocabulary, streams: batch)
+        let decoder = RestorationDecoder(inputOf: inputOf)
+        let V = config.vocabularySize
         for k in 0..<windows {
-            validationLayout.fill(window: k, inputs: validationWorkspace.inputs.baseAddress!,
-                                  targets: validationWorkspace.targets.baseAddress!)
-            total += validationWorkspace.forward(training: false)
+            if config.bidirectional { w.resetState() }
+            fill(validationLayout, window: k, w)
+            total += w.forward(training: false)
+            guard tally != nil else { continue }
+            for b in 0..<batch {
+                for t in 0..<seq {
+                    let position = t * batch + b
+                    let predicted = decoder.decode(input: w.inputs[position], scores: w.logits.baseAddress! + position * V)
+                    tally!.add(stream: b, target: w.targets[position], input: w.inputs[position], predicted: predicted)
+                }
+            }
         }
+        lastAccuracy = tally?.result()
         return total / Double(windows)
+    }
+
+    /// Window `k` of `layout` into the workspace: next-character pairs, or degraded/original pairs.
+    private func fill(_ layout: StreamLayout, window k: Int, _ w: Workspace<Float>) {
+        if task == .lm {
+            layout.fill(window: k, inputs: w.inputs.baseAddress!, targets: w.targets.baseAddress!)
+        } else {
+            inputOf.withUnsafeBufferPointer {
+                layout.fillAligned(window: k, inputOf: $0.baseAddress!, inputs: w.inputs.baseAddress!,
+                                   targets: w.targets.baseAddress!)
+            }
+        }
     }
 
     private func validateAndKeepBest(report: (TrainingEvent) -> Void) throws -> Double {
         let loss = validate()
         lastValidationLoss = loss
         let improved = loss.isFinite && loss < (bestValidationLoss ?? .infinity)
-        report(.validated(step: step, loss: loss, improved: improved))
+        report(.validated(step: step, loss: loss, improved: improved, accuracy: lastAccuracy))
         if improved {
             bestValidationLoss = loss
             try save(to: bestPath, report: report)
@@ -366,7 +408,7 @@ public final class Trainer {
             warmupSteps: options.warmupSteps, totalSteps: totalSteps, clip: options.clip, adam: adam.settings,
             bestValidationLoss: bestValidationLoss, corpus: corpus.fingerprint)
         return Checkpoint(
-            config: config, vocabulary: corpus.vocabulary, normalization: normalization,
+            config: config, vocabulary: vocabulary, normalization: normalization, task: task,
             training: record, parameters: Array(model.parameters), adamM: Array(adam.m), adamV: Array(adam.v),
             stateH: Array(workspace.stateH), stateC: config.cell == .lstm ? Array(workspace.stateC) : nil)
     }

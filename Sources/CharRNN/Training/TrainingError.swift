@@ -8,6 +8,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case noCheckpointToResume(path: String)
     case cannotCreateFolder(path: String, reason: String)
     case unboundedCosine
+    case bidirectionalLanguageModel
 
     public var description: String {
         switch self {
@@ -26,6 +27,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             return "nothing to resume: \(path) does not exist; train without --resume first, or give --resume PATH"
         case .cannotCreateFolder(let path, let reason):
             return "cannot create the output folder \(path): \(reason); choose another with --out"
+        case .bidirectionalLanguageModel:
+            return "a bidirectional model sees the characters it would have to predict, so it cannot generate text; "
+                + "use it for --task restore-diacritics or --task restore-case, or drop --bidirectional"
         case .unboundedCosine:
             return "--schedule cosine needs a known length: give --steps or --epochs, not --time"
         }

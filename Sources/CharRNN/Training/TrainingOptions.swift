@@ -27,6 +27,8 @@ public struct TrainingOptions: Sendable {
     public var batch: Int?
     public var seq: Int?
     public var validationFraction: Double?
+    public var task: TrainingTask?
+    public var bidirectional: Bool?
 
     public var learningRate = 2e-3
     public var schedule = ScheduleKind.constant

@@ -1,0 +1,74 @@
+/// Chooses each restored character as the likeliest output whose degraded form is the input
+/// character: decoding never changes what the model was not trained to change.
+public struct RestorationDecoder: Sendable {
+    /// For each input id, the output ids that degrade to it.
+    public let candidates: [[Int32]]
+
+    public init(inputOf: [Int32]) {
+        candidates = TrainingTask.candidates(inputOf: inputOf)
+    }
+
+    /// The best candidate for input `input` given one row of logits (or probabilities).
+    @inline(__always)
+    public func decode<Scalar: BLASScalar>(input: Int32, scores: UnsafePointer<Scalar>) -> Int32 {
+        let options = candidates[Int(input)]
+        guard options.count > 1 else { return options.first ?? input }
+        var best = options[0]
+        for id in options.dropFirst() where scores[Int(id)] > scores[Int(best)] { best = id }
+        return best
+    }
+}
+
+/// Character and word accuracy of restoration, next to the copy-the-input baseline.
+public struct RestorationAccuracy: Equatable, Sendable {
+    public var characterAccuracy: Double
+    public var wordAccuracy: Double
+    public var copyCharacterAccuracy: Double
+    public var copyWordAccuracy: Double
+}
+
+/// Counts correct characters and words over streams of positions; a word is a maximal run of
+/// non-whitespace characters, correct when every character in it is.
+struct RestorationTally {
+    private let isSpace: [Bool]
+    private var characters = 0, correct = 0, copyCorrect = 0
+    private var words = 0, correctWords = 0, copyCorrectWords = 0
+    private var inWord: [Bool], wordRight: [Bool], copyWordRight: [Bool]
+
+    init(vocabulary: Vocabulary, streams: Int) {
+        isSpace = vocabulary.symbols.map { $0.unicodeScalars.first!.properties.isWhitespace }
+        inWord = Array(repeating: false, count: streams)
+        wordRight = Array(repeating: true, count: streams)
+        copyWordRight = Array(repeating: true, count: streams)
+    }
+
+    /// One position of stream `stream`, in text order.
+    mutating func add(stream: Int, target: Int32, input: Int32, predicted: Int32) {
+        characters += 1
+        if predicted == target { correct += 1 }
+        if input == target { copyCorrect += 1 }
+        if isSpace[Int(target)] {
+            closeWord(stream)
+        } else {
+            inWord[stream] = true
+            if predicted != target { wordRight[stream] = false }
+            if input != target { copyWordRight[stream] = false }
+        }
+    }
+
+    private mutating func closeWord(_ stream: Int) {
+        guard inWord[stream] else { return }
+        words += 1
+        if wordRight[stream] { correctWords += 1 }
+        if copyWordRight[stream] { copyCorrectWords += 1 }
+        (inWord[stream], wordRight[stream], copyWordRight[stream]) = (false, true, true)
+    }
+
+    mutating func result() -> RestorationAccuracy {
+        for stream in inWord.indices { closeWord(stream) }
+        let c = Double(max(characters, 1)), w = Double(max(words, 1))
+        return RestorationAccuracy(characterAccuracy: Double(correct) / c, wordAccuracy: Double(correctWords) / w,
+                                   copyCharacterAccuracy: Double(copyCorrect) / c,
+                                   copyWordAccuracy: Double(copyCorrectWords) / w)
+    }
+}
