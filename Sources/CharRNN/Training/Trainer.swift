@@ -41,6 +41,8 @@ public struct TrainingSummary: Sendable {
     public var bestPath: String?
     public var metricsPath: String
     public var plotPath: String
+    /// This run's metrics rows (validation rows carry `validationLoss`).
+    public var history: [MetricsRow]
 }
 
 public enum TrainingEvent: Sendable {
@@ -319,7 +321,7 @@ public final class Trainer {
             elapsed: elapsed, charsPerSecond: Double((step - startStep) * batch * seq) / max(elapsed, 1e-9),
             latestPath: latestPath,
             bestPath: FileManager.default.fileExists(atPath: bestPath) ? bestPath : nil,
-            metricsPath: metrics.path, plotPath: plotPath)
+            metricsPath: metrics.path, plotPath: plotPath, history: metrics.rows)
         report(.finished(summary))
         return summary
     }
@@ -381,7 +383,7 @@ public final class Trainer {
         guard !metrics.rows.isEmpty else { return }
         let title = "\(config.cell.rawValue.uppercased()) \(config.layerCount)×\(config.hiddenSize) on "
             + (options.corpusPath as NSString).lastPathComponent
-        let svg = LossPlot.svg(rows: metrics.rows, title: title)
+        let svg = CurvePlot.lossSVG(rows: metrics.rows, title: title)
         try? AtomicFile.write(Array(svg.utf8), to: plotPath)
     }
 

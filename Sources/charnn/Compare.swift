@@ -1,0 +1,85 @@
+import ArgumentParser
+import CharRNN
+import Foundation
+
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train an LSTM and a GRU of the same width on the same data, seed and budget, and compare them.",
+        discussion: "Prints parameters, training and sampling speed and the best validation loss of each, and writes OUT/compare.svg.")
+
+    @Argument(help: "The text to train on.") var corpus: String
+    @Option(help: "Training budget per model: 90s, 5m, 1h.") var time: String?
+    @Option(help: "Training budget per model, in steps (instead of --time).") var steps: Int?
+    @Flag(help: "Also train a GRU widened to the LSTM's parameter count.") var sameParams = false
+    @Option(help: "GRU formulation.") var gruVariant = GRUVariant.resetBefore
+    @Option(help: "Stacked layers.") var layers = 2
+    @Option(help: "Hidden units per layer.") var hidden = 128
+    @Option(help: "Embedding width.") var embed = 64
+    @Option(help: "Dropout between layers and before the decoder.") var dropout = 0.0
+    @Option(help: "Streams per batch.") var batch = 50
+    @Option(help: "Truncated-BPTT window, in characters.") var seq = 50
+    @Option(help: "Learning rate.") var lr = 2e-3
+    @Option(help: "Validate every N steps.") var valEvery = 100
+    @Option(help: "Seed of both runs.") var seed: UInt64 = 1
+    @Option(help: "OpenBLAS threads. (default: as for train)") var threads: Int?
+    @Option(help: "Output folder: one subfolder per model, and compare.svg.") var out = "checkpoints/compare"
+
+    func validate() throws {
+        guard time == nil || steps == nil else { throw ValidationError("give --time or --steps, not both") }
+        if let time, parseDuration(time) == nil { throw ValidationError("--time must be a duration such as 90s, 5m or 1h, got \(time)") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        guard layers >= 1, hidden >= 1, embed >= 1, batch >= 1, seq >= 1, valEvery >= 1 else {
+            throw ValidationError("--layers, --hidden, --embed, --batch, --seq and --val-every must be positive")
+        }
+        guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+        guard lr > 0 else { throw ValidationError("--lr must be positive, got \(lr)") }
+    }
+
+    func run() throws {
+        do {
+            var runs: [(label: String, cell: CellKind, hidden: Int)] = [("LSTM \(layers)×\(hidden)", .lstm, hidden),
+                                                                           ("GRU \(layers)×\(hidden)", .gru, hidden)]
+            if sameParams {
+                let lstm = ModelConfig(cell: .lstm, layerCount: layers, hiddenSize: hidden, embeddingSize: embed,
+                                       vocabularySize: try Corpus.load(path: corpus).vocabulary.count)
+                let wide = Comparison.matchingGRUWidth(for: lstm)
+                runs.append(("GRU \(layers)×\(wide) (same params)", .gru, wide))
+            }
+            var entries: [ComparisonEntry] = []
+            for run in runs {
+                FileHandle.standardError.write(Data("== \(run.label)\n".utf8))
+                var options = TrainingOptions(corpusPath: corpus)
+                options.cell = run.cell
+                options.gruVariant = gruVariant
+                options.layers = layers
+                options.hidden = run.hidden
+                options.embed = embed
+                options.dropout = dropout
+                options.batch = batch
+                options.seq = seq
+                options.learningRate = lr
+                options.validationEvery = valEvery
+                options.saveEvery = 0
+                options.seed = seed
+                options.threads = threads
+                options.budget = steps.map { .steps($0) } ?? .seconds(parseDuration(time ?? "5m")!)
+                options.outputFolder = (out as NSString).appendingPathComponent(
+                    run.label.lowercased().replacingOccurrences(of: " ", with: "-")
+                        .replacingOccurrences(of: "×", with: "x").filter { $0.isLetter || $0.isNumber || $0 == "-" })
+                let trainer = try Trainer(options: options)
+                let summary = try trainer.run(report: ProgressPrinter().handle)
+                setBLASThreadCount(1)
+                let sampling = Comparison.samplingRate(model: trainer.model, vocabulary: trainer.vocabulary)
+                entries.append(ComparisonEntry(label: run.label, config: trainer.config, summary: summary,
+                                               samplingCharsPerSecond: sampling))
+            }
+            print(Comparison.table(entries))
+            let plot = (out as NSString).appendingPathComponent("compare.svg")
+            let title = "LSTM against GRU on " + (corpus as NSString).lastPathComponent
+            try AtomicFile.write(Array(Comparison.svg(entries, title: title).utf8), to: plot)
+            print("validation curves: \(plot)")
+        } catch {
+            throw fail(error)
+        }
+    }
+}
