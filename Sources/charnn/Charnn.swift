@@ -40,7 +40,7 @@ struct Charnn: ParsableCommand {
             if let next, !next.hasPrefix("-"), next.hasSuffix(".zst") {
                 result.append(argument)
             } else {
-                result.append("--resume=")
+                result.append("--resume=\(Train.latestInOut)")
             }
         }
         return result

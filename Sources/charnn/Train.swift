@@ -3,6 +3,9 @@ import CharRNN
 import Foundation
 
 struct Train: ParsableCommand {
+    /// What a bare `--resume` becomes: the `latest` checkpoint of `--out`.
+    static let latestInOut = "@latest"
+
     static let configuration = CommandConfiguration(
         abstract: "Train a char-RNN on a UTF-8 text file.",
         discussion: """
@@ -113,7 +116,7 @@ struct Train: ParsableCommand {
         options.seed = seed
         options.threads = threads
         options.outputFolder = out
-        options.resume = resume
+        options.resume = resume == Train.latestInOut ? "" : resume
         options.force = force
 
         do {

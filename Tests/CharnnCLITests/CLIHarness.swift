@@ -81,6 +81,8 @@ final class RunningCommand {
     private let stdoutHandle: FileHandle
     private let stderrHandle: FileHandle
     private(set) var timedOut = false
+    /// Taken once at launch: the process's own id, whatever `Process` reports after it ends.
+    private(set) var pid: pid_t = 0
 
     init(executable: String, arguments: [String], in folder: URL, stdin: Data? = nil,
          environment: [String: String] = [:]) throws {
@@ -111,13 +113,25 @@ final class RunningCommand {
             process.standardInput = FileHandle.nullDevice
         }
         try process.run()
+        pid = process.processIdentifier
     }
 
-    var pid: pid_t { process.processIdentifier }
+    /// A test that stops early leaves no process behind.
+    deinit {
+        if process.isRunning {
+            send(SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
     var isRunning: Bool { process.isRunning }
     var stderrSoFar: String { String(decoding: (try? Data(contentsOf: stderrURL)) ?? Data(), as: UTF8.self) }
 
-    func send(_ signal: Int32) { kill(pid, signal) }
+    /// Signals the process while it runs; never a process group (a pid of 0 or less), never after it ended.
+    func send(_ signal: Int32) {
+        guard pid > 0, process.isRunning else { return }
+        kill(pid, signal)
+    }
 
     /// Waits at most `timeout` seconds; a process still running then is killed (SIGKILL).
     func wait(timeout: Double) -> RunResult {
@@ -125,7 +139,7 @@ final class RunningCommand {
         while process.isRunning, Date() < deadline { usleep(5_000) }
         if process.isRunning {
             timedOut = true
-            kill(pid, SIGKILL)
+            send(SIGKILL)
         }
         process.waitUntilExit()
         try? stdoutHandle.close()
@@ -220,7 +234,9 @@ class CLITestCase: XCTestCase {
                                      + ["--steps", "\(steps)", "--val-every", "10", "--out", out] + extra)
         assertSuccess(result, "training the fixture model", file: file, line: line)
         guard result.ending == .exited(0) else { throw HarnessError("the fixture model could not be trained") }
-        return sandbox.path(out + "/latest.safetensors.zst")
+        let latest = sandbox.path(out + "/latest.safetensors.zst")
+        guard FileManager.default.fileExists(atPath: latest) else { throw HarnessError("training wrote no \(latest)") }
+        return latest
     }
 
     /// `charnn info --json PATH` as a dictionary.

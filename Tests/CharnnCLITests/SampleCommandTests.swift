@@ -34,6 +34,7 @@ final class SampleCommandTests: CLITestCase {
         let first = try sample(["--temp", "0", "--length", "200"])
         let again = try sample(["--temp", "0", "--length", "200"])
         XCTAssertEqual(first.stdout, again.stdout, "--temp 0 is not deterministic")
+        XCTAssertEqual(first.out.scalarCount, 200 + 1, first.out.debugDescription)
     }
 
     // MARK: Framing

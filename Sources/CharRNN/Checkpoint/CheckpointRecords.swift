@@ -34,8 +34,8 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
     public var seq: Int
     public var validationFraction: Double
     public var seed: UInt64
-    /// State of the dropout generator.
-    public var dropoutRNG: UInt64
+    /// Seed of the dropout masks (which are keyed by it, the step and the position).
+    public var dropoutSeed: UInt64
     public var learningRate: Double
     public var schedule: String
     public var lrDecay: Double
@@ -53,7 +53,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         case batch, seq
         case validationFraction = "val_frac"
         case seed
-        case dropoutRNG = "dropout_rng"
+        case dropoutSeed = "dropout_seed"
         case learningRate = "lr"
         case schedule
         case lrDecay = "lr_decay"

@@ -38,8 +38,14 @@ public final class Workspace<Scalar: BLASScalar> {
     private let dOutputs: [UnsafeMutablePointer<Scalar>]
     private var maskedLastForward = false
 
-    /// Draws the dropout masks of training passes; a checkpoint stores its state.
-    public var dropoutGenerator = SplitMix64(seed: 0)
+    /// Dropout masks are a pure function of (seed, counter, layer, position, global stream, unit):
+    /// the trainer sets the counter to the step, so a resumed run, or one whose streams are split
+    /// across processes, draws exactly the masks of an uninterrupted single-process run.
+    public var dropoutSeed: UInt64 = 0
+    public var dropoutCounter: UInt64 = 0
+    /// The global index of this workspace's first stream, and the number of streams in all.
+    public var streamOffset = 0
+    public var totalStreams: Int
 
     /// Breaks the backward pass on purpose; only the tests that prove the gradient check fails set it.
     var fault = GradientFault.none
@@ -49,6 +55,7 @@ public final class Workspace<Scalar: BLASScalar> {
         self.model = model
         batchSize = B
         steps = T
+        totalStreams = B
         let config = model.config
         let (L, H, E, V) = (config.layerCount, config.hiddenSize, config.embeddingSize, config.vocabularySize)
         let W = config.outputSize, states = L * config.directionCount
@@ -137,7 +144,7 @@ public final class Workspace<Scalar: BLASScalar> {
         for (k, stage) in stages.enumerated() {
             stage.forward(x: x)
             if maskedLastForward {
-                drawMask(masks[k], count: rows * W, keep: 1 - config.dropout)
+                drawMask(masks[k], layer: k, width: W, keep: 1 - config.dropout)
                 multiply(stage.output, by: masks[k], into: dropped[k], count: rows * W)
                 x = UnsafePointer(dropped[k])
             } else {
@@ -202,14 +209,24 @@ public final class Workspace<Scalar: BLASScalar> {
         return UnsafePointer(maskedLastForward ? dropped[k - 1] : stages[k - 1].output)
     }
 
-    /// Inverted dropout: each entry is 1/keep with probability `keep`, else 0.
-    private func drawMask(_ mask: UnsafeMutablePointer<Scalar>, count: Int, keep: Double) {
+    /// Inverted dropout: each entry of layer `k`'s (T, B, width) output is 1/keep with probability
+    /// `keep`, else 0, drawn by hashing its global coordinates.
+    private func drawMask(_ mask: UnsafeMutablePointer<Scalar>, layer k: Int, width: Int, keep: Double) {
         let scale = Scalar(1 / keep)
-        var generator = dropoutGenerator
-        for i in 0..<count {
-            mask[i] = generator.nextUnit() < keep ? scale : 0
+        let (B, T, L) = (batchSize, steps, UInt64(model.config.layerCount))
+        let streams = UInt64(totalStreams), w = UInt64(width)
+        let threshold = UInt64(keep * 0x1p53)
+        for t in 0..<T {
+            let base = ((dropoutCounter &* L &+ UInt64(k)) &* UInt64(T) &+ UInt64(t)) &* streams
+            for b in 0..<B {
+                let row = mask + (t * B + b) * width
+                let start = (base &+ UInt64(streamOffset + b)) &* w
+                for j in 0..<width {
+                    var generator = SplitMix64(seed: dropoutSeed ^ ((start &+ UInt64(j)) &* 0x9E37_79B9_7F4A_7C15))
+                    row[j] = generator.next() >> 11 < threshold ? scale : 0
+                }
+            }
         }
-        dropoutGenerator = generator
     }
 
     private func multiply(_ a: UnsafePointer<Scalar>, by b: UnsafePointer<Scalar>,

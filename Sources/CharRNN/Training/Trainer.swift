@@ -87,6 +87,8 @@ public final class Trainer {
     var bestValidationLoss: Double?
     var lastValidationLoss: Double?
     var lastAccuracy: RestorationAccuracy?
+    /// The loss of this run's first step: divergence is judged against it.
+    var firstLoss: Double?
 
     public init(options: TrainingOptions) throws {
         self.options = options
@@ -162,7 +164,7 @@ public final class Trainer {
                     settings: Adam.Settings(weightDecay: options.weightDecay))
         workspace = Workspace(model: model, batchSize: batch, steps: seq)
         validationWorkspace = Workspace(model: model, batchSize: batch, steps: seq)
-        workspace.dropoutGenerator = SplitMix64(seed: options.seed ^ 0xD1B5_4A32_D192_ED03)
+        workspace.dropoutSeed = options.seed ^ 0xD1B5_4A32_D192_ED03
 
         if let resumed {
             _ = model.parameters.update(fromContentsOf: resumed.parameters)
@@ -179,7 +181,7 @@ public final class Trainer {
             if let record {
                 step = record.step
                 adam.stepCount = record.step
-                workspace.dropoutGenerator = SplitMix64(seed: record.dropoutRNG)
+                workspace.dropoutSeed = record.dropoutSeed
                 bestValidationLoss = record.bestValidationLoss
             }
         }
@@ -258,8 +260,12 @@ public final class Trainer {
             if window == 0 || config.bidirectional { workspace.resetState() }
             fill(trainingLayout, window: window, workspace)
             lastRate = schedule.rate(base: options.learningRate, step: step + 1, windowsPerEpoch: K)
+            workspace.dropoutCounter = UInt64(step)
             let (loss, norm) = trainOnWindow(workspace, adam: adam, clip: options.clip, learningRate: lastRate)
-            guard loss.isFinite, norm.isFinite else {
+            // char-rnn's rule: a loss above three times the first one has exploded.
+            let firstLoss = firstLoss ?? loss
+            self.firstLoss = firstLoss
+            guard loss.isFinite, norm.isFinite, loss <= 3 * firstLoss else {
                 let last = FileManager.default.fileExists(atPath: latestPath) ? latestPath : nil
                 throw TrainingError.diverged(step: step + 1, loss: loss, lastCheckpoint: last)
             }
@@ -405,7 +411,7 @@ public final class Trainer {
         let record = TrainingRecord(
             step: step, epoch: step / K, window: step % K, windowsPerEpoch: K, batch: batch, seq: seq,
             validationFraction: validationFraction, seed: options.seed,
-            dropoutRNG: workspace.dropoutGenerator.state, learningRate: options.learningRate,
+            dropoutSeed: workspace.dropoutSeed, learningRate: options.learningRate,
             schedule: options.schedule.rawValue, lrDecay: options.lrDecay, lrDecayAfter: options.lrDecayAfter,
             warmupSteps: options.warmupSteps, totalSteps: totalSteps, clip: options.clip, adam: adam.settings,
             bestValidationLoss: bestValidationLoss, corpus: corpus.fingerprint)

@@ -14,7 +14,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .diverged(let step, let loss, let last):
             let kept = last.map { "; the last good checkpoint is \($0)" } ?? ""
-            return "training diverged at step \(step) (loss \(loss))\(kept); try a lower --lr or a smaller --clip"
+            return "training diverged at step \(step) (loss \(loss) nats/char)\(kept); try a lower --lr or a smaller --clip"
         case .interrupted(let signal, let path):
             return "stopped by \(signal == 2 ? "SIGINT" : signal == 15 ? "SIGTERM" : "signal \(signal)"); saved \(path); continue with --resume"
         case .architectureMismatch(let path, let differences):
