@@ -76,7 +76,10 @@ final class TrainerTests: XCTestCase {
         let file = try SafetensorsFile(bytes: bytes, path: path)
         XCTAssertEqual(file.metadata["format"], "charnn-1")
         let config = try JSONSerialization.jsonObject(with: Data(file.metadata["config"]!.utf8)) as! [String: Any]
-        XCTAssertEqual(Set(config.keys), ["cell", "gru_variant", "layers", "hidden", "embed", "dropout", "tokenizer", "normalize"])
+        XCTAssertEqual(Set(config.keys), ["cell", "gru_variant", "layers", "hidden", "embed", "dropout", "tokenizer", "normalize",
+                                          "bidirectional", "task"])
+        XCTAssertEqual(config["bidirectional"] as? Bool, false)
+        XCTAssertEqual(config["task"] as? String, "lm")
         XCTAssertEqual(config["cell"] as? String, "gru")
         XCTAssertEqual(config["gru_variant"] as? String, "reset-after")
         XCTAssertEqual(config["hidden"] as? Int, 12)
