@@ -11,7 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // MARK: - System libraries (Debian: libopenblas-dev, libzstd-dev)
+        // MARK: - System libraries (Debian: libopenblas-dev, libzstd-dev, libopenmpi-dev)
         .systemLibrary(
             name: "COpenBLAS",
             pkgConfig: "openblas",
@@ -22,11 +22,16 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
         ),
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
+        ),
 
         // MARK: - The toolkit
         .target(
             name: "CharRNN",
-            dependencies: ["COpenBLAS", "CZstd"]
+            dependencies: ["COpenBLAS", "CZstd", "CMPI"]
         ),
         .executableTarget(
             name: "charnn",

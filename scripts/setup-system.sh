@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Installs the C libraries charnn links against (OpenBLAS, zstd, pkg-config) when they are missing.
+# Installs the C libraries charnn links against (OpenBLAS, zstd, Open MPI, pkg-config) when they are missing.
 set -euo pipefail
 needed=()
-for package in libopenblas-dev libzstd-dev pkg-config; do
+for package in libopenblas-dev libzstd-dev libopenmpi-dev openmpi-bin pkg-config; do
   dpkg -s "$package" >/dev/null 2>&1 || needed+=("$package")
 done
 [ ${#needed[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "charnn needs ${needed[*]} (OpenBLAS, zstd): install them with your package manager" >&2
+  echo "charnn needs ${needed[*]} (OpenBLAS, zstd, Open MPI): install them with your package manager" >&2
   exit 1
 fi
 sudo=""

@@ -119,13 +119,25 @@ struct Train: ParsableCommand {
         options.resume = resume == Train.latestInOut ? "" : resume
         options.force = force
 
+        // Under `mpirun -np N` this process is one of N ranks; otherwise it trains alone.
+        let group = ProcessGroup.fromEnvironment()
         do {
-            let trainer = try Trainer(options: options)
+            let trainer = try Trainer(options: options, group: group)
             let printer = ProgressPrinter(plainEvery: logEvery)
             Interruption.install()
-            _ = try trainer.run(report: printer.handle)
+            if group.size > 1, group.isLeader {
+                printer.note("data-parallel over \(group.size) ranks: \(trainer.streamsPerRank) streams each")
+            }
+            let summary = try trainer.run(report: group.isLeader ? printer.handle : { _ in })
+            if group.size > 1, group.isLeader {
+                printer.note("weights identical on all \(group.size) ranks (checksum \(String(summary.weightChecksum, radix: 16)))")
+            }
+            group.finish()
         } catch {
-            throw fail(error)
+            let exit = fail(error)
+            // An error on some ranks only would leave the others waiting in a collective.
+            if group.size > 1 { group.abort(code: exit.rawValue) }
+            throw exit
         }
     }
 }

@@ -34,23 +34,27 @@ public struct StreamLayout: Sendable {
     }
 
     /// Writes window `k` into `inputs` and `targets`, each `T·B` ids laid out (T, B). Allocation-free.
-    public func fill(window k: Int, inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>) {
+    /// With `streams`, only that block of streams, laid out (T, streams.count): one rank's share.
+    public func fill(window k: Int, streams: Range<Int>? = nil, inputs: UnsafeMutablePointer<Int32>,
+                     targets: UnsafeMutablePointer<Int32>) {
         precondition(k >= 0 && k < windowsPerEpoch, "window \(k) outside 0..<\(windowsPerEpoch)")
+        let streams = streams ?? 0..<batchSize
         switch ids.storage {
-        case .uint8(let stored): stored.withUnsafeBufferPointer { fill(window: k, from: $0, inputs, targets) }
-        case .uint16(let stored): stored.withUnsafeBufferPointer { fill(window: k, from: $0, inputs, targets) }
-        case .uint32(let stored): stored.withUnsafeBufferPointer { fill(window: k, from: $0, inputs, targets) }
+        case .uint8(let stored): stored.withUnsafeBufferPointer { fill(window: k, streams, from: $0, inputs, targets) }
+        case .uint16(let stored): stored.withUnsafeBufferPointer { fill(window: k, streams, from: $0, inputs, targets) }
+        case .uint32(let stored): stored.withUnsafeBufferPointer { fill(window: k, streams, from: $0, inputs, targets) }
         }
     }
 
     /// Writes window `k` for a restoration task: each position's target is its own character and
     /// its input that character's degraded form, `inputOf[id]`. Allocation-free.
-    public func fillAligned(window k: Int, inputOf: UnsafePointer<Int32>, inputs: UnsafeMutablePointer<Int32>,
-                            targets: UnsafeMutablePointer<Int32>) {
+    public func fillAligned(window k: Int, streams: Range<Int>? = nil, inputOf: UnsafePointer<Int32>,
+                            inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>) {
         precondition(k >= 0 && k < windowsPerEpoch, "window \(k) outside 0..<\(windowsPerEpoch)")
-        let (B, T, S) = (batchSize, steps, streamLength)
+        let streams = streams ?? 0..<batchSize
+        let (B, T, S) = (streams.count, steps, streamLength)
         for b in 0..<B {
-            let rowStart = b * S + k * T
+            let rowStart = (streams.lowerBound + b) * S + k * T
             for t in 0..<T {
                 let id = ids[rowStart + t]
                 targets[t * B + b] = id
@@ -61,12 +65,13 @@ public struct StreamLayout: Sendable {
 
     @inline(__always)
     private func fill<Stored: FixedWidthInteger>(
-        window k: Int, from ids: UnsafeBufferPointer<Stored>,
+        window k: Int, _ streams: Range<Int>, from ids: UnsafeBufferPointer<Stored>,
         _ inputs: UnsafeMutablePointer<Int32>, _ targets: UnsafeMutablePointer<Int32>
     ) {
-        let (B, T, S) = (batchSize, steps, streamLength)
+        precondition(streams.lowerBound >= 0 && streams.upperBound <= batchSize, "streams \(streams) outside 0..<\(batchSize)")
+        let (B, T, S) = (streams.count, steps, streamLength)
         for b in 0..<B {
-            let rowStart = b * S + k * T
+            let rowStart = (streams.lowerBound + b) * S + k * T
             for t in 0..<T {
                 inputs[t * B + b] = Int32(ids[rowStart + t])
                 targets[t * B + b] = Int32(ids[rowStart + t + 1])

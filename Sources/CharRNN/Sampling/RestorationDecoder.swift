@@ -64,6 +64,15 @@ struct RestorationTally {
         (inWord[stream], wordRight[stream], copyWordRight[stream]) = (false, true, true)
     }
 
+    /// Adds the counts of every rank (collective); open words are closed first.
+    mutating func merge(over group: ProcessGroup) {
+        for stream in inWord.indices { closeWord(stream) }
+        var counts = [characters, correct, copyCorrect, words, correctWords, copyCorrectWords].map(Double.init)
+        group.sum(&counts)
+        (characters, correct, copyCorrect) = (Int(counts[0]), Int(counts[1]), Int(counts[2]))
+        (words, correctWords, copyCorrectWords) = (Int(counts[3]), Int(counts[4]), Int(counts[5]))
+    }
+
     mutating func result() -> RestorationAccuracy {
         for stream in inWord.indices { closeWord(stream) }
         let c = Double(max(characters, 1)), w = Double(max(words, 1))

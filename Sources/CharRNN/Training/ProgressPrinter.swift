@@ -58,6 +58,9 @@ public final class ProgressPrinter {
         }
     }
 
+    /// A line of its own.
+    public func note(_ line: String) { emit(line) }
+
     private func status(_ p: StepProgress) -> String {
         let bits = 1 / Foundation.log(2.0)
         var parts = [p.totalSteps.map { "step \(p.step)/\($0)" } ?? "step \(p.step)",

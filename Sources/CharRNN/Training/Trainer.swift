@@ -43,6 +43,8 @@ public struct TrainingSummary: Sendable {
     public var plotPath: String
     /// This run's metrics rows (validation rows carry `validationLoss`).
     public var history: [MetricsRow]
+    /// FNV-1a of the final weights' bits (the same on every rank).
+    public var weightChecksum: UInt64
 }
 
 public enum TrainingEvent: Sendable {
@@ -82,6 +84,10 @@ public final class Trainer {
     let totalSteps: Int?
     let latestPath: String, bestPath: String
     let resumedFrom: String?
+    /// The processes training this model together; this one takes `streams` of the batch.
+    let group: ProcessGroup
+    let streams: Range<Int>
+    public var streamsPerRank: Int { streams.count }
 
     var step = 0
     var bestValidationLoss: Double?
@@ -90,8 +96,10 @@ public final class Trainer {
     /// The loss of this run's first step: divergence is judged against it.
     var firstLoss: Double?
 
-    public init(options: TrainingOptions) throws {
+    /// With a `group` of N ranks, rank r trains on streams r·B/N ..< (r+1)·B/N of every window.
+    public init(options: TrainingOptions, group: ProcessGroup = .single) throws {
         self.options = options
+        self.group = group
         let folder = options.outputFolder
         latestPath = (folder as NSString).appendingPathComponent("latest.safetensors.zst")
         bestPath = (folder as NSString).appendingPathComponent("best.safetensors.zst")
@@ -137,6 +145,10 @@ public final class Trainer {
                                         tokenization: tokenization, normalization: normalization, force: options.force)
         }
 
+        guard batch % group.size == 0 else { throw TrainingError.batchNotDivisible(batch: batch, ranks: group.size) }
+        let share = batch / group.size
+        streams = (group.rank * share)..<((group.rank + 1) * share)
+
         let (trainingIDs, validationIDs) = StreamLayout.split(prepared.ids, validationFraction: validationFraction)
         trainingLayout = try StreamLayout(ids: trainingIDs, batchSize: batch, steps: seq, role: "training")
         validationCount = validationIDs.count
@@ -162,8 +174,11 @@ public final class Trainer {
         model = CharRNNModel(config: config, seed: options.seed)
         adam = Adam(parameterCount: model.parameterCount,
                     settings: Adam.Settings(weightDecay: options.weightDecay))
-        workspace = Workspace(model: model, batchSize: batch, steps: seq)
-        validationWorkspace = Workspace(model: model, batchSize: batch, steps: seq)
+        workspace = Workspace(model: model, batchSize: share, steps: seq)
+        validationWorkspace = Workspace(model: model, batchSize: share, steps: seq)
+        for w in [workspace, validationWorkspace] {
+            (w.streamOffset, w.totalStreams) = (streams.lowerBound, batch)
+        }
         workspace.dropoutSeed = options.seed ^ 0xD1B5_4A32_D192_ED03
 
         if let resumed {
@@ -172,12 +187,8 @@ public final class Trainer {
                 _ = adam.m.update(fromContentsOf: m)
                 _ = adam.v.update(fromContentsOf: v)
             }
-            if let h = resumed.stateH, h.count == workspace.stateH.count {
-                _ = workspace.stateH.update(fromContentsOf: h)
-            }
-            if let c = resumed.stateC, c.count == workspace.stateC.count {
-                _ = workspace.stateC.update(fromContentsOf: c)
-            }
+            if let h = resumed.stateH { takeShare(of: h, into: workspace.stateH) }
+            if let c = resumed.stateC { takeShare(of: c, into: workspace.stateC) }
             if let record {
                 step = record.step
                 adam.stepCount = record.step
@@ -253,7 +264,8 @@ public final class Trainer {
 
         while true {
             if let totalSteps, step >= totalSteps { break }
-            if let timeBudget, elapsed() >= timeBudget { break }
+            // Stop decisions are collective: every rank stops after the same step.
+            if let timeBudget, group.max(elapsed() >= timeBudget ? 1 : 0) > 0 { break }
 
             let window = step % K
             // A bidirectional window sees its own future only: no state crosses windows.
@@ -261,7 +273,8 @@ public final class Trainer {
             fill(trainingLayout, window: window, workspace)
             lastRate = schedule.rate(base: options.learningRate, step: step + 1, windowsPerEpoch: K)
             workspace.dropoutCounter = UInt64(step)
-            let (loss, norm) = trainOnWindow(workspace, adam: adam, clip: options.clip, learningRate: lastRate)
+            let (loss, norm) = trainOnWindow(workspace, adam: adam, clip: options.clip, learningRate: lastRate,
+                                             group: group)
             // char-rnn's rule: a loss above three times the first one has exploded.
             let firstLoss = firstLoss ?? loss
             self.firstLoss = firstLoss
@@ -284,7 +297,7 @@ public final class Trainer {
             if options.validationEvery > 0, step % options.validationEvery == 0 {
                 validated = try validateAndKeepBest(report: report)
             }
-            if step % options.logEvery == 0 || validated != nil {
+            if group.isLeader, step % options.logEvery == 0 || validated != nil {
                 metrics.append(MetricsRow(step: step, epoch: Double(step) / Double(K), learningRate: lastRate,
                                           trainingLoss: smoothed ?? loss, validationLoss: validated,
                                           gradientNorm: lastGradientNorm, charsPerSecond: speed, elapsed: now))
@@ -298,7 +311,8 @@ public final class Trainer {
                 try save(to: latestPath, report: report)
                 lastSavedStep = step
             }
-            if let signal = Interruption.pending {
+            let signal = Int32(group.max(Double(Interruption.pendingSignal)))
+            if signal != 0 {
                 if lastSavedStep != step { try save(to: latestPath, report: report) }
                 throw TrainingError.interrupted(signal: signal, savedTo: latestPath)
             }
@@ -307,13 +321,14 @@ public final class Trainer {
         let total = elapsed()
         if step > startStep, options.validationEvery == 0 || step % options.validationEvery != 0 {
             let loss = try validateAndKeepBest(report: report)
-            metrics.append(MetricsRow(step: step, epoch: Double(step) / Double(K), learningRate: lastRate,
+            if group.isLeader { metrics.append(MetricsRow(step: step, epoch: Double(step) / Double(K), learningRate: lastRate,
                                       trainingLoss: smoothed ?? .nan, validationLoss: loss,
                                       gradientNorm: lastGradientNorm,
                                       charsPerSecond: Double(step - startStep) * charsPerStep / max(total, 1e-9),
-                                      elapsed: total))
+                                      elapsed: total)) }
         }
         writePlot(metrics)
+        guard group.agree(Trainer.checksum(model.parameters)) else { throw TrainingError.ranksDisagree(ranks: group.size) }
         if lastSavedStep != step || !FileManager.default.fileExists(atPath: latestPath) {
             try save(to: latestPath, report: report)
         }
@@ -327,7 +342,8 @@ public final class Trainer {
             elapsed: elapsed, charsPerSecond: Double((step - startStep) * batch * seq) / max(elapsed, 1e-9),
             latestPath: latestPath,
             bestPath: FileManager.default.fileExists(atPath: bestPath) ? bestPath : nil,
-            metricsPath: metrics.path, plotPath: plotPath, history: metrics.rows)
+            metricsPath: metrics.path, plotPath: plotPath, history: metrics.rows,
+            weightChecksum: Trainer.checksum(model.parameters))
         report(.finished(summary))
         return summary
     }
@@ -339,7 +355,7 @@ public final class Trainer {
         let w = validationWorkspace
         w.resetState()
         var total = 0.0
-        var tally = task == .lm ? nil : RestorationTally(vocabulary: vocabulary, streams: batch)
+        var tally = task == .lm ? nil : RestorationTally(vocabulary: vocabulary, streams: streams.count)
         let decoder = RestorationDecoder(inputOf: inputOf)
         let V = config.vocabularySize
         for k in 0..<windows {
@@ -347,26 +363,27 @@ public final class Trainer {
             fill(validationLayout, window: k, w)
             total += w.forward(training: false)
             guard tally != nil else { continue }
-            for b in 0..<batch {
+            for b in 0..<streams.count {
                 for t in 0..<seq {
-                    let position = t * batch + b
+                    let position = t * streams.count + b
                     let predicted = decoder.decode(input: w.inputs[position], scores: w.logits.baseAddress! + position * V)
                     tally!.add(stream: b, target: w.targets[position], input: w.inputs[position], predicted: predicted)
                 }
             }
         }
+        if group.size > 1, tally != nil { tally!.merge(over: group) }
         lastAccuracy = tally?.result()
-        return total / Double(windows)
+        return group.sum(total) / Double(group.size) / Double(windows)
     }
 
     /// Window `k` of `layout` into the workspace: next-character pairs, or degraded/original pairs.
     private func fill(_ layout: StreamLayout, window k: Int, _ w: Workspace<Float>) {
         if task == .lm {
-            layout.fill(window: k, inputs: w.inputs.baseAddress!, targets: w.targets.baseAddress!)
+            layout.fill(window: k, streams: streams, inputs: w.inputs.baseAddress!, targets: w.targets.baseAddress!)
         } else {
             inputOf.withUnsafeBufferPointer {
-                layout.fillAligned(window: k, inputOf: $0.baseAddress!, inputs: w.inputs.baseAddress!,
-                                   targets: w.targets.baseAddress!)
+                layout.fillAligned(window: k, streams: streams, inputOf: $0.baseAddress!,
+                                   inputs: w.inputs.baseAddress!, targets: w.targets.baseAddress!)
             }
         }
     }
@@ -386,7 +403,7 @@ public final class Trainer {
     var plotPath: String { (options.outputFolder as NSString).appendingPathComponent("loss.svg") }
 
     private func writePlot(_ metrics: MetricsLog) {
-        guard !metrics.rows.isEmpty else { return }
+        guard group.isLeader, !metrics.rows.isEmpty else { return }
         let title = "\(config.cell.rawValue.uppercased()) \(config.layerCount)×\(config.hiddenSize) on "
             + (options.corpusPath as NSString).lastPathComponent
         let svg = CurvePlot.lossSVG(rows: metrics.rows, title: title)
@@ -394,6 +411,7 @@ public final class Trainer {
     }
 
     private func createOutputFolder() throws {
+        guard group.isLeader else { return }
         do {
             try FileManager.default.createDirectory(atPath: options.outputFolder, withIntermediateDirectories: true)
         } catch {
@@ -418,11 +436,48 @@ public final class Trainer {
         return Checkpoint(
             config: config, vocabulary: vocabulary, normalization: normalization, task: task,
             training: record, parameters: Array(model.parameters), adamM: Array(adam.m), adamV: Array(adam.v),
-            stateH: Array(workspace.stateH), stateC: config.cell == .lstm ? Array(workspace.stateC) : nil)
+            stateH: gatherShares(workspace.stateH), stateC: config.cell == .lstm ? gatherShares(workspace.stateC) : nil)
     }
 
+    /// Collective: every rank calls it; the leader writes.
     private func save(to path: String, report: (TrainingEvent) -> Void) throws {
-        try checkpoint().write(to: path)
+        let snapshot = checkpoint()
+        guard group.isLeader else { return }
+        try snapshot.write(to: path)
         report(.saved(path: path))
+    }
+
+    /// This rank's streams of a carried state saved for all B streams, (L·directions, B, H).
+    private func takeShare(of full: [Float], into local: UnsafeMutableBufferPointer<Float>) {
+        let H = config.hiddenSize, blocks = config.layerCount * config.directionCount
+        guard full.count == blocks * batch * H else { return }
+        for block in 0..<blocks {
+            for (row, b) in streams.enumerated() {
+                for j in 0..<H { local[(block * streams.count + row) * H + j] = full[(block * batch + b) * H + j] }
+            }
+        }
+    }
+
+    /// The carried state of all B streams, assembled from every rank's share (collective).
+    private func gatherShares(_ local: UnsafeMutableBufferPointer<Float>) -> [Float] {
+        guard group.size > 1 else { return Array(local) }
+        let H = config.hiddenSize, blocks = config.layerCount * config.directionCount
+        var full = [Float](repeating: 0, count: blocks * batch * H)
+        for block in 0..<blocks {
+            for (row, b) in streams.enumerated() {
+                for j in 0..<H { full[(block * batch + b) * H + j] = local[(block * streams.count + row) * H + j] }
+            }
+        }
+        full.withUnsafeMutableBufferPointer { group.sum($0) }
+        return full
+    }
+
+    /// FNV-1a over the parameters' bits: equal on every rank when their weights are identical.
+    static func checksum(_ values: UnsafeMutableBufferPointer<Float>) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for value in values {
+            hash = (hash ^ UInt64(value.bitPattern)) &* 0x100_0000_01b3
+        }
+        return hash
     }
 }

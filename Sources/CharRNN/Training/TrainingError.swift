@@ -9,6 +9,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case cannotCreateFolder(path: String, reason: String)
     case unboundedCosine
     case bidirectionalLanguageModel
+    case batchNotDivisible(batch: Int, ranks: Int)
+    case ranksDisagree(ranks: Int)
 
     public var description: String {
         switch self {
@@ -27,6 +29,10 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             return "nothing to resume: \(path) does not exist; train without --resume first, or give --resume PATH"
         case .cannotCreateFolder(let path, let reason):
             return "cannot create the output folder \(path): \(reason); choose another with --out"
+        case .batchNotDivisible(let batch, let ranks):
+            return "--batch \(batch) cannot be split evenly over \(ranks) ranks; choose a --batch divisible by \(ranks) or another -np"
+        case .ranksDisagree(let ranks):
+            return "the \(ranks) ranks ended with different weights; this is a bug, please report it with the command line"
         case .bidirectionalLanguageModel:
             return "a bidirectional model sees the characters it would have to predict, so it cannot generate text; "
                 + "use it for --task restore-diacritics or --task restore-case, or drop --bidirectional"

@@ -1,16 +1,23 @@
 /// One optimiser step on the window already in `workspace`: zero the gradients, forward (with
-/// dropout), backward, clip by the global norm, Adam. Returns the window's mean loss and the
-/// pre-clip gradient norm; when either is not finite the parameters are left untouched.
+/// dropout), backward, sum the gradients over the ranks of `group` (each rank holds the gradient
+/// of its own streams' mean loss, so the global one is their mean), clip by the global norm, Adam.
+/// Returns the global mean loss and the pre-clip gradient norm; when either is not finite the
+/// parameters are left untouched. Every rank calls it in step, with its own block of streams.
 @discardableResult
-public func trainOnWindow(_ workspace: Workspace<Float>, adam: Adam, clip: Double,
-                          learningRate: Double) -> (loss: Double, gradientNorm: Double) {
+public func trainOnWindow(_ workspace: Workspace<Float>, adam: Adam, clip: Double, learningRate: Double,
+                          group: ProcessGroup = .single) -> (loss: Double, gradientNorm: Double) {
     let model = workspace.model
     model.zeroGradients()
-    let loss = workspace.forward(training: true)
-    guard loss.isFinite else { return (loss, .nan) }
+    var loss = workspace.forward(training: true)
     workspace.backward()
+    if group.size > 1 {
+        group.sum(model.gradients)
+        loss = group.sum(loss) / Double(group.size)
+        let scale = 1 / Float(group.size)
+        for i in model.gradients.indices { model.gradients[i] *= scale }
+    }
     let norm = clipGradientNorm(model.gradients, limit: clip)
-    guard norm.isFinite else { return (loss, norm) }
+    guard loss.isFinite, norm.isFinite else { return (loss, norm) }
     adam.update(parameters: model.parameters, gradients: UnsafeBufferPointer(model.gradients), learningRate: learningRate)
     return (loss, norm)
 }
