@@ -45,7 +45,13 @@ struct Bench: ParsableCommand {
         settings.threads = threads
         settings.sampleLength = sampleLen
         settings.sampleRepetitions = sampleReps
-        var result: [String: Any] = ["peer": "charnn", "mode": mode.rawValue, "threads": threads]
+        // Under `mpirun -np N` training is measured data-parallel; only rank 0 reports.
+        let group = mode == .train ? ProcessGroup.fromEnvironment() : .single
+        defer { group.finish() }
+        guard batch % group.size == 0 else {
+            throw ValidationError("--batch \(batch) cannot be split evenly over \(group.size) ranks")
+        }
+        var result: [String: Any] = ["peer": "charnn", "mode": mode.rawValue, "threads": threads, "ranks": group.size]
         if mode != .encode {
             result.merge(["cell": cell.rawValue, "layers": layers, "hidden": hidden, "embed": embed, "vocab": vocab,
                           "batch": batch, "seq": seq,
@@ -53,8 +59,9 @@ struct Bench: ParsableCommand {
         }
         switch mode {
         case .train:
-            let times = Benchmark.trainingStepSeconds(settings)
-            let median = Benchmark.median(times)
+            let times = Benchmark.trainingStepSeconds(settings, group: group)
+            // The slowest rank sets the pace.
+            let median = group.max(Benchmark.median(times))
             let gemm = Benchmark.recurrentGEMMRate(settings)
             let flops = Benchmark.trainingFLOPs(settings)
             result["median_step_ms"] = median * 1e3
@@ -79,6 +86,7 @@ struct Bench: ParsableCommand {
             }
         }
         result["peak_rss_mb"] = Benchmark.peakResidentMegabytes()
+        guard group.isLeader else { return }
         if json {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

@@ -30,12 +30,13 @@ public enum Benchmark {
         return 3 * forward
     }
 
-    /// Median seconds per training step (forward, backward, clip, Adam) after `warmup` steps.
-    public static func trainingStepSeconds(_ s: Settings) -> [Double] {
+    /// Seconds per training step (forward, backward, clip, Adam) after `warmup` steps. With a
+    /// `group` of N ranks each takes B/N streams and the gradients are all-reduced, as in training.
+    public static func trainingStepSeconds(_ s: Settings, group: ProcessGroup = .single) -> [Double] {
         setBLASThreadCount(s.threads)
         let model = CharRNNModel<Float>(config: s.config, seed: s.seed)
         let adam = Adam(parameterCount: model.parameterCount)
-        let workspace = Workspace(model: model, batchSize: s.batch, steps: s.seq)
+        let workspace = Workspace(model: model, batchSize: s.batch / group.size, steps: s.seq)
         var generator = SplitMix64(seed: s.seed)
         let V = UInt64(s.config.vocabularySize)
         var times: [Double] = []
@@ -46,7 +47,7 @@ public enum Benchmark {
                 workspace.targets[i] = Int32(generator.next() % V)
             }
             let start = DispatchTime.now().uptimeNanoseconds
-            trainOnWindow(workspace, adam: adam, clip: 5, learningRate: 2e-3)
+            trainOnWindow(workspace, adam: adam, clip: 5, learningRate: 2e-3, group: group)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             if step >= s.warmup { times.append(seconds) }
         }
