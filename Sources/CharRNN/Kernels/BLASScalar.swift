@@ -19,12 +19,14 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable {
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self
+    /// σ(x) = 1 / (1 + e^−x).
+    static func sigmoid(_ x: Self) -> Self
 }
 
-extension BLASScalar {
+extension Double {
     /// σ(x) = 1 / (1 + e^−x), written so that neither branch overflows.
     @inline(__always)
-    static func sigmoid(_ x: Self) -> Self {
+    public static func sigmoid(_ x: Double) -> Double {
         if x >= 0 {
             return 1 / (1 + exp(-x))
         }
@@ -56,9 +58,11 @@ extension Float: BLASScalar {
         cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
 
-    @inline(__always) public static func exp(_ x: Float) -> Float { Foundation.exp(x) }
+    // The gate nonlinearities of the Float path are FastMath's branch-free kernels; log stays libm's.
+    @inline(__always) public static func exp(_ x: Float) -> Float { FastMath.exp(x) }
     @inline(__always) public static func log(_ x: Float) -> Float { Foundation.log(x) }
-    @inline(__always) public static func tanh(_ x: Float) -> Float { Foundation.tanh(x) }
+    @inline(__always) public static func tanh(_ x: Float) -> Float { FastMath.tanh(x) }
+    @inline(__always) public static func sigmoid(_ x: Float) -> Float { FastMath.sigmoid(x) }
 }
 
 extension Double: BLASScalar {
