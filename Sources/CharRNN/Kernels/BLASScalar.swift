@@ -21,6 +21,10 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable {
     static func tanh(_ x: Self) -> Self
     /// σ(x) = 1 / (1 + e^−x).
     static func sigmoid(_ x: Self) -> Self
+    /// `values[0 ..< count]` ← σ(values).
+    static func sigmoid(inPlace values: UnsafeMutablePointer<Self>, count: Int)
+    /// `values[0 ..< count]` ← tanh(values).
+    static func tanh(inPlace values: UnsafeMutablePointer<Self>, count: Int)
 }
 
 extension Double {
@@ -63,6 +67,12 @@ extension Float: BLASScalar {
     @inline(__always) public static func log(_ x: Float) -> Float { Foundation.log(x) }
     @inline(__always) public static func tanh(_ x: Float) -> Float { FastMath.tanh(x) }
     @inline(__always) public static func sigmoid(_ x: Float) -> Float { FastMath.sigmoid(x) }
+    @inline(__always) public static func sigmoid(inPlace values: UnsafeMutablePointer<Float>, count: Int) {
+        FastMath.sigmoid(inPlace: values, count: count)
+    }
+    @inline(__always) public static func tanh(inPlace values: UnsafeMutablePointer<Float>, count: Int) {
+        FastMath.tanh(inPlace: values, count: count)
+    }
 }
 
 extension Double: BLASScalar {
@@ -88,6 +98,12 @@ extension Double: BLASScalar {
     @inline(__always) public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
     @inline(__always) public static func log(_ x: Double) -> Double { Foundation.log(x) }
     @inline(__always) public static func tanh(_ x: Double) -> Double { Foundation.tanh(x) }
+    public static func sigmoid(inPlace values: UnsafeMutablePointer<Double>, count: Int) {
+        for i in 0..<count { values[i] = sigmoid(values[i]) }
+    }
+    public static func tanh(inPlace values: UnsafeMutablePointer<Double>, count: Int) {
+        for i in 0..<count { values[i] = tanh(values[i]) }
+    }
 }
 
 /// The number of threads OpenBLAS uses for every later call.

@@ -42,3 +42,17 @@ enum FastMath {
         return a < 0.0625 ? small : (x < 0 ? -large : large)
     }
 }
+
+/// In-place activations of contiguous gate blocks: plain loops over the branch-free kernels, which
+/// the compiler vectorises.
+extension FastMath {
+    @inline(__always)
+    static func sigmoid(inPlace values: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { values[i] = sigmoid(values[i]) }
+    }
+
+    @inline(__always)
+    static func tanh(inPlace values: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { values[i] = tanh(values[i]) }
+    }
+}

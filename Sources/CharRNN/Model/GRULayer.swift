@@ -84,13 +84,16 @@ struct GRULayer<Scalar: BLASScalar> {
                     b: weights.weightHH, ldb: H, beta: 1, c: scratch, ldc: G)
         for b in 0..<B {
             let zb = z + b * G, sb = scratch + b * G, row = b * H
+            for j in 0..<(2 * H) { zb[j] += sb[j] }
+            Scalar.sigmoid(inPlace: zb, count: 2 * H)
             for j in 0..<H {
-                let r = Scalar.sigmoid(zb[j] + sb[j])
-                let u = Scalar.sigmoid(zb[H + j] + sb[H + j])
                 let hn = sb[2 * H + j]
-                let n = Scalar.tanh(zb[2 * H + j] + r * hn)
-                zb[j] = r; zb[H + j] = u; zb[2 * H + j] = n
                 rn[row + j] = hn
+                zb[2 * H + j] += zb[j] * hn
+            }
+            Scalar.tanh(inPlace: zb + 2 * H, count: H)
+            for j in 0..<H {
+                let u = zb[H + j], n = zb[2 * H + j]
                 hNext[row + j] = (1 - u) * n + u * hPrev[row + j]
             }
         }
@@ -106,22 +109,17 @@ struct GRULayer<Scalar: BLASScalar> {
                     b: weights.weightHH, ldb: H, beta: 1, c: z, ldc: G)
         for b in 0..<B {
             let zb = z + b * G, row = b * H
-            for j in 0..<H {
-                let r = Scalar.sigmoid(zb[j])
-                zb[j] = r
-                zb[H + j] = Scalar.sigmoid(zb[H + j])
-                rh[row + j] = r * hPrev[row + j]
-            }
+            Scalar.sigmoid(inPlace: zb, count: 2 * H)
+            for j in 0..<H { rh[row + j] = zb[j] * hPrev[row + j] }
         }
         // n block: (r ⊙ h_{t−1}) · W_hnᵀ added onto its pre-activation.
         Scalar.gemm(transA: false, transB: true, m: B, n: H, k: H, alpha: 1, a: rh, lda: H,
                     b: weights.weightHH + 2 * H * H, ldb: H, beta: 1, c: z + 2 * H, ldc: G)
         for b in 0..<B {
             let zb = z + b * G, row = b * H
+            Scalar.tanh(inPlace: zb + 2 * H, count: H)
             for j in 0..<H {
-                let u = zb[H + j]
-                let n = Scalar.tanh(zb[2 * H + j])
-                zb[2 * H + j] = n
+                let u = zb[H + j], n = zb[2 * H + j]
                 hNext[row + j] = (1 - u) * n + u * hPrev[row + j]
             }
         }

@@ -66,17 +66,18 @@ struct LSTMLayer<Scalar: BLASScalar> {
                         b: weights.weightHH, ldb: H, beta: 1, c: z, ldc: G)
             for b in 0..<B {
                 let zb = z + b * G, row = b * H
+                // Gate activations block by block (vectorised): i, f | g | o.
+                Scalar.sigmoid(inPlace: zb, count: 2 * H)
+                Scalar.tanh(inPlace: zb + 2 * H, count: H)
+                Scalar.sigmoid(inPlace: zb + 3 * H, count: H)
                 for j in 0..<H {
-                    let i = Scalar.sigmoid(zb[j])
-                    let f = Scalar.sigmoid(zb[H + j])
-                    let g = Scalar.tanh(zb[2 * H + j])
-                    let o = Scalar.sigmoid(zb[3 * H + j])
-                    let cell = f * cPrev[row + j] + i * g
-                    let squashed = Scalar.tanh(cell)
-                    zb[j] = i; zb[H + j] = f; zb[2 * H + j] = g; zb[3 * H + j] = o
+                    let cell = zb[H + j] * cPrev[row + j] + zb[j] * zb[2 * H + j]
                     cNext[row + j] = cell
-                    tc[row + j] = squashed
-                    hNext[row + j] = o * squashed
+                    tc[row + j] = cell
+                }
+                Scalar.tanh(inPlace: tc + row, count: H)
+                for j in 0..<H {
+                    hNext[row + j] = zb[3 * H + j] * tc[row + j]
                 }
             }
         }
