@@ -13,9 +13,9 @@
 /// Parameters: `weight_ih` (3H, D), `weight_hh` (3H, H), `bias_ih`, `bias_hh` (3H).
 /// Cached for backward: `gates` (T, B, 3H) after activation; `h` (T+1, B, H) with slot 0 the
 /// incoming state; `recurrentN` (T, B, H): W_hn h_{t−1} + b_hn (reset-after) or r ⊙ h_{t−1}
-/// (reset-before). Gradient scratch: `dInput` (T, B, 3H) for the input pre-activations, `dRecurrent`
-/// (T, B, 3H) for the recurrent ones (reset-after only: there they differ in the n block),
-/// `scratch` (B, 3H), `dhCarry` (B, H).
+/// (reset-before). Gradients, in scratch shared by all layers: `dInput` (T, B, 3H) for the input
+/// pre-activations, `dRecurrent` (T, B, 3H) for the recurrent ones (reset-after only: there they
+/// differ in the n block). The layer's own: `scratch` (B, 3H), `dhCarry` (B, H).
 ///
 /// Backward identities: σ′ = σ(1−σ), tanh′ = 1 − tanh²; with dh the gradient at h_t,
 ///
@@ -31,17 +31,24 @@ struct GRULayer<Scalar: BLASScalar> {
     let gates: UnsafeMutablePointer<Scalar>
     let h: UnsafeMutablePointer<Scalar>
     let recurrentN: UnsafeMutablePointer<Scalar>
-    let dInput: UnsafeMutablePointer<Scalar>
-    let dRecurrent: UnsafeMutablePointer<Scalar>
+    let dInput: UnsafeMutablePointer<Scalar>!
+    let dRecurrent: UnsafeMutablePointer<Scalar>!
     let scratch: UnsafeMutablePointer<Scalar>
     let dhCarry: UnsafeMutablePointer<Scalar>
 
+    /// Scalars of the layer's own buffers.
     static func cacheCount(D: Int, H: Int, B: Int, T: Int) -> Int {
-        T * B * 3 * H * 3 + (T + 1) * B * H + T * B * H + B * 3 * H + B * H
+        T * B * 3 * H + (T + 1) * B * H + T * B * H + B * 3 * H + B * H
     }
 
+    /// Scalars of the gradient scratch shared between layers.
+    static func sharedScratchCount(H: Int, B: Int, T: Int, variant: GRUVariant) -> Int {
+        T * B * 3 * H * (variant == .resetAfter ? 2 : 1)
+    }
+
+    /// `gradientScratch` is nil in forward-only workspaces.
     init(D: Int, H: Int, B: Int, T: Int, variant: GRUVariant, weights: RecurrentTensors<Scalar>,
-         gradients: RecurrentTensors<Scalar>, arena: Arena<Scalar>) {
+         gradients: RecurrentTensors<Scalar>, gradientScratch: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
         (self.D, self.H, self.B, self.T) = (D, H, B, T)
         self.variant = variant
         self.weights = weights
@@ -49,8 +56,8 @@ struct GRULayer<Scalar: BLASScalar> {
         gates = arena.slice(T * B * 3 * H).baseAddress!
         h = arena.slice((T + 1) * B * H).baseAddress!
         recurrentN = arena.slice(T * B * H).baseAddress!
-        dInput = arena.slice(T * B * 3 * H).baseAddress!
-        dRecurrent = arena.slice(T * B * 3 * H).baseAddress!
+        dInput = gradientScratch
+        dRecurrent = variant == .resetAfter ? gradientScratch.map { $0 + T * B * 3 * H } : nil
         scratch = arena.slice(B * 3 * H).baseAddress!
         dhCarry = arena.slice(B * H).baseAddress!
     }

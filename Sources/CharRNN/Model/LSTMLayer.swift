@@ -10,7 +10,8 @@
 ///
 /// Parameters: `weight_ih` (4H, D), `weight_hh` (4H, H), `bias_ih`, `bias_hh` (4H).
 /// Cached for backward: `gates` (T, B, 4H) after activation; `c`, `h` (T+1, B, H) with slot 0 the
-/// incoming state; `tanhC` (T, B, H). Gradient scratch: `dGates` (T, B, 4H), `dhCarry`, `dcCarry` (B, H).
+/// incoming state; `tanhC` (T, B, H). Gradients: `dGates` (T, B, 4H), scratch shared by all layers
+/// (they run backward one after another); `dhCarry`, `dcCarry` (B, H), the layer's own.
 ///
 /// Backward identities: σ′ = σ(1−σ), tanh′ = 1 − tanh²;
 ///
@@ -26,16 +27,21 @@ struct LSTMLayer<Scalar: BLASScalar> {
     let c: UnsafeMutablePointer<Scalar>
     let h: UnsafeMutablePointer<Scalar>
     let tanhC: UnsafeMutablePointer<Scalar>
-    let dGates: UnsafeMutablePointer<Scalar>
+    let dGates: UnsafeMutablePointer<Scalar>!
     let dhCarry: UnsafeMutablePointer<Scalar>
     let dcCarry: UnsafeMutablePointer<Scalar>
 
+    /// Scalars of the layer's own buffers.
     static func cacheCount(D: Int, H: Int, B: Int, T: Int) -> Int {
-        T * B * 4 * H * 2 + (T + 1) * B * H * 2 + T * B * H + 2 * B * H
+        T * B * 4 * H + (T + 1) * B * H * 2 + T * B * H + 2 * B * H
     }
 
+    /// Scalars of the gradient scratch shared between layers.
+    static func sharedScratchCount(H: Int, B: Int, T: Int) -> Int { T * B * 4 * H }
+
+    /// `gradientScratch` is nil in forward-only workspaces.
     init(D: Int, H: Int, B: Int, T: Int, weights: RecurrentTensors<Scalar>,
-         gradients: RecurrentTensors<Scalar>, arena: Arena<Scalar>) {
+         gradients: RecurrentTensors<Scalar>, gradientScratch: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
         (self.D, self.H, self.B, self.T) = (D, H, B, T)
         self.weights = weights
         self.gradients = gradients
@@ -43,7 +49,7 @@ struct LSTMLayer<Scalar: BLASScalar> {
         c = arena.slice((T + 1) * B * H).baseAddress!
         h = arena.slice((T + 1) * B * H).baseAddress!
         tanhC = arena.slice(T * B * H).baseAddress!
-        dGates = arena.slice(T * B * 4 * H).baseAddress!
+        dGates = gradientScratch
         dhCarry = arena.slice(B * H).baseAddress!
         dcCarry = arena.slice(B * H).baseAddress!
     }

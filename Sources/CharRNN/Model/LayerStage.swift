@@ -16,23 +16,28 @@ struct LayerStage<Scalar: BLASScalar> {
     let dForward: UnsafeMutablePointer<Scalar>?
     let dReverse: UnsafeMutablePointer<Scalar>?
 
-    static func scratchCount(config: ModelConfig, layer k: Int, batch B: Int, steps T: Int) -> Int {
+    static func scratchCount(config: ModelConfig, layer k: Int, batch B: Int, steps T: Int, training: Bool) -> Int {
         guard config.bidirectional else { return 0 }
         let (D, H) = (config.inputSize(ofLayer: k), config.hiddenSize)
-        return T * B * (2 * D + 2 * H + 2 * H)
+        return T * B * (D + 2 * H) + (training ? T * B * (D + 2 * H) : 0)
     }
 
-    init(model: CharRNNModel<Scalar>, layer k: Int, batch B: Int, steps T: Int, arena: Arena<Scalar>) {
+    /// `gradientScratch` is nil in forward-only workspaces, which then hold no gradient buffers.
+    init(model: CharRNNModel<Scalar>, layer k: Int, batch B: Int, steps T: Int,
+         gradientScratch: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
         let config = model.config
         (D, H, self.B, self.T) = (config.inputSize(ofLayer: k), config.hiddenSize, B, T)
-        forwardLayer = RecurrentLayer(model: model, layer: k, direction: 0, batch: B, steps: T, arena: arena)
+        forwardLayer = RecurrentLayer(model: model, layer: k, direction: 0, batch: B, steps: T,
+                                      gradientScratch: gradientScratch, arena: arena)
         if config.bidirectional {
-            reverseLayer = RecurrentLayer(model: model, layer: k, direction: 1, batch: B, steps: T, arena: arena)
+            reverseLayer = RecurrentLayer(model: model, layer: k, direction: 1, batch: B, steps: T,
+                                          gradientScratch: gradientScratch, arena: arena)
             reversedInput = arena.slice(T * B * D).baseAddress!
-            dReversedInput = arena.slice(T * B * D).baseAddress!
             concatenated = arena.slice(T * B * 2 * H).baseAddress!
-            dForward = arena.slice(T * B * H).baseAddress!
-            dReverse = arena.slice(T * B * H).baseAddress!
+            let training = gradientScratch != nil
+            dReversedInput = training ? arena.slice(T * B * D).baseAddress! : nil
+            dForward = training ? arena.slice(T * B * H).baseAddress! : nil
+            dReverse = training ? arena.slice(T * B * H).baseAddress! : nil
         } else {
             (reverseLayer, reversedInput, dReversedInput, concatenated, dForward, dReverse) = (nil, nil, nil, nil, nil, nil)
         }

@@ -11,17 +11,26 @@ enum RecurrentLayer<Scalar: BLASScalar> {
         }
     }
 
-    init(model: CharRNNModel<Scalar>, layer k: Int, direction: Int, batch B: Int, steps T: Int, arena: Arena<Scalar>) {
+    static func sharedScratchCount(config: ModelConfig, batch B: Int, steps T: Int) -> Int {
+        switch config.cell {
+        case .lstm: return LSTMLayer<Scalar>.sharedScratchCount(H: config.hiddenSize, B: B, T: T)
+        case .gru: return GRULayer<Scalar>.sharedScratchCount(H: config.hiddenSize, B: B, T: T, variant: config.gruVariant)
+        }
+    }
+
+    init(model: CharRNNModel<Scalar>, layer k: Int, direction: Int, batch B: Int, steps T: Int,
+         gradientScratch: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
         let config = model.config
         let (D, H) = (config.inputSize(ofLayer: k), config.hiddenSize)
         let weights = RecurrentTensors(model.parameters, layout: model.layout, layer: k, direction: direction)
         let gradients = RecurrentTensors(model.gradients, layout: model.layout, layer: k, direction: direction)
         switch config.cell {
         case .lstm:
-            self = .lstm(LSTMLayer(D: D, H: H, B: B, T: T, weights: weights, gradients: gradients, arena: arena))
+            self = .lstm(LSTMLayer(D: D, H: H, B: B, T: T, weights: weights, gradients: gradients,
+                                   gradientScratch: gradientScratch, arena: arena))
         case .gru:
-            self = .gru(GRULayer(D: D, H: H, B: B, T: T, variant: config.gruVariant,
-                                 weights: weights, gradients: gradients, arena: arena))
+            self = .gru(GRULayer(D: D, H: H, B: B, T: T, variant: config.gruVariant, weights: weights,
+                                 gradients: gradients, gradientScratch: gradientScratch, arena: arena))
         }
     }
 

@@ -29,7 +29,9 @@ public final class Workspace<Scalar: BLASScalar> {
     private let arena: Arena<Scalar>
     private let ids: UnsafeMutableBufferPointer<Int32>
     private let embedded: UnsafeMutablePointer<Scalar>
-    private let dEmbedded: UnsafeMutablePointer<Scalar>
+    private let dEmbedded: UnsafeMutablePointer<Scalar>!
+    /// Whether this workspace holds gradient buffers (`backward` needs them).
+    public let forTraining: Bool
     private let stages: [LayerStage<Scalar>]
     /// Every recurrent layer, in state order (layer-major, forward direction first).
     private let layers: [RecurrentLayer<Scalar>]
@@ -50,22 +52,27 @@ public final class Workspace<Scalar: BLASScalar> {
     /// Breaks the backward pass on purpose; only the tests that prove the gradient check fails set it.
     var fault = GradientFault.none
 
-    public init(model: CharRNNModel<Scalar>, batchSize B: Int, steps T: Int) {
+    /// A workspace for windows of `steps` × `batchSize`. A forward-only one (`forTraining` false:
+    /// validation, scoring, sampling) holds no gradient buffers and cannot run `backward`.
+    public init(model: CharRNNModel<Scalar>, batchSize B: Int, steps T: Int, forTraining: Bool = true) {
         precondition(B > 0 && T > 0, "window must be non-empty: batch \(B), steps \(T)")
         self.model = model
         batchSize = B
         steps = T
         totalStreams = B
+        self.forTraining = forTraining
         let config = model.config
         let (L, H, E, V) = (config.layerCount, config.hiddenSize, config.embeddingSize, config.vocabularySize)
         let W = config.outputSize, states = L * config.directionCount
         let rows = T * B
-        let dropoutBuffers = config.dropout > 0 ? 2 * rows * W : 0
-        var count = 2 * rows * E + rows * V + 4 * states * B * H
+        let training = forTraining ? 1 : 0
+        let dropoutBuffers = config.dropout > 0 ? 2 * rows * W * training : 0
+        let sharedScratch = RecurrentLayer<Scalar>.sharedScratchCount(config: config, batch: B, steps: T) * training
+        var count = (1 + training) * rows * E + rows * V + (2 + 2 * training) * states * B * H + sharedScratch
         for k in 0..<L {
             count += config.directionCount * RecurrentLayer<Scalar>.cacheCount(config: config, layer: k, batch: B, steps: T)
-            count += LayerStage<Scalar>.scratchCount(config: config, layer: k, batch: B, steps: T)
-            count += rows * W + dropoutBuffers
+            count += LayerStage<Scalar>.scratchCount(config: config, layer: k, batch: B, steps: T, training: forTraining)
+            count += rows * W * training + dropoutBuffers
         }
         arena = Arena(capacity: count)
         ids = .allocate(capacity: 2 * rows)
@@ -74,22 +81,26 @@ public final class Workspace<Scalar: BLASScalar> {
         targets = UnsafeMutableBufferPointer(rebasing: ids[rows..<(2 * rows)])
 
         embedded = arena.slice(rows * E).baseAddress!
-        dEmbedded = arena.slice(rows * E).baseAddress!
+        dEmbedded = forTraining ? arena.slice(rows * E).baseAddress! : nil
         logits = arena.slice(rows * V)
         stateH = arena.slice(states * B * H)
         stateC = arena.slice(states * B * H)
-        dStateH = arena.slice(states * B * H)
-        dStateC = arena.slice(states * B * H)
+        dStateH = arena.slice(states * B * H * training)
+        dStateC = arena.slice(states * B * H * training)
+        let gradientScratch = forTraining ? arena.slice(sharedScratch).baseAddress! : nil
         var stages: [LayerStage<Scalar>] = []
         var dropped: [UnsafeMutablePointer<Scalar>] = []
         var masks: [UnsafeMutablePointer<Scalar>] = []
         var dOutputs: [UnsafeMutablePointer<Scalar>] = []
         for k in 0..<L {
-            stages.append(LayerStage(model: model, layer: k, batch: B, steps: T, arena: arena))
-            dOutputs.append(arena.slice(rows * W).baseAddress!)
-            if config.dropout > 0 {
-                dropped.append(arena.slice(rows * W).baseAddress!)
-                masks.append(arena.slice(rows * W).baseAddress!)
+            stages.append(LayerStage(model: model, layer: k, batch: B, steps: T, gradientScratch: gradientScratch,
+                                     arena: arena))
+            if forTraining {
+                dOutputs.append(arena.slice(rows * W).baseAddress!)
+                if config.dropout > 0 {
+                    dropped.append(arena.slice(rows * W).baseAddress!)
+                    masks.append(arena.slice(rows * W).baseAddress!)
+                }
             }
         }
         precondition(arena.usedCount == count, "workspace sizing: \(arena.usedCount) of \(count)")
@@ -135,7 +146,7 @@ public final class Workspace<Scalar: BLASScalar> {
             (embedded + r * E).update(from: table + Int(inputs[r]) * E, count: E)
         }
 
-        maskedLastForward = training && config.dropout > 0
+        maskedLastForward = training && forTraining && config.dropout > 0
         var x = UnsafePointer(embedded)
         for (i, layer) in layers.enumerated() {
             layer.loadState(h: stateH.baseAddress! + i * stateCount, c: stateC.baseAddress! + i * stateCount,
@@ -166,6 +177,7 @@ public final class Workspace<Scalar: BLASScalar> {
     /// Adds the gradient of the last `forward`'s mean loss to the model's gradients (which the
     /// caller zeroes once per optimiser step) and leaves ∂loss/∂(incoming state) in `dStateH`/`dStateC`.
     public func backward() {
+        precondition(forTraining, "backward needs a workspace made forTraining")
         let config = model.config
         let (B, T, E, H, V, L) = (batchSize, steps, config.embeddingSize, config.hiddenSize,
                                   config.vocabularySize, config.layerCount)
@@ -187,7 +199,7 @@ public final class Workspace<Scalar: BLASScalar> {
             if maskedLastForward {
                 multiply(dOutputs[k], by: masks[k], into: dOutputs[k], count: rows * W)
             }
-            let dx = k > 0 ? dOutputs[k - 1] : dEmbedded
+            let dx: UnsafeMutablePointer<Scalar> = k > 0 ? dOutputs[k - 1] : dEmbedded
             stages[k].backward(dOutput: dOutputs[k], x: layerInput(k), dx: dx, fault: fault)
         }
         for (i, layer) in layers.enumerated() {

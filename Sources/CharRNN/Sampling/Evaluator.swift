@@ -57,7 +57,7 @@ public enum Evaluator {
     static func sumOfLosses(model: CharRNNModel<Float>, ids: [Int32]) -> Double {
         guard ids.count >= 2 else { return 0 }
         let positions = ids.count - 1
-        let full = Workspace(model: model, batchSize: 1, steps: min(window, positions))
+        let full = Workspace(model: model, batchSize: 1, steps: min(window, positions), forTraining: false)
         var total = 0.0
         var start = 0
         while start < positions {
@@ -67,7 +67,7 @@ public enum Evaluator {
                 workspace = full
             } else {
                 // The last, shorter window gets its own workspace, carrying the state over.
-                let last = Workspace(model: model, batchSize: 1, steps: count)
+                let last = Workspace(model: model, batchSize: 1, steps: count, forTraining: false)
                 _ = last.stateH.update(fromContentsOf: full.stateH)
                 _ = last.stateC.update(fromContentsOf: full.stateC)
                 workspace = last

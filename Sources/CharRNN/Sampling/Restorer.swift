@@ -55,7 +55,7 @@ public final class Restorer {
         var start = 0
         while start < ids.count {
             let count = min(windowLength, ids.count - start)
-            let workspace = workspaces[count] ?? Workspace(model: model, batchSize: 1, steps: count)
+            let workspace = workspaces[count] ?? Workspace(model: model, batchSize: 1, steps: count, forTraining: false)
             workspaces[count] = workspace
             workspace.resetState()
             if !bidirectional, let carried {  // a one-directional model carries its state on

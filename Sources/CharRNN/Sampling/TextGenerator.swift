@@ -15,7 +15,7 @@ public final class TextGenerator {
         self.model = model
         self.vocabulary = vocabulary
         self.normalization = normalization
-        workspace = Workspace(model: model, batchSize: 1, steps: 1)
+        workspace = Workspace(model: model, batchSize: 1, steps: 1, forTraining: false)
     }
 
     /// Back to the zero state.

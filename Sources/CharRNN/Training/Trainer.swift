@@ -175,7 +175,7 @@ public final class Trainer {
         adam = Adam(parameterCount: model.parameterCount,
                     settings: Adam.Settings(weightDecay: options.weightDecay))
         workspace = Workspace(model: model, batchSize: share, steps: seq)
-        validationWorkspace = Workspace(model: model, batchSize: share, steps: seq)
+        validationWorkspace = Workspace(model: model, batchSize: share, steps: seq, forTraining: false)
         for w in [workspace, validationWorkspace] {
             (w.streamOffset, w.totalStreams) = (streams.lowerBound, batch)
         }
