@@ -40,9 +40,30 @@ final class TrainerTests: XCTestCase {
 
             XCTAssertEqual(Array(resumed.model.parameters), Array(uninterrupted.model.parameters), "\(cell)")
             XCTAssertEqual(Array(resumed.adam.m), Array(uninterrupted.adam.m), "\(cell)")
-            XCTAssertEqual(Array(resumed.workspace.stateH), Array(uninterrupted.workspace.stateH), "\(cell)")
+            XCTAssertEqual(resumed.workers.exportState(cell: false), uninterrupted.workers.exportState(cell: false), "\(cell)")
             XCTAssertEqual(resumed.bestValidationLoss, uninterrupted.bestValidationLoss, "\(cell)")
         }
+    }
+
+    /// Two replicas splitting the streams on two threads train like one workspace, up to float
+    /// summation order (and identically from run to run).
+    func testReplicasTrainLikeOneWorkspace() throws {
+        var one = tinyOptions(corpus: corpus, out: out("one"), steps: 15)
+        one.dropout = 0.1
+        var two = one
+        two.outputFolder = out("two")
+        two.threads = 2
+        let a = try Trainer(options: one), b = try Trainer(options: two)
+        XCTAssertEqual(b.workers.replicas.count, 2)
+        _ = try a.run { _ in }
+        _ = try b.run { _ in }
+        let difference = zip(a.model.parameters, b.model.parameters).map { abs($0 - $1) }.max()!
+        XCTAssertLessThan(difference, 1e-4)
+        var again = two
+        again.outputFolder = out("again")
+        let c = try Trainer(options: again)
+        _ = try c.run { _ in }
+        XCTAssertEqual(Array(c.model.parameters), Array(b.model.parameters))
     }
 
     /// Everything saved comes back: every tensor bit for bit, every metadata field.

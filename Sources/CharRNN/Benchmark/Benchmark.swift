@@ -33,21 +33,26 @@ public enum Benchmark {
     /// Seconds per training step (forward, backward, clip, Adam) after `warmup` steps. With a
     /// `group` of N ranks each takes B/N streams and the gradients are all-reduced, as in training.
     public static func trainingStepSeconds(_ s: Settings, group: ProcessGroup = .single) -> [Double] {
-        setBLASThreadCount(s.threads)
+        let share = s.batch / group.size
+        let replicaCount = share % s.threads == 0 ? s.threads : 1  // as the trainer chooses
+        setBLASThreadCount(replicaCount > 1 ? 1 : s.threads)
         let model = CharRNNModel<Float>(config: s.config, seed: s.seed)
         let adam = Adam(parameterCount: model.parameterCount)
-        let workspace = Workspace(model: model, batchSize: s.batch / group.size, steps: s.seq)
+        let workers = StreamWorkers(model: model, streams: (group.rank * share)..<((group.rank + 1) * share),
+                                    totalStreams: s.batch, steps: s.seq, replicaCount: replicaCount)
         var generator = SplitMix64(seed: s.seed)
         let V = UInt64(s.config.vocabularySize)
         var times: [Double] = []
         times.reserveCapacity(s.steps)
         for step in 0..<(s.warmup + s.steps) {
-            for i in 0..<workspace.inputs.count {
-                workspace.inputs[i] = Int32(generator.next() % V)
-                workspace.targets[i] = Int32(generator.next() % V)
+            for workspace in workers.replicas {
+                for i in 0..<workspace.inputs.count {
+                    workspace.inputs[i] = Int32(generator.next() % V)
+                    workspace.targets[i] = Int32(generator.next() % V)
+                }
             }
             let start = DispatchTime.now().uptimeNanoseconds
-            trainOnWindow(workspace, adam: adam, clip: 5, learningRate: 2e-3, group: group)
+            trainOnWindow(workers, adam: adam, clip: 5, learningRate: 2e-3, group: group)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             if step >= s.warmup { times.append(seconds) }
         }

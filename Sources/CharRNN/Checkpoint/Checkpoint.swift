@@ -131,6 +131,9 @@ public struct Checkpoint {
         }
         let training: TrainingRecord? = file.metadata["training"] == nil
             ? nil : try metadataJSON(file, key: "training", path: path)
+        if let training, let problem = training.inconsistency {
+            throw .badMetadata(path: path, key: "training", reason: problem)
+        }
         guard record.layers > 0, record.layers <= 64, record.hidden > 0, record.hidden <= 1 << 16,
               record.embed > 0, record.embed <= 1 << 16, record.dropout >= 0, record.dropout < 1 else {
             throw .badMetadata(path: path, key: "config", reason: "layers, hidden, embed or dropout out of range")
@@ -149,13 +152,18 @@ public struct Checkpoint {
 
         let layout = ParameterLayout(config)
         func block(_ prefix: String) throws(CheckpointError) -> [Float] {
-            var values = [Float](repeating: 0, count: layout.totalCount)
+            // Every tensor is checked against the config before anything is allocated: memory then
+            // follows the file's own (bounded) size, not what a crafted config claims.
             for slot in layout.tensors {
                 let name = prefix + slot.name
                 guard let entry = file.entries[name] else { throw .missingTensor(path: path, tensor: name) }
                 guard entry.shape == slot.shape else {
                     throw .shapeMismatch(path: path, tensor: name, expected: slot.shape, found: entry.shape)
                 }
+            }
+            var values = [Float](repeating: 0, count: layout.totalCount)
+            for slot in layout.tensors {
+                let name = prefix + slot.name
                 try values.withUnsafeMutableBufferPointer { (all) throws(CheckpointError) in
                     try file.floats(name, into: UnsafeMutableBufferPointer(rebasing: all[slot.offset..<(slot.offset + slot.count)]))
                 }

@@ -47,6 +47,18 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
     public var bestValidationLoss: Double?
     public var corpus: CorpusFingerprint
 
+    /// What makes the record impossible, if anything: it would not resume a run.
+    var inconsistency: String? {
+        if step < 0 || epoch < 0 { return "negative step or epoch" }
+        if batch < 1 || seq < 1 { return "batch and seq must be at least 1" }
+        if windowsPerEpoch < 1 || window < 0 || window >= windowsPerEpoch { return "window outside the epoch" }
+        if !(validationFraction > 0 && validationFraction < 1) { return "val_frac outside (0, 1)" }
+        if !(learningRate > 0) || !learningRate.isFinite { return "lr must be positive" }
+        if !(clip >= 0) || lrDecayAfter < 0 || warmupSteps < 0 || (totalSteps ?? 0) < 0 { return "negative optimiser setting" }
+        if let best = bestValidationLoss, !(best >= 0) { return "best_val_loss must be a non-negative number" }
+        return nil
+    }
+
     enum CodingKeys: String, CodingKey {
         case step, epoch, window
         case windowsPerEpoch = "windows_per_epoch"

@@ -24,14 +24,15 @@ struct LayerStage<Scalar: BLASScalar> {
 
     /// `gradientScratch` is nil in forward-only workspaces, which then hold no gradient buffers.
     init(model: CharRNNModel<Scalar>, layer k: Int, batch B: Int, steps T: Int,
-         gradientScratch: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
+         gradients: UnsafeMutableBufferPointer<Scalar>, gradientScratch: UnsafeMutablePointer<Scalar>?,
+         arena: Arena<Scalar>) {
         let config = model.config
         (D, H, self.B, self.T) = (config.inputSize(ofLayer: k), config.hiddenSize, B, T)
-        forwardLayer = RecurrentLayer(model: model, layer: k, direction: 0, batch: B, steps: T,
+        forwardLayer = RecurrentLayer(model: model, layer: k, direction: 0, batch: B, steps: T, gradients: gradients,
                                       gradientScratch: gradientScratch, arena: arena)
         if config.bidirectional {
             reverseLayer = RecurrentLayer(model: model, layer: k, direction: 1, batch: B, steps: T,
-                                          gradientScratch: gradientScratch, arena: arena)
+                                          gradients: gradients, gradientScratch: gradientScratch, arena: arena)
             reversedInput = arena.slice(T * B * D).baseAddress!
             concatenated = arena.slice(T * B * 2 * H).baseAddress!
             let training = gradientScratch != nil

@@ -19,11 +19,12 @@ enum RecurrentLayer<Scalar: BLASScalar> {
     }
 
     init(model: CharRNNModel<Scalar>, layer k: Int, direction: Int, batch B: Int, steps T: Int,
-         gradientScratch: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
+         gradients gradientBuffer: UnsafeMutableBufferPointer<Scalar>, gradientScratch: UnsafeMutablePointer<Scalar>?,
+         arena: Arena<Scalar>) {
         let config = model.config
         let (D, H) = (config.inputSize(ofLayer: k), config.hiddenSize)
         let weights = RecurrentTensors(model.parameters, layout: model.layout, layer: k, direction: direction)
-        let gradients = RecurrentTensors(model.gradients, layout: model.layout, layer: k, direction: direction)
+        let gradients = RecurrentTensors(gradientBuffer, layout: model.layout, layer: k, direction: direction)
         switch config.cell {
         case .lstm:
             self = .lstm(LSTMLayer(D: D, H: H, B: B, T: T, weights: weights, gradients: gradients,

@@ -32,6 +32,8 @@ public final class Workspace<Scalar: BLASScalar> {
     private let dEmbedded: UnsafeMutablePointer<Scalar>!
     /// Whether this workspace holds gradient buffers (`backward` needs them).
     public let forTraining: Bool
+    /// Where `backward` accumulates, in the model's parameter layout.
+    public let gradients: UnsafeMutableBufferPointer<Scalar>
     private let stages: [LayerStage<Scalar>]
     /// Every recurrent layer, in state order (layer-major, forward direction first).
     private let layers: [RecurrentLayer<Scalar>]
@@ -54,9 +56,14 @@ public final class Workspace<Scalar: BLASScalar> {
 
     /// A workspace for windows of `steps` × `batchSize`. A forward-only one (`forTraining` false:
     /// validation, scoring, sampling) holds no gradient buffers and cannot run `backward`.
-    public init(model: CharRNNModel<Scalar>, batchSize B: Int, steps T: Int, forTraining: Bool = true) {
+    /// `gradients` (the model's layout) receives what `backward` accumulates: by default the
+    /// model's own buffer; a replica training on other streams at the same time has its own.
+    public init(model: CharRNNModel<Scalar>, batchSize B: Int, steps T: Int, forTraining: Bool = true,
+                gradients: UnsafeMutableBufferPointer<Scalar>? = nil) {
         precondition(B > 0 && T > 0, "window must be non-empty: batch \(B), steps \(T)")
+        precondition(gradients.map { $0.count == model.parameterCount } ?? true, "gradient buffer of the wrong size")
         self.model = model
+        self.gradients = gradients ?? model.gradients
         batchSize = B
         steps = T
         totalStreams = B
@@ -93,8 +100,8 @@ public final class Workspace<Scalar: BLASScalar> {
         var masks: [UnsafeMutablePointer<Scalar>] = []
         var dOutputs: [UnsafeMutablePointer<Scalar>] = []
         for k in 0..<L {
-            stages.append(LayerStage(model: model, layer: k, batch: B, steps: T, gradientScratch: gradientScratch,
-                                     arena: arena))
+            stages.append(LayerStage(model: model, layer: k, batch: B, steps: T, gradients: self.gradients,
+                                     gradientScratch: gradientScratch, arena: arena))
             if forTraining {
                 dOutputs.append(arena.slice(rows * W).baseAddress!)
                 if config.dropout > 0 {
@@ -183,7 +190,7 @@ public final class Workspace<Scalar: BLASScalar> {
                                   config.vocabularySize, config.layerCount)
         let W = config.outputSize
         let rows = T * B, stateCount = B * H
-        let parameters = model.parameters.baseAddress!, gradients = model.gradients.baseAddress!
+        let parameters = model.parameters.baseAddress!, gradients = self.gradients.baseAddress!
         let logits = self.logits.baseAddress!
         SoftmaxCrossEntropy.backward(probabilities: logits, targets: targets.baseAddress!, rows: rows, classes: V)
 

@@ -75,7 +75,7 @@ public final class Trainer {
     let adam: Adam
     let trainingLayout: StreamLayout
     let validationLayout: StreamLayout
-    let workspace: Workspace<Float>
+    let workers: StreamWorkers
     let validationWorkspace: Workspace<Float>
     let batch: Int, seq: Int, validationFraction: Double
     let normalization: Normalization
@@ -170,16 +170,18 @@ public final class Trainer {
             schedule = .cosine(warmupSteps: options.warmupSteps, totalSteps: totalSteps)
         }
 
-        setBLASThreadCount(options.threads ?? (config.hiddenSize < 512 ? 1 : ProcessInfo.processInfo.activeProcessorCount))
+        // Threads go to replicas splitting the streams when they divide evenly, else into OpenBLAS.
+        let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let replicaCount = share % threads == 0 ? threads : 1
+        setBLASThreadCount(replicaCount > 1 ? 1 : threads)
         model = CharRNNModel(config: config, seed: options.seed)
         adam = Adam(parameterCount: model.parameterCount,
                     settings: Adam.Settings(weightDecay: options.weightDecay))
-        workspace = Workspace(model: model, batchSize: share, steps: seq)
+        workers = StreamWorkers(model: model, streams: streams, totalStreams: batch, steps: seq,
+                                replicaCount: replicaCount)
         validationWorkspace = Workspace(model: model, batchSize: share, steps: seq, forTraining: false)
-        for w in [workspace, validationWorkspace] {
-            (w.streamOffset, w.totalStreams) = (streams.lowerBound, batch)
-        }
-        workspace.dropoutSeed = options.seed ^ 0xD1B5_4A32_D192_ED03
+        (validationWorkspace.streamOffset, validationWorkspace.totalStreams) = (streams.lowerBound, batch)
+        workers.dropoutSeed = options.seed ^ 0xD1B5_4A32_D192_ED03
 
         if let resumed {
             _ = model.parameters.update(fromContentsOf: resumed.parameters)
@@ -187,12 +189,12 @@ public final class Trainer {
                 _ = adam.m.update(fromContentsOf: m)
                 _ = adam.v.update(fromContentsOf: v)
             }
-            if let h = resumed.stateH { takeShare(of: h, into: workspace.stateH) }
-            if let c = resumed.stateC { takeShare(of: c, into: workspace.stateC) }
+            if let h = resumed.stateH { workers.importState(takeShare(of: h), cell: false) }
+            if let c = resumed.stateC { workers.importState(takeShare(of: c), cell: true) }
             if let record {
                 step = record.step
                 adam.stepCount = record.step
-                workspace.dropoutSeed = record.dropoutSeed
+                workers.dropoutSeed = record.dropoutSeed
                 bestValidationLoss = record.bestValidationLoss
             }
         }
@@ -269,11 +271,11 @@ public final class Trainer {
 
             let window = step % K
             // A bidirectional window sees its own future only: no state crosses windows.
-            if window == 0 || config.bidirectional { workspace.resetState() }
-            fill(trainingLayout, window: window, workspace)
+            if window == 0 || config.bidirectional { workers.resetState() }
+            for replica in workers.replicas { fill(trainingLayout, window: window, replica) }
             lastRate = schedule.rate(base: options.learningRate, step: step + 1, windowsPerEpoch: K)
-            workspace.dropoutCounter = UInt64(step)
-            let (loss, norm) = trainOnWindow(workspace, adam: adam, clip: options.clip, learningRate: lastRate,
+            workers.dropoutCounter = UInt64(step)
+            let (loss, norm) = trainOnWindow(workers, adam: adam, clip: options.clip, learningRate: lastRate,
                                              group: group)
             // char-rnn's rule: a loss above three times the first one has exploded.
             let firstLoss = firstLoss ?? loss
@@ -377,12 +379,14 @@ public final class Trainer {
     }
 
     /// Window `k` of `layout` into the workspace: next-character pairs, or degraded/original pairs.
+    /// The workspace's own streams (`streamOffset ..< streamOffset + batchSize`) are filled.
     private func fill(_ layout: StreamLayout, window k: Int, _ w: Workspace<Float>) {
+        let own = w.streamOffset..<(w.streamOffset + w.batchSize)
         if task == .lm {
-            layout.fill(window: k, streams: streams, inputs: w.inputs.baseAddress!, targets: w.targets.baseAddress!)
+            layout.fill(window: k, streams: own, inputs: w.inputs.baseAddress!, targets: w.targets.baseAddress!)
         } else {
             inputOf.withUnsafeBufferPointer {
-                layout.fillAligned(window: k, streams: streams, inputOf: $0.baseAddress!,
+                layout.fillAligned(window: k, streams: own, inputOf: $0.baseAddress!,
                                    inputs: w.inputs.baseAddress!, targets: w.targets.baseAddress!)
             }
         }
@@ -429,14 +433,15 @@ public final class Trainer {
         let record = TrainingRecord(
             step: step, epoch: step / K, window: step % K, windowsPerEpoch: K, batch: batch, seq: seq,
             validationFraction: validationFraction, seed: options.seed,
-            dropoutSeed: workspace.dropoutSeed, learningRate: options.learningRate,
+            dropoutSeed: workers.dropoutSeed, learningRate: options.learningRate,
             schedule: options.schedule.rawValue, lrDecay: options.lrDecay, lrDecayAfter: options.lrDecayAfter,
             warmupSteps: options.warmupSteps, totalSteps: totalSteps, clip: options.clip, adam: adam.settings,
             bestValidationLoss: bestValidationLoss, corpus: corpus.fingerprint)
         return Checkpoint(
             config: config, vocabulary: vocabulary, normalization: normalization, task: task,
             training: record, parameters: Array(model.parameters), adamM: Array(adam.m), adamV: Array(adam.v),
-            stateH: gatherShares(workspace.stateH), stateC: config.cell == .lstm ? gatherShares(workspace.stateC) : nil)
+            stateH: gatherShares(workers.exportState(cell: false)),
+            stateC: config.cell == .lstm ? gatherShares(workers.exportState(cell: true)) : nil)
     }
 
     /// Collective: every rank calls it; the leader writes.
@@ -448,19 +453,21 @@ public final class Trainer {
     }
 
     /// This rank's streams of a carried state saved for all B streams, (L·directions, B, H).
-    private func takeShare(of full: [Float], into local: UnsafeMutableBufferPointer<Float>) {
+    private func takeShare(of full: [Float]) -> [Float] {
         let H = config.hiddenSize, blocks = config.layerCount * config.directionCount
-        guard full.count == blocks * batch * H else { return }
+        guard full.count == blocks * batch * H else { return [] }
+        var local = [Float](repeating: 0, count: blocks * streams.count * H)
         for block in 0..<blocks {
             for (row, b) in streams.enumerated() {
                 for j in 0..<H { local[(block * streams.count + row) * H + j] = full[(block * batch + b) * H + j] }
             }
         }
+        return local
     }
 
     /// The carried state of all B streams, assembled from every rank's share (collective).
-    private func gatherShares(_ local: UnsafeMutableBufferPointer<Float>) -> [Float] {
-        guard group.size > 1 else { return Array(local) }
+    private func gatherShares(_ local: [Float]) -> [Float] {
+        guard group.size > 1 else { return local }
         let H = config.hiddenSize, blocks = config.layerCount * config.directionCount
         var full = [Float](repeating: 0, count: blocks * batch * H)
         for block in 0..<blocks {

@@ -1,15 +1,13 @@
-/// One optimiser step on the window already in `workspace`: zero the gradients, forward (with
-/// dropout), backward, sum the gradients over the ranks of `group` (each rank holds the gradient
-/// of its own streams' mean loss, so the global one is their mean), clip by the global norm, Adam.
+/// One optimiser step on the window already in `workers`: forward (with dropout) and backward on
+/// every replica, the gradients summed over the ranks of `group` (each holds the gradient of its
+/// own streams' mean loss, so the global one is their mean), clipping by the global norm, Adam.
 /// Returns the global mean loss and the pre-clip gradient norm; when either is not finite the
 /// parameters are left untouched. Every rank calls it in step, with its own block of streams.
 @discardableResult
-public func trainOnWindow(_ workspace: Workspace<Float>, adam: Adam, clip: Double, learningRate: Double,
+public func trainOnWindow(_ workers: StreamWorkers, adam: Adam, clip: Double, learningRate: Double,
                           group: ProcessGroup = .single) -> (loss: Double, gradientNorm: Double) {
-    let model = workspace.model
-    model.zeroGradients()
-    var loss = workspace.forward(training: true)
-    workspace.backward()
+    let model = workers.model
+    var loss = workers.forwardBackward()
     if group.size > 1 {
         group.sum(model.gradients)
         loss = group.sum(loss) / Double(group.size)

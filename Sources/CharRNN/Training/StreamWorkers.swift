@@ -1,0 +1,162 @@
+import Foundation
+
+/// The training workspace of one process: its share of the B streams, split further over
+/// `replicas.count` replicas that run forward and backward at the same time on their own threads
+/// (OpenBLAS single-threaded in each), each into its own gradient buffer. The gradient of a step is
+/// the mean of the replicas' (each is the gradient of its streams' mean loss, and the shares are
+/// equal), so a step equals a single workspace's over the same streams up to float summation order;
+/// dropout masks are keyed by global stream, so they do not depend on the split either.
+///
+/// Two cores spent on two small GEMMs each beat two threads spent inside every small GEMM: at 2 × 128
+/// hidden units OpenBLAS gains little from a second thread.
+public final class StreamWorkers: @unchecked Sendable {
+    public let model: CharRNNModel<Float>
+    public let replicas: [Workspace<Float>]
+    /// This process's streams, as global indices; replica r takes the r-th equal block of them.
+    public let streams: Range<Int>
+    private let extraGradients: [UnsafeMutableBufferPointer<Float>]
+    private var workers: [Worker] = []
+    /// One slot per replica, each written by its own thread only.
+    private let losses: UnsafeMutableBufferPointer<Double>
+
+    public init(model: CharRNNModel<Float>, streams: Range<Int>, totalStreams: Int, steps: Int, replicaCount: Int) {
+        precondition(replicaCount >= 1 && streams.count % replicaCount == 0,
+                     "\(streams.count) streams cannot be split over \(replicaCount) replicas")
+        self.model = model
+        self.streams = streams
+        let share = streams.count / replicaCount
+        var extra: [UnsafeMutableBufferPointer<Float>] = []
+        var replicas: [Workspace<Float>] = []
+        for r in 0..<replicaCount {
+            var gradients: UnsafeMutableBufferPointer<Float>?
+            if r > 0 {
+                let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: model.parameterCount)
+                buffer.initialize(repeating: 0)
+                extra.append(buffer)
+                gradients = buffer
+            }
+            let workspace = Workspace(model: model, batchSize: share, steps: steps, gradients: gradients)
+            workspace.streamOffset = streams.lowerBound + r * share
+            workspace.totalStreams = totalStreams
+            replicas.append(workspace)
+        }
+        self.replicas = replicas
+        extraGradients = extra
+        losses = .allocate(capacity: replicaCount)
+        losses.initialize(repeating: 0)
+        // Each worker's job is built once: a step only signals it.
+        workers = (1..<replicaCount).map { replica in
+            Worker { [unowned self] in
+                let workspace = self.replicas[replica]
+                self.extraGradients[replica - 1].update(repeating: 0)
+                self.losses[replica] = workspace.forward(training: true)
+                workspace.backward()
+            }
+        }
+    }
+
+    deinit {
+        workers.forEach { $0.stop() }
+        extraGradients.forEach { $0.deallocate() }
+        losses.deallocate()
+    }
+
+    public var batchShare: Int { streams.count }
+
+    public func resetState() { replicas.forEach { $0.resetState() } }
+
+    public var dropoutSeed: UInt64 {
+        get { replicas[0].dropoutSeed }
+        set { replicas.forEach { $0.dropoutSeed = newValue } }
+    }
+
+    public var dropoutCounter: UInt64 {
+        get { replicas[0].dropoutCounter }
+        set { replicas.forEach { $0.dropoutCounter = newValue } }
+    }
+
+    /// Forward and backward on every replica at once; the model's gradients end as their mean.
+    /// Returns the mean loss over this process's positions.
+    func forwardBackward() -> Double {
+        workers.forEach { $0.start() }
+        model.zeroGradients()
+        losses[0] = replicas[0].forward(training: true)
+        replicas[0].backward()
+        workers.forEach { $0.wait() }
+        guard !workers.isEmpty else { return losses[0] }
+        let gradients = model.gradients
+        for buffer in extraGradients {
+            for i in gradients.indices { gradients[i] += buffer[i] }
+        }
+        let scale = 1 / Float(replicas.count)
+        for i in gradients.indices { gradients[i] *= scale }
+        return losses.reduce(0, +) / Double(replicas.count)
+    }
+
+    /// The carried state of this process's streams, (L·directions, share, H) for `h` or `c`.
+    func exportState(cell: Bool) -> [Float] {
+        let H = model.config.hiddenSize, blocks = model.config.layerCount * model.config.directionCount
+        let share = replicas[0].batchSize
+        var out = [Float](repeating: 0, count: blocks * streams.count * H)
+        for (r, workspace) in replicas.enumerated() {
+            let state = cell ? workspace.stateC : workspace.stateH
+            for block in 0..<blocks {
+                for row in 0..<share {
+                    for j in 0..<H {
+                        out[(block * streams.count + r * share + row) * H + j] = state[(block * share + row) * H + j]
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Sets the carried state from (L·directions, share, H) values, as `exportState` gives them.
+    func importState(_ values: [Float], cell: Bool) {
+        let H = model.config.hiddenSize, blocks = model.config.layerCount * model.config.directionCount
+        let share = replicas[0].batchSize
+        guard values.count == blocks * streams.count * H else { return }
+        for (r, workspace) in replicas.enumerated() {
+            let state = cell ? workspace.stateC : workspace.stateH
+            for block in 0..<blocks {
+                for row in 0..<share {
+                    for j in 0..<H {
+                        state[(block * share + row) * H + j] = values[(block * streams.count + r * share + row) * H + j]
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A thread that runs its one job each time it is started, handed over through two semaphores.
+private final class Worker: Sendable {
+    private final class Flag: @unchecked Sendable { var running = true }
+    private let go = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+    private let flag = Flag()
+
+    init(job: @escaping @Sendable () -> Void) {
+        // The thread holds the semaphores and the flag, not the worker, so either may outlive the other.
+        let (go, done, flag) = (go, done, flag)
+        let thread = Thread {
+            while true {
+                go.wait()
+                guard flag.running else { break }
+                job()
+                done.signal()
+            }
+        }
+        thread.stackSize = 1 << 22
+        thread.start()
+    }
+
+    func start() { go.signal() }
+
+    func wait() { done.wait() }
+
+    func stop() {
+        flag.running = false
+        go.signal()
+    }
+}
