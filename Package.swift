@@ -42,7 +42,8 @@ let package = Package(
         ),
 
         // MARK: - Tests
-        .testTarget(name: "CharRNNTests", dependencies: ["CharRNN"]),
+        .target(name: "MallocCounter", path: "Tests/MallocCounter"),
+        .testTarget(name: "CharRNNTests", dependencies: ["CharRNN", "MallocCounter"]),
         .testTarget(name: "CharnnCLITests", dependencies: ["charnn", "CharRNN"]),
     ]
 )

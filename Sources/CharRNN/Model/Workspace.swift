@@ -155,11 +155,13 @@ public final class Workspace<Scalar: BLASScalar> {
 
         maskedLastForward = training && forTraining && config.dropout > 0
         var x = UnsafePointer(embedded)
-        for (i, layer) in layers.enumerated() {
-            layer.loadState(h: stateH.baseAddress! + i * stateCount, c: stateC.baseAddress! + i * stateCount,
+        // Index loops: no iterator or closure in the per-window path, in any build.
+        for i in 0..<layers.count {
+            layers[i].loadState(h: stateH.baseAddress! + i * stateCount, c: stateC.baseAddress! + i * stateCount,
                             count: stateCount)
         }
-        for (k, stage) in stages.enumerated() {
+        for k in 0..<stages.count {
+            let stage = stages[k]
             stage.forward(x: x)
             if maskedLastForward {
                 drawMask(masks[k], layer: k, width: W, keep: 1 - config.dropout)
@@ -169,8 +171,8 @@ public final class Workspace<Scalar: BLASScalar> {
                 x = UnsafePointer(stage.output)
             }
         }
-        for (i, layer) in layers.enumerated() {
-            layer.storeFinalState(h: stateH.baseAddress! + i * stateCount, c: stateC.baseAddress! + i * stateCount,
+        for i in 0..<layers.count {
+            layers[i].storeFinalState(h: stateH.baseAddress! + i * stateCount, c: stateC.baseAddress! + i * stateCount,
                                   count: stateCount)
         }
 
@@ -209,8 +211,8 @@ public final class Workspace<Scalar: BLASScalar> {
             let dx: UnsafeMutablePointer<Scalar> = k > 0 ? dOutputs[k - 1] : dEmbedded
             stages[k].backward(dOutput: dOutputs[k], x: layerInput(k), dx: dx, fault: fault)
         }
-        for (i, layer) in layers.enumerated() {
-            layer.storeIncomingStateGradient(dh: dStateH.baseAddress! + i * stateCount,
+        for i in 0..<layers.count {
+            layers[i].storeIncomingStateGradient(dh: dStateH.baseAddress! + i * stateCount,
                                              dc: dStateC.baseAddress! + i * stateCount, count: stateCount)
         }
 

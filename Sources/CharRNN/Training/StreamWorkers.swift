@@ -63,34 +63,40 @@ public final class StreamWorkers: @unchecked Sendable {
 
     public var batchShare: Int { streams.count }
 
-    public func resetState() { replicas.forEach { $0.resetState() } }
+    // Plain loops in the per-step path: no closure contexts, in any build.
+    public func resetState() {
+        for r in replicas.indices { replicas[r].resetState() }
+    }
 
     public var dropoutSeed: UInt64 {
         get { replicas[0].dropoutSeed }
-        set { replicas.forEach { $0.dropoutSeed = newValue } }
+        set { for r in replicas.indices { replicas[r].dropoutSeed = newValue } }
     }
 
     public var dropoutCounter: UInt64 {
         get { replicas[0].dropoutCounter }
-        set { replicas.forEach { $0.dropoutCounter = newValue } }
+        set { for r in replicas.indices { replicas[r].dropoutCounter = newValue } }
     }
 
     /// Forward and backward on every replica at once; the model's gradients end as their mean.
     /// Returns the mean loss over this process's positions.
     func forwardBackward() -> Double {
-        workers.forEach { $0.start() }
+        for w in workers.indices { workers[w].start() }
         model.zeroGradients()
         losses[0] = replicas[0].forward(training: true)
         replicas[0].backward()
-        workers.forEach { $0.wait() }
+        for w in workers.indices { workers[w].wait() }
         guard !workers.isEmpty else { return losses[0] }
         let gradients = model.gradients
-        for buffer in extraGradients {
+        for e in extraGradients.indices {
+            let buffer = extraGradients[e]
             for i in gradients.indices { gradients[i] += buffer[i] }
         }
         let scale = 1 / Float(replicas.count)
         for i in gradients.indices { gradients[i] *= scale }
-        return losses.reduce(0, +) / Double(replicas.count)
+        var total = 0.0
+        for r in 0..<losses.count { total += losses[r] }
+        return total / Double(replicas.count)
     }
 
     /// The carried state of this process's streams, (L·directions, share, H) for `h` or `c`.
