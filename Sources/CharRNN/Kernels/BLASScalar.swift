@@ -50,13 +50,6 @@ extension Float: BLASScalar {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        // OpenBLAS 0.3.21's small-matrix kernels for beta = 0 allocate a buffer on every call (seen
-        // in AllocationTests): clear C and accumulate instead, so no step touches the heap.
-        var beta = beta
-        if beta == 0 {
-            for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) }
-            beta = 1
-        }
         cblas_sgemm(CblasRowMajor, transpose(transA), transpose(transB),
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
