@@ -16,6 +16,7 @@ struct Eval: ParsableCommand {
         do {
             let path = try resolveCheckpoint(checkpoint)
             let loaded = try Checkpoint.read(from: path)
+            if let refusal = TextGenerator.refusal(of: loaded, path: path) { throw CLIError(refusal) }
             let bytes = try Corpus.readFile(atPath: file)
             let result = try Evaluator.evaluate(fileBytes: bytes, path: file, checkpoint: loaded)
             if json {

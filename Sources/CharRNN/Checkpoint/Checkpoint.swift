@@ -146,8 +146,9 @@ public struct Checkpoint {
                                  vocabularySize: vocabulary.count, dropout: record.dropout,
                                  bidirectional: record.bidirectional ?? false)
         if let embedding = file.entries["embedding.weight"], embedding.shape.first != vocabulary.count {
-            throw .shapeMismatch(path: path, tensor: "embedding.weight",
-                                 expected: [vocabulary.count, config.embeddingSize], found: embedding.shape)
+            let rows = embedding.shape.first.map(String.init) ?? "no"
+            throw .badMetadata(path: path, key: "vocab",
+                               reason: "\(vocabulary.count) characters, but embedding.weight has \(rows) rows")
         }
 
         let layout = ParameterLayout(config)

@@ -7,6 +7,10 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
     /// `offset` is the byte offset of the first byte of the ill-formed sequence.
     case invalidUTF8(path: String, offset: Int)
+    /// A text to score or prime with is not UTF-8, for a model of Unicode scalars.
+    case invalidUTF8Text(path: String, offset: Int)
+    /// Fewer than two known characters: nothing to predict.
+    case nothingToScore(path: String, known: Int, unknown: Int)
     /// NFC normalisation was asked for bytes that are not UTF-8.
     case normalizationNeedsUTF8(path: String, offset: Int)
     case emptyCorpus(path: String)
@@ -36,6 +40,11 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case .invalidUTF8(let path, let offset):
             return "\(path): invalid UTF-8 at byte offset \(offset); re-encode the file as UTF-8, "
                 + "or pass --bytes to train on raw bytes"
+        case .nothingToScore(let path, let known, let unknown):
+            return "\(path): nothing to score: \(known) character(s) the model knows (\(unknown) unknown skipped), "
+                + "and scoring needs at least 2"
+        case .invalidUTF8Text(let path, let offset):
+            return "\(path): invalid UTF-8 at byte offset \(offset); this model reads UTF-8 text, re-encode the file as UTF-8"
         case .normalizationNeedsUTF8(let path, let offset):
             return "\(path): cannot normalise, invalid UTF-8 at byte offset \(offset); "
                 + "drop --normalize nfc to train on the raw bytes"

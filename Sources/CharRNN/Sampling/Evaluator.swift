@@ -25,10 +25,11 @@ public enum Evaluator {
     public static func evaluate(fileBytes: [UInt8], path: String, checkpoint: Checkpoint) throws(DataError) -> EvaluationResult {
         let (ids, unknown) = try encode(fileBytes, path: path, vocabulary: checkpoint.vocabulary,
                                         normalization: checkpoint.normalization)
+        guard ids.count >= 2 else { throw .nothingToScore(path: path, known: ids.count, unknown: unknown) }
         let model = checkpoint.makeModel()
         let total = sumOfLosses(model: model, ids: ids)
-        let scored = max(ids.count - 1, 0)
-        let nats = scored > 0 ? total / Double(scored) : .nan
+        let scored = ids.count - 1
+        let nats = total / Double(scored)
         return EvaluationResult(natsPerChar: nats, bitsPerChar: nats / Foundation.log(2.0),
                                 perplexity: Foundation.exp(nats), charsScored: scored, unknownSkipped: unknown)
     }
@@ -46,7 +47,7 @@ public enum Evaluator {
             return (ids, unknown)
         case .scalars:
             if let offset = bytes.withUnsafeBufferPointer({ StrictUTF8.firstInvalidOffset($0) }) {
-                throw .invalidUTF8(path: path, offset: offset)
+                throw .invalidUTF8Text(path: path, offset: offset)
             }
             let encoded = vocabulary.encode(String(decoding: bytes, as: UTF8.self), normalization: normalization)
             return (encoded.ids, encoded.unknown.count)

@@ -6,6 +6,13 @@ public final class TextGenerator {
     public let normalization: Normalization
     let workspace: Workspace<Float>
 
+    /// Why a checkpoint cannot generate or score text, if it cannot.
+    public static func refusal(of checkpoint: Checkpoint, path: String) -> String? {
+        guard checkpoint.task != .lm || checkpoint.config.bidirectional else { return nil }
+        return "\(path) is a restoration model (task \(checkpoint.task.rawValue)), not a language model: "
+            + "use `charnn restore --checkpoint \(path)`, or train a language model without --task"
+    }
+
     public convenience init(checkpoint: Checkpoint) {
         self.init(model: checkpoint.makeModel(), vocabulary: checkpoint.vocabulary, normalization: checkpoint.normalization)
     }

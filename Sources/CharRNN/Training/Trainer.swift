@@ -416,14 +416,28 @@ public final class Trainer {
 
     private func createOutputFolder() throws {
         guard group.isLeader else { return }
-        do {
-            try FileManager.default.createDirectory(atPath: options.outputFolder, withIntermediateDirectories: true)
-        } catch {
-            throw TrainingError.cannotCreateFolder(path: options.outputFolder,
-                                                   reason: (error as NSError).localizedDescription)
+        if let reason = Trainer.makeFolder(options.outputFolder) {
+            throw TrainingError.cannotCreateFolder(path: options.outputFolder, reason: reason)
         }
         AtomicFile.removeStaleTemporaries(in: options.outputFolder, for: "latest.safetensors.zst")
         AtomicFile.removeStaleTemporaries(in: options.outputFolder, for: "best.safetensors.zst")
+    }
+
+    /// Creates `path` and its missing parents; returns why it cannot, in the system's words.
+    static func makeFolder(_ path: String) -> String? {
+        var current = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            current += (current.isEmpty || current.hasSuffix("/") ? "" : "/") + component
+            var status = stat()
+            if stat(current, &status) == 0 {
+                if status.st_mode & S_IFMT != S_IFDIR { return "\(current) is a file, not a folder" }
+                continue
+            }
+            if mkdir(current, 0o755) != 0, errno != EEXIST {
+                return "cannot create \(current): \(String(cString: strerror(errno)))"
+            }
+        }
+        return nil
     }
 
     /// The checkpoint of the current state: weights, Adam's moments, the carried state and the
