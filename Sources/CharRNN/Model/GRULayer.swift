@@ -13,9 +13,10 @@
 /// Parameters: `weight_ih` (3H, D), `weight_hh` (3H, H), `bias_ih`, `bias_hh` (3H).
 /// Cached for backward: `gates` (T, B, 3H) after activation; `h` (T+1, B, H) with slot 0 the
 /// incoming state; `recurrentN` (T, B, H): W_hn h_{t−1} + b_hn (reset-after) or r ⊙ h_{t−1}
-/// (reset-before). Gradients, in scratch shared by all layers: `dInput` (T, B, 3H) for the input
-/// pre-activations, `dRecurrent` (T, B, 3H) for the recurrent ones (reset-after only: there they
-/// differ in the n block). The layer's own: `scratch` (B, 3H), `dhCarry` (B, H).
+/// (reset-before). Gradients: `dInput` (T, B, 3H) for the input pre-activations overwrites `gates`
+/// step by step (each (b, j) reads its gates before writing); `dRecurrent` (T, B, 3H) for the
+/// recurrent ones (reset-after only: there they differ in the n block) lives in scratch shared by all
+/// layers. The layer's own: `scratch` (B, 3H), `dhCarry` (B, H).
 ///
 /// Backward identities: σ′ = σ(1−σ), tanh′ = 1 − tanh²; with dh the gradient at h_t,
 ///
@@ -31,8 +32,10 @@ struct GRULayer<Scalar: BLASScalar> {
     let gates: UnsafeMutablePointer<Scalar>
     let h: UnsafeMutablePointer<Scalar>
     let recurrentN: UnsafeMutablePointer<Scalar>
-    let dInput: UnsafeMutablePointer<Scalar>!
     let dRecurrent: UnsafeMutablePointer<Scalar>!
+
+    /// The input pre-activation gradients, (T, B, 3H), valid after `backward`: they replace `gates`.
+    var dInput: UnsafeMutablePointer<Scalar> { gates }
     let scratch: UnsafeMutablePointer<Scalar>
     let dhCarry: UnsafeMutablePointer<Scalar>
 
@@ -43,7 +46,7 @@ struct GRULayer<Scalar: BLASScalar> {
 
     /// Scalars of the gradient scratch shared between layers.
     static func sharedScratchCount(H: Int, B: Int, T: Int, variant: GRUVariant) -> Int {
-        T * B * 3 * H * (variant == .resetAfter ? 2 : 1)
+        variant == .resetAfter ? T * B * 3 * H : 0
     }
 
     /// `gradientScratch` is nil in forward-only workspaces.
@@ -56,8 +59,7 @@ struct GRULayer<Scalar: BLASScalar> {
         gates = arena.slice(T * B * 3 * H).baseAddress!
         h = arena.slice((T + 1) * B * H).baseAddress!
         recurrentN = arena.slice(T * B * H).baseAddress!
-        dInput = gradientScratch
-        dRecurrent = variant == .resetAfter ? gradientScratch.map { $0 + T * B * 3 * H } : nil
+        dRecurrent = variant == .resetAfter ? gradientScratch : nil
         scratch = arena.slice(B * 3 * H).baseAddress!
         dhCarry = arena.slice(B * H).baseAddress!
     }

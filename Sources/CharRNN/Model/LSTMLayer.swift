@@ -10,8 +10,9 @@
 ///
 /// Parameters: `weight_ih` (4H, D), `weight_hh` (4H, H), `bias_ih`, `bias_hh` (4H).
 /// Cached for backward: `gates` (T, B, 4H) after activation; `c`, `h` (T+1, B, H) with slot 0 the
-/// incoming state; `tanhC` (T, B, H). Gradients: `dGates` (T, B, 4H), scratch shared by all layers
-/// (they run backward one after another); `dhCarry`, `dcCarry` (B, H), the layer's own.
+/// incoming state. Backward overwrites `gates` with the pre-activation gradients dG step by step
+/// (each (b, j) reads its four gates before writing its four gradients) and recomputes tanh(c_t)
+/// into `tanhScratch` (B, H) rather than keeping it for every step; `dhCarry`, `dcCarry` (B, H).
 ///
 /// Backward identities: σ′ = σ(1−σ), tanh′ = 1 − tanh²;
 ///
@@ -26,30 +27,30 @@ struct LSTMLayer<Scalar: BLASScalar> {
     let gates: UnsafeMutablePointer<Scalar>
     let c: UnsafeMutablePointer<Scalar>
     let h: UnsafeMutablePointer<Scalar>
-    let tanhC: UnsafeMutablePointer<Scalar>
-    let dGates: UnsafeMutablePointer<Scalar>!
+    let tanhScratch: UnsafeMutablePointer<Scalar>
     let dhCarry: UnsafeMutablePointer<Scalar>
     let dcCarry: UnsafeMutablePointer<Scalar>
 
+    /// The pre-activation gradients, (T, B, 4H), valid after `backward`: they replace `gates`.
+    var dGates: UnsafeMutablePointer<Scalar> { gates }
+
     /// Scalars of the layer's own buffers.
     static func cacheCount(D: Int, H: Int, B: Int, T: Int) -> Int {
-        T * B * 4 * H + (T + 1) * B * H * 2 + T * B * H + 2 * B * H
+        T * B * 4 * H + (T + 1) * B * H * 2 + 3 * B * H
     }
 
-    /// Scalars of the gradient scratch shared between layers.
-    static func sharedScratchCount(H: Int, B: Int, T: Int) -> Int { T * B * 4 * H }
+    /// The LSTM needs no gradient scratch shared between layers.
+    static func sharedScratchCount(H: Int, B: Int, T: Int) -> Int { 0 }
 
-    /// `gradientScratch` is nil in forward-only workspaces.
     init(D: Int, H: Int, B: Int, T: Int, weights: RecurrentTensors<Scalar>,
-         gradients: RecurrentTensors<Scalar>, gradientScratch: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
+         gradients: RecurrentTensors<Scalar>, arena: Arena<Scalar>) {
         (self.D, self.H, self.B, self.T) = (D, H, B, T)
         self.weights = weights
         self.gradients = gradients
         gates = arena.slice(T * B * 4 * H).baseAddress!
         c = arena.slice((T + 1) * B * H).baseAddress!
         h = arena.slice((T + 1) * B * H).baseAddress!
-        tanhC = arena.slice(T * B * H).baseAddress!
-        dGates = gradientScratch
+        tanhScratch = arena.slice(B * H).baseAddress!
         dhCarry = arena.slice(B * H).baseAddress!
         dcCarry = arena.slice(B * H).baseAddress!
     }
@@ -67,7 +68,6 @@ struct LSTMLayer<Scalar: BLASScalar> {
             let z = gates + t * B * G
             let hPrev = h + t * B * H, cPrev = c + t * B * H
             let hNext = h + (t + 1) * B * H, cNext = c + (t + 1) * B * H
-            let tc = tanhC + t * B * H
             Scalar.gemm(transA: false, transB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H,
                         b: weights.weightHH, ldb: H, beta: 1, c: z, ldc: G)
             for b in 0..<B {
@@ -79,11 +79,11 @@ struct LSTMLayer<Scalar: BLASScalar> {
                 for j in 0..<H {
                     let cell = zb[H + j] * cPrev[row + j] + zb[j] * zb[2 * H + j]
                     cNext[row + j] = cell
-                    tc[row + j] = cell
+                    hNext[row + j] = cell
                 }
-                Scalar.tanh(inPlace: tc + row, count: H)
+                Scalar.tanh(inPlace: hNext + row, count: H)  // tanh(c_t), then h_t = o ⊙ tanh(c_t)
                 for j in 0..<H {
-                    hNext[row + j] = zb[3 * H + j] * tc[row + j]
+                    hNext[row + j] *= zb[3 * H + j]
                 }
             }
         }
@@ -99,7 +99,10 @@ struct LSTMLayer<Scalar: BLASScalar> {
         dcCarry.update(repeating: 0, count: B * H)
         for t in stride(from: T - 1, through: 0, by: -1) {
             let z = gates + t * B * G, dz = dGates + t * B * G
-            let cPrev = c + t * B * H, tc = tanhC + t * B * H, dOut = dOutput + t * B * H
+            let cPrev = c + t * B * H, dOut = dOutput + t * B * H
+            let tc = tanhScratch
+            tc.update(from: c + (t + 1) * B * H, count: B * H)
+            Scalar.tanh(inPlace: tc, count: B * H)
             for b in 0..<B {
                 let zb = z + b * G, dzb = dz + b * G, row = b * H
                 for j in 0..<H {

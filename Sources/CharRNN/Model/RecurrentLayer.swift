@@ -27,8 +27,7 @@ enum RecurrentLayer<Scalar: BLASScalar> {
         let gradients = RecurrentTensors(gradientBuffer, layout: model.layout, layer: k, direction: direction)
         switch config.cell {
         case .lstm:
-            self = .lstm(LSTMLayer(D: D, H: H, B: B, T: T, weights: weights, gradients: gradients,
-                                   gradientScratch: gradientScratch, arena: arena))
+            self = .lstm(LSTMLayer(D: D, H: H, B: B, T: T, weights: weights, gradients: gradients, arena: arena))
         case .gru:
             self = .gru(GRULayer(D: D, H: H, B: B, T: T, variant: config.gruVariant, weights: weights,
                                  gradients: gradients, gradientScratch: gradientScratch, arena: arena))

@@ -5,8 +5,8 @@
 ///
 /// Buffers, all row-major, with W = H (or 2H, bidirectional): `inputs`, `targets` (T, B) ids;
 /// `embedded` (T, B, E); per layer k its stage's caches, `dropped[k]` and `masks[k]` (T, B, W) when
-/// dropout is on, `dOutputs[k]` (T, B, W); `logits` (T·B, V); `stateH`, `stateC` (L·directions, B, H)
-/// and their gradients `dStateH`, `dStateC`.
+/// dropout is on, `dOutputs[k]` (T, B, W; two buffers used in turn); `logits` (T·B, V); `stateH`,
+/// `stateC` (L·directions, B, H) and their gradients `dStateH`, `dStateC`.
 public final class Workspace<Scalar: BLASScalar> {
     public let model: CharRNNModel<Scalar>
     public let batchSize: Int
@@ -79,8 +79,9 @@ public final class Workspace<Scalar: BLASScalar> {
         for k in 0..<L {
             count += config.directionCount * RecurrentLayer<Scalar>.cacheCount(config: config, layer: k, batch: B, steps: T)
             count += LayerStage<Scalar>.scratchCount(config: config, layer: k, batch: B, steps: T, training: forTraining)
-            count += rows * W * training + dropoutBuffers
+            count += dropoutBuffers
         }
+        count += min(L, 2) * rows * W * training  // dOutputs: two buffers used in turn
         arena = Arena(capacity: count)
         ids = .allocate(capacity: 2 * rows)
         ids.initialize(repeating: 0)
@@ -103,7 +104,8 @@ public final class Workspace<Scalar: BLASScalar> {
             stages.append(LayerStage(model: model, layer: k, batch: B, steps: T, gradients: self.gradients,
                                      gradientScratch: gradientScratch, arena: arena))
             if forTraining {
-                dOutputs.append(arena.slice(rows * W).baseAddress!)
+                // Layer k reads dOutputs[k] and writes dOutputs[k − 1]: two buffers in turn serve all.
+                dOutputs.append(k < 2 ? arena.slice(rows * W).baseAddress! : dOutputs[k - 2])
                 if config.dropout > 0 {
                     dropped.append(arena.slice(rows * W).baseAddress!)
                     masks.append(arena.slice(rows * W).baseAddress!)
