@@ -10,6 +10,14 @@ func resolveCheckpoint(_ given: String?) throws -> String {
                    + "train one with `charnn train corpus.txt`, or pass --checkpoint PATH")
 }
 
+/// The language model a command generates or scores with (see `resolveCheckpoint`).
+func loadLanguageModel(_ given: String?) throws -> Checkpoint {
+    let path = try resolveCheckpoint(given)
+    let loaded = try Checkpoint.read(from: path)
+    if let refusal = TextGenerator.refusal(of: loaded, path: path) { throw CLIError(refusal) }
+    return loaded
+}
+
 /// A one-line error of the command line itself.
 struct CLIError: Error, CustomStringConvertible {
     let description: String

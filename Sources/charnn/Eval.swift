@@ -14,9 +14,7 @@ struct Eval: ParsableCommand {
     func run() throws {
         setBLASThreadCount(threads)
         do {
-            let path = try resolveCheckpoint(checkpoint)
-            let loaded = try Checkpoint.read(from: path)
-            if let refusal = TextGenerator.refusal(of: loaded, path: path) { throw CLIError(refusal) }
+            let loaded = try loadLanguageModel(checkpoint)
             let bytes = try Corpus.readFile(atPath: file)
             let result = try Evaluator.evaluate(fileBytes: bytes, path: file, checkpoint: loaded)
             if json {

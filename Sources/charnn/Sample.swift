@@ -33,9 +33,7 @@ struct Sample: ParsableCommand {
     func run() throws {
         setBLASThreadCount(threads)
         do {
-            let path = try resolveCheckpoint(checkpoint)
-            let loaded = try Checkpoint.read(from: path)
-            if let refusal = TextGenerator.refusal(of: loaded, path: path) { throw CLIError(refusal) }
+            let loaded = try loadLanguageModel(checkpoint)
             let generator = TextGenerator(checkpoint: loaded)
             let vocabulary = loaded.vocabulary
             let (primeIDs, unknown) = vocabulary.encode(prime, normalization: loaded.normalization)
