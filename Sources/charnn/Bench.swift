@@ -18,7 +18,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Window length, in characters.") var seq = 50
     @Option(help: "Timed training steps (after warm-up).") var steps = 15
     @Option(help: "Untimed warm-up steps.") var warmup = 3
-    @Option(help: "OpenBLAS threads.") var threads = 2
+    @Option(help: "Threads, used as train uses them.") var threads = 2
     @Option(help: "What to measure: train, sample or encode.") var mode = Mode.train
     @Option(help: "Characters per sample (sample mode).") var sampleLen = 2000
     @Option(help: "Samples to time (sample mode).") var sampleReps = 3

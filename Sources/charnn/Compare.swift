@@ -21,7 +21,7 @@ struct Compare: ParsableCommand {
     @Option(help: "Learning rate.") var lr = 2e-3
     @Option(help: "Validate every N steps.") var valEvery = 100
     @Option(help: "Seed of both runs.") var seed: UInt64 = 1
-    @Option(help: "OpenBLAS threads. (default: as for train)") var threads: Int?
+    @Option(help: "Threads, as for train. (default: every core)") var threads: Int?
     @Option(help: "Output folder: one subfolder per model, and compare.svg.") var out = "checkpoints/compare"
 
     func validate() throws {

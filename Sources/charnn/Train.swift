@@ -50,7 +50,7 @@ struct Train: ParsableCommand {
     @Option(help: "Save latest every N steps (and at the end); 0: only at the end.") var saveEvery = 1000
     @Option(help: "Progress line every N steps when not on a terminal.") var logEvery = 50
     @Option(help: "Seed of every random stream (initialisation, dropout).") var seed: UInt64 = 1
-    @Option(help: "OpenBLAS threads. (default: 1 below 512 hidden units, else every core)") var threads: Int?
+    @Option(help: "Threads: replicas splitting the batch's streams when --batch divides evenly, else OpenBLAS threads. (default: every core)") var threads: Int?
     @Option(help: "Output folder for checkpoints, metrics and plot; created when missing.") var out = "checkpoints"
     @Option(help: ArgumentHelp("Resume from a checkpoint (bare --resume: latest in --out).", valueName: "path"))
     var resume: String?
