@@ -31,10 +31,10 @@ final class MetricsLog {
         line += String(format: "%d,%.4f,%.6g,%.6f,", row.step, row.epoch, row.learningRate, row.trainingLoss)
         line += validation
         line += String(format: ",%.4f,%.0f,%.2f\n", row.gradientNorm, row.charsPerSecond, row.elapsed)
-        guard let handle = FileHandle(forWritingAtPath: path) ?? {
-            FileManager.default.createFile(atPath: path, contents: nil)
-            return FileHandle(forWritingAtPath: path)
-        }() else { return }
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else { return }
         defer { try? handle.close() }
         _ = try? handle.seekToEnd()
         try? handle.write(contentsOf: Data(line.utf8))
