@@ -43,7 +43,8 @@ let package = Package(
 
         // MARK: - Tests
         .target(name: "MallocCounter", path: "Tests/MallocCounter"),
-        .testTarget(name: "CharRNNTests", dependencies: ["CharRNN", "MallocCounter"]),
-        .testTarget(name: "CharnnCLITests", dependencies: ["charnn", "CharRNN"]),
+        .target(name: "CheckpointSurgery", dependencies: ["CharRNN"], path: "Tests/CheckpointSurgery"),
+        .testTarget(name: "CharRNNTests", dependencies: ["CharRNN", "MallocCounter", "CheckpointSurgery"]),
+        .testTarget(name: "CharnnCLITests", dependencies: ["charnn", "CharRNN", "CheckpointSurgery"]),
     ]
 )

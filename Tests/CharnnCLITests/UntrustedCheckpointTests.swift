@@ -1,4 +1,5 @@
 import CharRNN
+import CheckpointSurgery
 import Foundation
 import XCTest
 
@@ -184,7 +185,7 @@ final class UntrustedCheckpointTests: CLITestCase {
     /// `restore` reads its window length from the record's `seq`.
     func testRestoreWithAnImpossibleWindowLengthIsRefused() throws {
         let latest = try trainTiny(corpus: corpus(), out: "case", steps: 2, extra: ["--task", "restore-case"])
-        var crafted = try CraftedCheckpoint(ZstdFrame.decompress(Array(try Data(contentsOf: URL(fileURLWithPath: latest))),
+        var crafted = try SafetensorsSurgery(ZstdFrame.decompress(Array(try Data(contentsOf: URL(fileURLWithPath: latest))),
                                                                  path: latest, limit: Checkpoint.maximumContentSize))
         try crafted.editTraining { $0.seq = 0 }
         _ = try sandbox.write(Data(try ZstdFrame.compress(try crafted.encoded())), to: "seq-zero.safetensors.zst")
@@ -204,13 +205,13 @@ final class UntrustedCheckpointTests: CLITestCase {
     // MARK: - Helpers
 
     /// The content of a freshly trained tiny LSTM checkpoint (2 steps, with Adam's moments), taken apart.
-    private func base() throws -> CraftedCheckpoint {
+    private func base() throws -> SafetensorsSurgery {
         let latest = sandbox.path("base/latest.safetensors.zst")
         if !FileManager.default.fileExists(atPath: latest) {
             try trainTiny(corpus: corpus(), out: "base", steps: 2)
         }
         let compressed = Array(try Data(contentsOf: URL(fileURLWithPath: latest)))
-        return try CraftedCheckpoint(try ZstdFrame.decompress(compressed, path: latest, limit: Checkpoint.maximumContentSize))
+        return try SafetensorsSurgery(try ZstdFrame.decompress(compressed, path: latest, limit: Checkpoint.maximumContentSize))
     }
 
     /// Compresses `raw` into `name` and checks that every reader refuses it.
@@ -242,80 +243,5 @@ final class UntrustedCheckpointTests: CLITestCase {
                           "stderr does not mention \"\(word)\" (besides in the file name)\n\(result.summary)",
                           file: file, line: line)
         }
-    }
-}
-
-/// A safetensors checkpoint taken apart so that a test can break one thing and reassemble it:
-/// the `__metadata__` strings, and each tensor with its bytes, in data order. `encoded` lays the
-/// tensors out contiguously again, so removing or resizing one keeps the rest consistent.
-struct CraftedCheckpoint {
-    struct Tensor {
-        var name: String
-        var dtype: String
-        var shape: [Int]
-        var data: [UInt8]
-    }
-
-    var metadata: [String: String]
-    var tensors: [Tensor]
-
-    init(_ file: [UInt8]) throws {
-        let length = Int(file.prefix(8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
-        guard let header = try JSONSerialization.jsonObject(with: Data(file[8..<(8 + length)])) as? [String: Any],
-              let metadata = header[Safetensors.metadataKey] as? [String: String] else {
-            throw HarnessError("not a charnn safetensors file")
-        }
-        var located: [(begin: Int, tensor: Tensor)] = []
-        for (name, value) in header where name != Safetensors.metadataKey {
-            guard let fields = value as? [String: Any], let dtype = fields["dtype"] as? String,
-                  let shape = fields["shape"] as? [Int], let offsets = fields["data_offsets"] as? [Int] else {
-                throw HarnessError("tensor \(name) has an unexpected header entry")
-            }
-            let data = Array(file[(8 + length + offsets[0])..<(8 + length + offsets[1])])
-            located.append((offsets[0], Tensor(name: name, dtype: dtype, shape: shape, data: data)))
-        }
-        self.metadata = metadata
-        tensors = located.sorted { $0.begin < $1.begin }.map(\.tensor)
-    }
-
-    var dataCount: Int { tensors.reduce(0) { $0 + $1.data.count } }
-
-    func index(of name: String) -> Int? { tensors.firstIndex { $0.name == name } }
-
-    /// Metadata entry `key` (`config`, `vocab`) parsed as JSON.
-    func json(_ key: String) throws -> Any {
-        guard let text = metadata[key] else { throw HarnessError("no metadata \(key)") }
-        return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
-    }
-
-    mutating func setJSON(_ key: String, _ value: Any) throws {
-        let data = try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys])
-        metadata[key] = String(decoding: data, as: UTF8.self)
-    }
-
-    /// Edits the `training` record through its own Codable type (its 64-bit seeds do not survive
-    /// a round trip through JSONSerialization's numbers).
-    mutating func editTraining(_ edit: (inout TrainingRecord) -> Void) throws {
-        guard let text = metadata["training"] else { throw HarnessError("no training record") }
-        var record = try JSONDecoder().decode(TrainingRecord.self, from: Data(text.utf8))
-        edit(&record)
-        metadata["training"] = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
-    }
-
-    /// The file again; `editHeader` may change the header object (offsets included) before it is
-    /// serialised, space-padded to a multiple of 8 and prefixed with its length.
-    func encoded(editHeader: (inout [String: Any]) throws -> Void = { _ in }) throws -> [UInt8] {
-        var header: [String: Any] = [Safetensors.metadataKey: metadata]
-        var data: [UInt8] = []
-        for tensor in tensors {
-            header[tensor.name] = ["dtype": tensor.dtype, "shape": tensor.shape,
-                                   "data_offsets": [data.count, data.count + tensor.data.count]] as [String: Any]
-            data += tensor.data
-        }
-        try editHeader(&header)
-        var json = Array(try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]))
-        json += repeatElement(UInt8(ascii: " "), count: (8 - json.count % 8) % 8)
-        let length = UInt64(json.count)
-        return (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * UInt64($0))) } + json + data
     }
 }
