@@ -55,11 +55,6 @@ public final class ProcessGroup: Sendable {
         _ = values.withUnsafeMutableBufferPointer { charnn_mpi_sum_doubles($0.baseAddress, Int32($0.count)) }
     }
 
-    public func max(_ values: inout [Double]) {
-        guard usesMPI, size > 1 else { return }
-        _ = values.withUnsafeMutableBufferPointer { charnn_mpi_max_doubles($0.baseAddress, Int32($0.count)) }
-    }
-
     /// Whether `value` is the same on every rank.
     public func agree(_ value: UInt64) -> Bool {
         guard usesMPI, size > 1 else { return true }
