@@ -8,14 +8,8 @@ struct Bench: ParsableCommand {
 
     enum Mode: String, ExpressibleByArgument, CaseIterable { case train, sample, encode }
 
-    @Option(help: "Recurrent cell.") var cell = CellKind.lstm
-    @Option(help: "GRU formulation.") var gruVariant = GRUVariant.resetBefore
-    @Option(help: "Stacked layers.") var layers = 2
-    @Option(help: "Hidden units per layer.") var hidden = 128
-    @Option(help: "Embedding width.") var embed = 64
+    @OptionGroup var model: ModelOptions
     @Option(help: "Vocabulary size of the random data.") var vocab = 65
-    @Option(help: "Streams per batch.") var batch = 50
-    @Option(help: "Window length, in characters.") var seq = 50
     @Option(help: "Timed training steps (after warm-up).") var steps = 15
     @Option(help: "Untimed warm-up steps.") var warmup = 3
     @Option(help: "Threads, used as train uses them.") var threads = 2
@@ -28,16 +22,17 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object per measurement.") var json = false
 
     func validate() throws {
-        guard layers >= 1, hidden >= 1, embed >= 1, vocab >= 2, batch >= 1, seq >= 1, steps >= 1, warmup >= 0,
+        guard vocab >= 2, steps >= 1, warmup >= 0,
               threads >= 1, sampleLen >= 1, sampleReps >= 1 else {
             throw ValidationError("sizes and counts must be positive (--vocab at least 2, --warmup 0 or more)")
         }
     }
 
     func run() throws {
-        var settings = Benchmark.Settings(config: ModelConfig(
-            cell: cell, gruVariant: gruVariant, layerCount: layers, hiddenSize: hidden, embeddingSize: embed,
-            vocabularySize: vocab))
+        let shape = try model.freshRun()
+        let config = shape.modelConfig(vocabularySize: vocab)
+        let (batch, seq) = (shape.batch, shape.seq)
+        var settings = Benchmark.Settings(config: config)
         settings.batch = batch
         settings.seq = seq
         settings.steps = steps
@@ -53,7 +48,8 @@ struct Bench: ParsableCommand {
         }
         var result: [String: Any] = ["peer": "charnn", "mode": mode.rawValue, "threads": threads, "ranks": group.size]
         if mode != .encode {
-            result.merge(["cell": cell.rawValue, "layers": layers, "hidden": hidden, "embed": embed, "vocab": vocab,
+            result.merge(["cell": config.cell.rawValue, "layers": config.layerCount, "hidden": config.hiddenSize,
+                          "embed": config.embeddingSize, "vocab": vocab,
                           "batch": batch, "seq": seq,
                           "params": ParameterLayout(settings.config).totalCount]) { $1 }
         }
@@ -72,7 +68,7 @@ struct Bench: ParsableCommand {
         case .sample:
             let rates = Benchmark.samplingRates(settings)
             result["sample_chars_per_s"] = Benchmark.median(rates)
-            let weightBytes = 4 * (ParameterLayout(settings.config).totalCount - vocab * embed)
+            let weightBytes = 4 * (ParameterLayout(config).totalCount - vocab * config.embeddingSize)
             result["weight_bytes_per_char"] = weightBytes
         case .encode:
             do {

@@ -11,16 +11,10 @@ struct Compare: ParsableCommand {
     @Option(help: "Training budget per model: 90s, 5m, 1h.") var time: String?
     @Option(help: "Training budget per model, in steps (instead of --time).") var steps: Int?
     @Flag(help: "Also train a GRU widened to the LSTM's parameter count.") var sameParams = false
-    @Option(help: "GRU formulation.") var gruVariant = GRUVariant.resetBefore
-    @Option(help: "Stacked layers.") var layers = 2
-    @Option(help: "Hidden units per layer.") var hidden = 128
-    @Option(help: "Embedding width.") var embed = 64
-    @Option(help: "Dropout between layers and before the decoder.") var dropout = 0.0
-    @Option(help: "Streams per batch.") var batch = 50
-    @Option(help: "Truncated-BPTT window, in characters.") var seq = 50
-    @Option(help: "Learning rate.") var lr = 2e-3
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Learning rate.") var lr = TrainingDefaults.learningRate
     @Option(help: "Validate every N steps.") var valEvery = 100
-    @Option(help: "Seed of both runs.") var seed: UInt64 = 1
+    @Option(help: "Seed of both runs.") var seed = TrainingDefaults.seed
     @Option(help: "Threads, as for train. (default: every core)") var threads: Int?
     @Option(help: "Output folder: one subfolder per model, and compare.svg.") var out = "checkpoints/compare"
 
@@ -28,20 +22,19 @@ struct Compare: ParsableCommand {
         guard time == nil || steps == nil else { throw ValidationError("give --time or --steps, not both") }
         if let time, parseDuration(time) == nil { throw ValidationError("--time must be a duration such as 90s, 5m or 1h, got \(time)") }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
-        guard layers >= 1, hidden >= 1, embed >= 1, batch >= 1, seq >= 1, valEvery >= 1 else {
-            throw ValidationError("--layers, --hidden, --embed, --batch, --seq and --val-every must be positive")
-        }
-        guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+        guard valEvery >= 1 else { throw ValidationError("--val-every must be positive, got \(valEvery)") }
+        guard model.cell == nil else { throw ValidationError("compare trains an LSTM and a GRU; drop --cell") }
         guard lr > 0 else { throw ValidationError("--lr must be positive, got \(lr)") }
     }
 
     func run() throws {
         do {
+            let shape = try model.freshRun()
+            let (layers, hidden) = (shape.layerCount, shape.hiddenSize)
             var runs: [(label: String, cell: CellKind, hidden: Int)] = [("LSTM \(layers)×\(hidden)", .lstm, hidden),
                                                                            ("GRU \(layers)×\(hidden)", .gru, hidden)]
             if sameParams {
-                let lstm = ModelConfig(cell: .lstm, layerCount: layers, hiddenSize: hidden, embeddingSize: embed,
-                                       vocabularySize: try Corpus.load(path: corpus).vocabulary.count)
+                let lstm = shape.modelConfig(vocabularySize: try Corpus.load(path: corpus).vocabulary.count)
                 let wide = Comparison.matchingGRUWidth(for: lstm)
                 runs.append(("GRU \(layers)×\(wide) (same params)", .gru, wide))
             }
@@ -49,14 +42,9 @@ struct Compare: ParsableCommand {
             for run in runs {
                 FileHandle.standardError.write(Data("== \(run.label)\n".utf8))
                 var options = TrainingOptions(corpusPath: corpus)
+                model.apply(to: &options)
                 options.cell = run.cell
-                options.gruVariant = gruVariant
-                options.layers = layers
-                options.hidden = run.hidden
-                options.embed = embed
-                options.dropout = dropout
-                options.batch = batch
-                options.seq = seq
+                options.hiddenSize = run.hidden
                 options.learningRate = lr
                 options.validationEvery = valEvery
                 options.saveEvery = 0

@@ -414,9 +414,9 @@ final class CheckpointRobustnessTests: XCTestCase {
         let corpus = folder + "/corpus.txt"
         try syntheticText(characters: 3000).write(toFile: corpus, atomically: true, encoding: .utf8)
         var options = tinyOptions(corpus: corpus, out: folder + "/run", steps: 2)
-        options.layers = 1
-        options.hidden = 8
-        options.embed = 4
+        options.layerCount = 1
+        options.hiddenSize = 8
+        options.embeddingSize = 4
         _ = try Trainer(options: options).run { _ in }
         let file = folder + "/run/latest.safetensors.zst"
         let compressed = try AtomicFile.readAll(path: file)

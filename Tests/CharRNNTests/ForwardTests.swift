@@ -16,12 +16,12 @@ final class ForwardTests: XCTestCase {
             let stream = (0..<(8 * B)).map { _ in Int32(generator.next() % 9) }
             let targets = (0..<(8 * B)).map { _ in Int32(generator.next() % 9) }
 
-            let whole = Workspace(model: model, batchSize: B, steps: 8)
+            let whole = UnrolledNetwork(model: model, batchSize: B, steps: 8)
             _ = whole.inputs.update(fromContentsOf: stream)
             _ = whole.targets.update(fromContentsOf: targets)
             let wholeLoss = whole.forward()
 
-            let half = Workspace(model: model, batchSize: B, steps: 4)
+            let half = UnrolledNetwork(model: model, batchSize: B, steps: 4)
             var total = 0.0
             for part in 0..<2 {
                 let range = (part * 4 * B)..<((part + 1) * 4 * B)
@@ -42,8 +42,8 @@ final class ForwardTests: XCTestCase {
                                      embeddingSize: 8, vocabularySize: 20)
             let single = CharRNNModel<Float>(config: config, seed: 5)
             let double = CharRNNModel<Double>(config: config, seed: 5)
-            let a = Workspace(model: single, batchSize: 3, steps: 7)
-            let b = Workspace(model: double, batchSize: 3, steps: 7)
+            let a = UnrolledNetwork(model: single, batchSize: 3, steps: 7)
+            let b = UnrolledNetwork(model: double, batchSize: 3, steps: 7)
             for i in 0..<a.inputs.count {
                 a.inputs[i] = Int32((i * 7) % 20); b.inputs[i] = a.inputs[i]
                 a.targets[i] = Int32((i * 3 + 1) % 20); b.targets[i] = a.targets[i]
@@ -55,7 +55,7 @@ final class ForwardTests: XCTestCase {
     /// A fresh model predicts close to uniformly: the loss starts near ln V.
     func testInitialLossIsNearUniform() {
         let config = ModelConfig(layerCount: 2, hiddenSize: 32, embeddingSize: 8, vocabularySize: 50)
-        let workspace = Workspace(model: CharRNNModel<Float>(config: config, seed: 1), batchSize: 4, steps: 10)
+        let workspace = UnrolledNetwork(model: CharRNNModel<Float>(config: config, seed: 1), batchSize: 4, steps: 10)
         for i in 0..<workspace.inputs.count {
             workspace.inputs[i] = Int32(i % 50); workspace.targets[i] = Int32((i * 13) % 50)
         }

@@ -27,7 +27,7 @@ final class GradientCheckTests: XCTestCase {
         let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: layers, hiddenSize: 5,
                                  embeddingSize: 4, vocabularySize: 7, dropout: dropout, bidirectional: bidirectional)
         let model = CharRNNModel<Double>(config: config, seed: seed)
-        let workspace = Workspace(model: model, batchSize: 3, steps: 4)
+        let workspace = UnrolledNetwork(model: model, batchSize: 3, steps: 4)
         workspace.fault = fault
         workspace.dropoutSeed = 99
         var generator = SplitMix64(seed: seed &+ 1)

@@ -94,7 +94,7 @@ final class SamplingTests: XCTestCase {
         for id in prime { generator.feed(id) }
 
         let model = checkpoint.makeModel()
-        let window = Workspace(model: model, batchSize: 1, steps: prime.count)
+        let window = UnrolledNetwork(model: model, batchSize: 1, steps: prime.count)
         _ = window.inputs.update(fromContentsOf: prime)
         window.computeLogits()
         let state = generator.state
@@ -130,7 +130,7 @@ final class SamplingTests: XCTestCase {
 
         // Reference: one step at a time from a zero state, −log softmax at each next character.
         let model = checkpoint.makeModel()
-        let step = Workspace(model: model, batchSize: 1, steps: 1)
+        let step = UnrolledNetwork(model: model, batchSize: 1, steps: 1)
         var total = 0.0
         for i in 0..<(ids.count - 1) {
             step.inputs[0] = ids[i]

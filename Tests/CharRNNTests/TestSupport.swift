@@ -25,9 +25,9 @@ func syntheticText(characters: Int, seed: UInt64 = 1) -> String {
 /// Options for a tiny, fast training run on `corpus`.
 func tinyOptions(corpus: String, out: String, steps: Int) -> TrainingOptions {
     var options = TrainingOptions(corpusPath: corpus)
-    options.layers = 2
-    options.hidden = 12
-    options.embed = 6
+    options.layerCount = 2
+    options.hiddenSize = 12
+    options.embeddingSize = 6
     options.batch = 4
     options.seq = 10
     options.validationFraction = 0.1

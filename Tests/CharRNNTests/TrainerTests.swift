@@ -40,7 +40,7 @@ final class TrainerTests: XCTestCase {
 
             XCTAssertEqual(Array(resumed.model.parameters), Array(uninterrupted.model.parameters), "\(cell)")
             XCTAssertEqual(Array(resumed.adam.m), Array(uninterrupted.adam.m), "\(cell)")
-            XCTAssertEqual(resumed.workers.exportState(cell: false), uninterrupted.workers.exportState(cell: false), "\(cell)")
+            XCTAssertEqual(resumed.replicas.exportState(cell: false), uninterrupted.replicas.exportState(cell: false), "\(cell)")
             XCTAssertEqual(resumed.bestValidationLoss, uninterrupted.bestValidationLoss, "\(cell)")
         }
     }
@@ -54,7 +54,7 @@ final class TrainerTests: XCTestCase {
         two.outputFolder = out("two")
         two.threads = 2
         let a = try Trainer(options: one), b = try Trainer(options: two)
-        XCTAssertEqual(b.workers.replicas.count, 2)
+        XCTAssertEqual(b.replicas.networks.count, 2)
         _ = try a.run { _ in }
         _ = try b.run { _ in }
         let difference = zip(a.model.parameters, b.model.parameters).map { abs($0 - $1) }.max()!
@@ -127,7 +127,7 @@ final class TrainerTests: XCTestCase {
     /// Training lowers the loss, and validation improves on the initial model.
     func testTrainingLearns() throws {
         var options = tinyOptions(corpus: corpus, out: out("learn"), steps: 150)
-        options.hidden = 32
+        options.hiddenSize = 32
         options.validationEvery = 150
         options.learningRate = 1e-2
         let trainer = try Trainer(options: options)
@@ -146,8 +146,8 @@ final class TrainerTests: XCTestCase {
         _ = try Trainer(options: tinyOptions(corpus: corpus, out: out("m"), steps: 3)).run { _ in }
         var other = tinyOptions(corpus: corpus, out: out("m"), steps: 6)
         other.resume = ""
-        other.hidden = 20
-        other.layers = 3
+        other.hiddenSize = 20
+        other.layerCount = 3
         XCTAssertThrowsError(try Trainer(options: other)) { error in
             guard case TrainingError.architectureMismatch(_, let differences) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(differences.count, 2)

@@ -38,21 +38,21 @@ public enum Benchmark {
         setBLASThreadCount(replicaCount > 1 ? 1 : s.threads)
         let model = CharRNNModel<Float>(config: s.config, seed: s.seed)
         let adam = Adam(parameterCount: model.parameterCount)
-        let workers = StreamWorkers(model: model, streams: (group.rank * share)..<((group.rank + 1) * share),
+        let replicas = StreamReplicas(model: model, streams: (group.rank * share)..<((group.rank + 1) * share),
                                     totalStreams: s.batch, steps: s.seq, replicaCount: replicaCount)
         var generator = SplitMix64(seed: s.seed)
         let V = UInt64(s.config.vocabularySize)
         var times: [Double] = []
         times.reserveCapacity(s.steps)
         for step in 0..<(s.warmup + s.steps) {
-            for workspace in workers.replicas {
+            for workspace in replicas.networks {
                 for i in 0..<workspace.inputs.count {
                     workspace.inputs[i] = Int32(generator.next() % V)
                     workspace.targets[i] = Int32(generator.next() % V)
                 }
             }
             let start = DispatchTime.now().uptimeNanoseconds
-            trainOnWindow(workers, adam: adam, clip: 5, learningRate: 2e-3, group: group)
+            trainOnWindow(replicas, adam: adam, clip: 5, learningRate: 2e-3, group: group)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             if step >= s.warmup { times.append(seconds) }
         }

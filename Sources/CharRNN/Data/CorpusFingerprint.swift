@@ -11,12 +11,7 @@ public struct CorpusFingerprint: Equatable, Sendable, Codable {
     }
 
     public init(of bytes: [UInt8]) {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV offset basis
-        bytes.withUnsafeBufferPointer { buffer in
-            for byte in buffer {
-                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3  // FNV prime
-            }
-        }
+        let hash = bytes.withUnsafeBufferPointer(FNV1a.hash)
         let digits = String(hash, radix: 16)
         self.init(byteCount: bytes.count,
                   hash: "fnv1a64:" + String(repeating: "0", count: 16 - digits.count) + digits)

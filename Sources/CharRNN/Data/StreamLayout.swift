@@ -47,8 +47,8 @@ public struct StreamLayout: Sendable {
     }
 
     /// Writes window `k` for a restoration task: each position's target is its own character and
-    /// its input that character's degraded form, `inputOf[id]`. Allocation-free.
-    public func fillAligned(window k: Int, streams: Range<Int>? = nil, inputOf: UnsafePointer<Int32>,
+    /// its input that character's degraded form, `degradedForm[id]`. Allocation-free.
+    public func fillRestorationPairs(window k: Int, streams: Range<Int>? = nil, degradedForm: UnsafePointer<Int32>,
                             inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>) {
         precondition(k >= 0 && k < windowsPerEpoch, "window \(k) outside 0..<\(windowsPerEpoch)")
         let streams = streams ?? 0..<batchSize
@@ -58,7 +58,7 @@ public struct StreamLayout: Sendable {
             for t in 0..<T {
                 let id = ids[rowStart + t]
                 targets[t * B + b] = id
-                inputs[t * B + b] = inputOf[Int(id)]
+                inputs[t * B + b] = degradedForm[Int(id)]
             }
         }
     }

@@ -12,17 +12,42 @@ public enum ScheduleKind: String, Sendable, CaseIterable {
     case constant, step, cosine
 }
 
+/// The defaults of a fresh run, stated once: char-rnn's, which suit tinyshakespeare on a laptop.
+/// Every command that trains (and its help text) reads them from here.
+public enum TrainingDefaults {
+    public static let cell = CellKind.lstm
+    public static let gruVariant = GRUVariant.resetBefore
+    public static let layerCount = 2
+    public static let hiddenSize = 128
+    public static let embeddingSize = 64
+    public static let dropout = 0.0
+    public static let batch = 50
+    public static let seq = 50
+    public static let validationFraction = 0.05
+    public static let task = TrainingTask.lm
+
+    public static let learningRate = 2e-3
+    public static let clip = 5.0
+    public static let epochs = 10
+    public static let validationEvery = 200
+    public static let saveEvery = 1000
+    public static let logEvery = 50
+    public static let seed: UInt64 = 1
+    public static let outputFolder = "checkpoints"
+}
+
 /// Everything `charnn train` takes. Architecture and data-layout fields are optional so that a
-/// resumed run takes them from its checkpoint and only the ones given are compared with it.
+/// resumed run takes them from its checkpoint and only the ones given are compared with it
+/// (`RunConfiguration` resolves them).
 public struct TrainingOptions: Sendable {
     public var corpusPath: String
     public var tokenization: Tokenization?
     public var normalization: Normalization?
     public var cell: CellKind?
     public var gruVariant: GRUVariant?
-    public var layers: Int?
-    public var hidden: Int?
-    public var embed: Int?
+    public var layerCount: Int?
+    public var hiddenSize: Int?
+    public var embeddingSize: Int?
     public var dropout: Double?
     public var batch: Int?
     public var seq: Int?
@@ -30,31 +55,34 @@ public struct TrainingOptions: Sendable {
     public var task: TrainingTask?
     public var bidirectional: Bool?
 
-    public var learningRate = 2e-3
+    public var learningRate = TrainingDefaults.learningRate
     public var schedule = ScheduleKind.constant
     public var lrDecay = 0.97
     public var lrDecayAfter = 10
     public var warmupSteps = 0
-    public var clip = 5.0
+    public var clip = TrainingDefaults.clip
     public var weightDecay = 0.0
-    public var budget = TrainingBudget.epochs(10)
-    public var validationEvery = 200
-    public var saveEvery = 1000
-    public var logEvery = 50
-    public var seed: UInt64 = 1
-    /// OpenBLAS threads; `nil`: one below 512 hidden units (a second thread costs more than it
-    /// brings at those shapes), else every core.
+    public var budget = TrainingBudget.epochs(TrainingDefaults.epochs)
+    public var validationEvery = TrainingDefaults.validationEvery
+    public var saveEvery = TrainingDefaults.saveEvery
+    public var logEvery = TrainingDefaults.logEvery
+    public var seed = TrainingDefaults.seed
+    /// Threads: replicas splitting this process's streams when they divide evenly, else OpenBLAS
+    /// threads; `nil`: every core.
     public var threads: Int?
-    public var outputFolder = "checkpoints"
+    public var outputFolder = TrainingDefaults.outputFolder
     /// `nil`: a fresh run; `""`: `latest` in the output folder; otherwise a checkpoint path.
     public var resume: String?
     /// Resume even when the corpus differs from the checkpoint's.
     public var force = false
 
     public init(corpusPath: String) { self.corpusPath = corpusPath }
+}
 
-    /// Defaults of a fresh run: char-rnn's, which suit tinyshakespeare on a laptop.
-    public static let defaultConfig = (cell: CellKind.lstm, gruVariant: GRUVariant.resetBefore, layers: 2,
-                                       hidden: 128, embed: 64, dropout: 0.0, batch: 50, seq: 50,
-                                       validationFraction: 0.05)
+extension TrainingBudget {
+    /// The wall-clock budget, when the budget is one.
+    public var seconds: Double? {
+        if case .seconds(let seconds) = self { return seconds }
+        return nil
+    }
 }

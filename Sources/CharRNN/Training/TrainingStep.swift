@@ -1,13 +1,13 @@
-/// One optimiser step on the window already in `workers`: forward (with dropout) and backward on
+/// One optimiser step on the window already in `replicas`: forward (with dropout) and backward on
 /// every replica, the gradients summed over the ranks of `group` (each holds the gradient of its
 /// own streams' mean loss, so the global one is their mean), clipping by the global norm, Adam.
 /// Returns the global mean loss and the pre-clip gradient norm; when either is not finite the
 /// parameters are left untouched. Every rank calls it in step, with its own block of streams.
 @discardableResult
-public func trainOnWindow(_ workers: StreamWorkers, adam: Adam, clip: Double, learningRate: Double,
+public func trainOnWindow(_ replicas: StreamReplicas, adam: Adam, clip: Double, learningRate: Double,
                           group: ProcessGroup = .single) -> (loss: Double, gradientNorm: Double) {
-    let model = workers.model
-    var loss = workers.forwardBackward()
+    let model = replicas.model
+    var loss = replicas.forwardBackward()
     if group.size > 1 {
         group.sum(model.gradients)
         loss = group.sum(loss) / Double(group.size)

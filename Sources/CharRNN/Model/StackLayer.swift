@@ -6,7 +6,7 @@
 /// The reverse direction runs the ordinary layer code on a time-reversed copy of the input, so one
 /// forward and one backward implementation serve both directions. Buffers (bidirectional only):
 /// `reversedInput`, `dReversedInput` (T, B, D); `concatenated` (T, B, 2H); `dForward`, `dReverse` (T, B, H).
-struct LayerStage<Scalar: BLASScalar> {
+struct StackLayer<Scalar: BLASScalar> {
     let forwardLayer: RecurrentLayer<Scalar>
     let reverseLayer: RecurrentLayer<Scalar>?
     let D: Int, H: Int, B: Int, T: Int

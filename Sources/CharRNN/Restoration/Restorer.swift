@@ -7,13 +7,13 @@ public final class Restorer {
     public let task: TrainingTask
     let vocabulary: Vocabulary
     let normalization: Normalization
-    let inputOf: [Int32]
+    let degradedForm: [Int32]
     let decoder: RestorationDecoder
     let model: CharRNNModel<Float>
     let windowLength: Int
     let bidirectional: Bool
     /// One workspace per window length seen (the full length, and a shorter last window).
-    private var workspaces: [Int: Workspace<Float>] = [:]
+    private var workspaces: [Int: UnrolledNetwork<Float>] = [:]
 
     public enum Failure: Error, CustomStringConvertible {
         case notRestorationModel(path: String)
@@ -32,8 +32,8 @@ public final class Restorer {
         task = checkpoint.task
         vocabulary = checkpoint.vocabulary
         normalization = checkpoint.normalization
-        inputOf = task.inputMap(vocabulary)
-        decoder = RestorationDecoder(inputOf: inputOf)
+        degradedForm = task.degradedForms(vocabulary)
+        decoder = RestorationDecoder(degradedForm: degradedForm)
         bidirectional = checkpoint.config.bidirectional
         model = checkpoint.makeModel()
         windowLength = checkpoint.training?.seq ?? 50
@@ -55,19 +55,19 @@ public final class Restorer {
         var start = 0
         while start < ids.count {
             let count = min(windowLength, ids.count - start)
-            let workspace = workspaces[count] ?? Workspace(model: model, batchSize: 1, steps: count, forTraining: false)
+            let workspace = workspaces[count] ?? UnrolledNetwork(model: model, batchSize: 1, steps: count, withGradients: false)
             workspaces[count] = workspace
             workspace.resetState()
             if !bidirectional, let carried {  // a one-directional model carries its state on
                 _ = workspace.stateH.update(fromContentsOf: carried.h)
                 _ = workspace.stateC.update(fromContentsOf: carried.c)
             }
-            for t in 0..<count { workspace.inputs[t] = inputOf[Int(ids[start + t])] }
+            for t in 0..<count { workspace.inputs[t] = degradedForm[Int(ids[start + t])] }
             workspace.computeLogits()
             carried = (Array(workspace.stateH), Array(workspace.stateC))
             for t in 0..<count {
                 let id = ids[start + t]
-                guard inputOf[Int(id)] == id else { continue }  // not a degraded form: keep it
+                guard degradedForm[Int(id)] == id else { continue }  // not a degraded form: keep it
                 let best = decoder.decode(input: id, scores: workspace.logits.baseAddress! + t * V)
                 output[positions[start + t]] = vocabulary.symbol(best).unicodeScalars.first!
             }

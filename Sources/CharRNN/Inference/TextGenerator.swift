@@ -4,7 +4,7 @@ public final class TextGenerator {
     public let model: CharRNNModel<Float>
     public let vocabulary: Vocabulary
     public let normalization: Normalization
-    let workspace: Workspace<Float>
+    let workspace: UnrolledNetwork<Float>
 
     /// Why a checkpoint cannot generate or score text, if it cannot.
     public static func refusal(of checkpoint: Checkpoint, path: String) -> String? {
@@ -22,7 +22,7 @@ public final class TextGenerator {
         self.model = model
         self.vocabulary = vocabulary
         self.normalization = normalization
-        workspace = Workspace(model: model, batchSize: 1, steps: 1, forTraining: false)
+        workspace = UnrolledNetwork(model: model, batchSize: 1, steps: 1, withGradients: false)
     }
 
     /// Back to the zero state.

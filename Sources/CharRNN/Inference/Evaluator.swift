@@ -58,17 +58,17 @@ public enum Evaluator {
     static func sumOfLosses(model: CharRNNModel<Float>, ids: [Int32]) -> Double {
         guard ids.count >= 2 else { return 0 }
         let positions = ids.count - 1
-        let full = Workspace(model: model, batchSize: 1, steps: min(window, positions), forTraining: false)
+        let full = UnrolledNetwork(model: model, batchSize: 1, steps: min(window, positions), withGradients: false)
         var total = 0.0
         var start = 0
         while start < positions {
             let count = min(full.steps, positions - start)
-            let workspace: Workspace<Float>
+            let workspace: UnrolledNetwork<Float>
             if count == full.steps {
                 workspace = full
             } else {
                 // The last, shorter window gets its own workspace, carrying the state over.
-                let last = Workspace(model: model, batchSize: 1, steps: count, forTraining: false)
+                let last = UnrolledNetwork(model: model, batchSize: 1, steps: count, withGradients: false)
                 _ = last.stateH.update(fromContentsOf: full.stateH)
                 _ = last.stateC.update(fromContentsOf: full.stateC)
                 workspace = last

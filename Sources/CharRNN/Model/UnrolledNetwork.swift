@@ -7,7 +7,7 @@
 /// `embedded` (T, B, E); per layer k its stage's caches, `dropped[k]` and `masks[k]` (T, B, W) when
 /// dropout is on, `dOutputs[k]` (T, B, W; two buffers used in turn); `logits` (T·B, V); `stateH`,
 /// `stateC` (L·directions, B, H) and their gradients `dStateH`, `dStateC`.
-public final class Workspace<Scalar: BLASScalar> {
+public final class UnrolledNetwork<Scalar: BLASScalar> {
     public let model: CharRNNModel<Scalar>
     public let batchSize: Int
     public let steps: Int
@@ -31,10 +31,10 @@ public final class Workspace<Scalar: BLASScalar> {
     private let embedded: UnsafeMutablePointer<Scalar>
     private let dEmbedded: UnsafeMutablePointer<Scalar>!
     /// Whether this workspace holds gradient buffers (`backward` needs them).
-    public let forTraining: Bool
+    public let withGradients: Bool
     /// Where `backward` accumulates, in the model's parameter layout.
     public let gradients: UnsafeMutableBufferPointer<Scalar>
-    private let stages: [LayerStage<Scalar>]
+    private let stages: [StackLayer<Scalar>]
     /// Every recurrent layer, in state order (layer-major, forward direction first).
     private let layers: [RecurrentLayer<Scalar>]
     private let dropped: [UnsafeMutablePointer<Scalar>]
@@ -54,11 +54,11 @@ public final class Workspace<Scalar: BLASScalar> {
     /// Breaks the backward pass on purpose; only the tests that prove the gradient check fails set it.
     var fault = GradientFault.none
 
-    /// A workspace for windows of `steps` × `batchSize`. A forward-only one (`forTraining` false:
+    /// A workspace for windows of `steps` × `batchSize`. A forward-only one (`withGradients` false:
     /// validation, scoring, sampling) holds no gradient buffers and cannot run `backward`.
     /// `gradients` (the model's layout) receives what `backward` accumulates: by default the
     /// model's own buffer; a replica training on other streams at the same time has its own.
-    public init(model: CharRNNModel<Scalar>, batchSize B: Int, steps T: Int, forTraining: Bool = true,
+    public init(model: CharRNNModel<Scalar>, batchSize B: Int, steps T: Int, withGradients: Bool = true,
                 gradients: UnsafeMutableBufferPointer<Scalar>? = nil) {
         precondition(B > 0 && T > 0, "window must be non-empty: batch \(B), steps \(T)")
         precondition(gradients.map { $0.count == model.parameterCount } ?? true, "gradient buffer of the wrong size")
@@ -67,18 +67,18 @@ public final class Workspace<Scalar: BLASScalar> {
         batchSize = B
         steps = T
         totalStreams = B
-        self.forTraining = forTraining
+        self.withGradients = withGradients
         let config = model.config
         let (L, H, E, V) = (config.layerCount, config.hiddenSize, config.embeddingSize, config.vocabularySize)
         let W = config.outputSize, states = L * config.directionCount
         let rows = T * B
-        let training = forTraining ? 1 : 0
+        let training = withGradients ? 1 : 0
         let dropoutBuffers = config.dropout > 0 ? 2 * rows * W * training : 0
         let sharedScratch = RecurrentLayer<Scalar>.sharedScratchCount(config: config, batch: B, steps: T) * training
         var count = (1 + training) * rows * E + rows * V + (2 + 2 * training) * states * B * H + sharedScratch
         for k in 0..<L {
             count += config.directionCount * RecurrentLayer<Scalar>.cacheCount(config: config, layer: k, batch: B, steps: T)
-            count += LayerStage<Scalar>.scratchCount(config: config, layer: k, batch: B, steps: T, training: forTraining)
+            count += StackLayer<Scalar>.scratchCount(config: config, layer: k, batch: B, steps: T, training: withGradients)
             count += dropoutBuffers
         }
         count += min(L, 2) * rows * W * training  // dOutputs: two buffers used in turn
@@ -89,21 +89,21 @@ public final class Workspace<Scalar: BLASScalar> {
         targets = UnsafeMutableBufferPointer(rebasing: ids[rows..<(2 * rows)])
 
         embedded = arena.slice(rows * E).baseAddress!
-        dEmbedded = forTraining ? arena.slice(rows * E).baseAddress! : nil
+        dEmbedded = withGradients ? arena.slice(rows * E).baseAddress! : nil
         logits = arena.slice(rows * V)
         stateH = arena.slice(states * B * H)
         stateC = arena.slice(states * B * H)
         dStateH = arena.slice(states * B * H * training)
         dStateC = arena.slice(states * B * H * training)
-        let gradientScratch = forTraining ? arena.slice(sharedScratch).baseAddress! : nil
-        var stages: [LayerStage<Scalar>] = []
+        let gradientScratch = withGradients ? arena.slice(sharedScratch).baseAddress! : nil
+        var stages: [StackLayer<Scalar>] = []
         var dropped: [UnsafeMutablePointer<Scalar>] = []
         var masks: [UnsafeMutablePointer<Scalar>] = []
         var dOutputs: [UnsafeMutablePointer<Scalar>] = []
         for k in 0..<L {
-            stages.append(LayerStage(model: model, layer: k, batch: B, steps: T, gradients: self.gradients,
+            stages.append(StackLayer(model: model, layer: k, batch: B, steps: T, gradients: self.gradients,
                                      gradientScratch: gradientScratch, arena: arena))
-            if forTraining {
+            if withGradients {
                 // Layer k reads dOutputs[k] and writes dOutputs[k − 1]: two buffers in turn serve all.
                 dOutputs.append(k < 2 ? arena.slice(rows * W).baseAddress! : dOutputs[k - 2])
                 if config.dropout > 0 {
@@ -155,7 +155,7 @@ public final class Workspace<Scalar: BLASScalar> {
             (embedded + r * E).update(from: table + Int(inputs[r]) * E, count: E)
         }
 
-        maskedLastForward = training && forTraining && config.dropout > 0
+        maskedLastForward = training && withGradients && config.dropout > 0
         var x = UnsafePointer(embedded)
         // Index loops: no iterator or closure in the per-window path, in any build.
         for i in 0..<layers.count {
@@ -188,7 +188,7 @@ public final class Workspace<Scalar: BLASScalar> {
     /// Adds the gradient of the last `forward`'s mean loss to the model's gradients (which the
     /// caller zeroes once per optimiser step) and leaves ∂loss/∂(incoming state) in `dStateH`/`dStateC`.
     public func backward() {
-        precondition(forTraining, "backward needs a workspace made forTraining")
+        precondition(withGradients, "backward needs a workspace made withGradients")
         let config = model.config
         let (B, T, E, H, V, L) = (batchSize, steps, config.embeddingSize, config.hiddenSize,
                                   config.vocabularySize, config.layerCount)

@@ -1,21 +1,22 @@
 import Foundation
 
-/// The training workspace of one process: its share of the B streams, split further over
-/// `replicas.count` replicas that run forward and backward at the same time on their own threads
+/// The training networks of one process: its share of the B streams, split further over
+/// `networks.count` replicas that run forward and backward at the same time on their own threads
 /// (OpenBLAS single-threaded in each), each into its own gradient buffer. The gradient of a step is
 /// the mean of the replicas' (each is the gradient of its streams' mean loss, and the shares are
-/// equal), so a step equals a single workspace's over the same streams up to float summation order;
+/// equal), so a step equals a single network's over the same streams up to float summation order;
 /// dropout masks are keyed by global stream, so they do not depend on the split either.
 ///
 /// Two cores spent on two small GEMMs each beat two threads spent inside every small GEMM: at 2 × 128
 /// hidden units OpenBLAS gains little from a second thread.
-public final class StreamWorkers: @unchecked Sendable {
+public final class StreamReplicas: @unchecked Sendable {
     public let model: CharRNNModel<Float>
-    public let replicas: [Workspace<Float>]
+    public let networks: [UnrolledNetwork<Float>]
     /// This process's streams, as global indices; replica r takes the r-th equal block of them.
     public let streams: Range<Int>
     private let extraGradients: [UnsafeMutableBufferPointer<Float>]
-    private var workers: [Worker] = []
+    /// One thread per replica after the first, which runs on the caller's thread.
+    private var threads: [ReplicaThread] = []
     /// One slot per replica, each written by its own thread only.
     private let losses: UnsafeMutableBufferPointer<Double>
 
@@ -26,7 +27,7 @@ public final class StreamWorkers: @unchecked Sendable {
         self.streams = streams
         let share = streams.count / replicaCount
         var extra: [UnsafeMutableBufferPointer<Float>] = []
-        var replicas: [Workspace<Float>] = []
+        var networks: [UnrolledNetwork<Float>] = []
         for r in 0..<replicaCount {
             var gradients: UnsafeMutableBufferPointer<Float>?
             if r > 0 {
@@ -35,28 +36,28 @@ public final class StreamWorkers: @unchecked Sendable {
                 extra.append(buffer)
                 gradients = buffer
             }
-            let workspace = Workspace(model: model, batchSize: share, steps: steps, gradients: gradients)
-            workspace.streamOffset = streams.lowerBound + r * share
-            workspace.totalStreams = totalStreams
-            replicas.append(workspace)
+            let network = UnrolledNetwork(model: model, batchSize: share, steps: steps, gradients: gradients)
+            network.streamOffset = streams.lowerBound + r * share
+            network.totalStreams = totalStreams
+            networks.append(network)
         }
-        self.replicas = replicas
+        self.networks = networks
         extraGradients = extra
         losses = .allocate(capacity: replicaCount)
         losses.initialize(repeating: 0)
         // Each worker's job is built once: a step only signals it.
-        workers = (1..<replicaCount).map { replica in
-            Worker { [unowned self] in
-                let workspace = self.replicas[replica]
+        threads = (1..<replicaCount).map { replica in
+            ReplicaThread { [unowned self] in
+                let network = self.networks[replica]
                 self.extraGradients[replica - 1].update(repeating: 0)
-                self.losses[replica] = workspace.forward(training: true)
-                workspace.backward()
+                self.losses[replica] = network.forward(training: true)
+                network.backward()
             }
         }
     }
 
     deinit {
-        workers.forEach { $0.stop() }
+        threads.forEach { $0.stop() }
         extraGradients.forEach { $0.deallocate() }
         losses.deallocate()
     }
@@ -65,47 +66,47 @@ public final class StreamWorkers: @unchecked Sendable {
 
     // Plain loops in the per-step path: no closure contexts, in any build.
     public func resetState() {
-        for r in replicas.indices { replicas[r].resetState() }
+        for r in networks.indices { networks[r].resetState() }
     }
 
     public var dropoutSeed: UInt64 {
-        get { replicas[0].dropoutSeed }
-        set { for r in replicas.indices { replicas[r].dropoutSeed = newValue } }
+        get { networks[0].dropoutSeed }
+        set { for r in networks.indices { networks[r].dropoutSeed = newValue } }
     }
 
     public var dropoutCounter: UInt64 {
-        get { replicas[0].dropoutCounter }
-        set { for r in replicas.indices { replicas[r].dropoutCounter = newValue } }
+        get { networks[0].dropoutCounter }
+        set { for r in networks.indices { networks[r].dropoutCounter = newValue } }
     }
 
     /// Forward and backward on every replica at once; the model's gradients end as their mean.
     /// Returns the mean loss over this process's positions.
     func forwardBackward() -> Double {
-        for w in workers.indices { workers[w].start() }
+        for w in threads.indices { threads[w].start() }
         model.zeroGradients()
-        losses[0] = replicas[0].forward(training: true)
-        replicas[0].backward()
-        for w in workers.indices { workers[w].wait() }
-        guard !workers.isEmpty else { return losses[0] }
+        losses[0] = networks[0].forward(training: true)
+        networks[0].backward()
+        for w in threads.indices { threads[w].wait() }
+        guard !threads.isEmpty else { return losses[0] }
         let gradients = model.gradients
         for e in extraGradients.indices {
             let buffer = extraGradients[e]
             for i in gradients.indices { gradients[i] += buffer[i] }
         }
-        let scale = 1 / Float(replicas.count)
+        let scale = 1 / Float(networks.count)
         for i in gradients.indices { gradients[i] *= scale }
         var total = 0.0
         for r in 0..<losses.count { total += losses[r] }
-        return total / Double(replicas.count)
+        return total / Double(networks.count)
     }
 
     /// The carried state of this process's streams, (L·directions, share, H) for `h` or `c`.
     func exportState(cell: Bool) -> [Float] {
         let H = model.config.hiddenSize, blocks = model.config.layerCount * model.config.directionCount
-        let share = replicas[0].batchSize
+        let share = networks[0].batchSize
         var out = [Float](repeating: 0, count: blocks * streams.count * H)
-        for (r, workspace) in replicas.enumerated() {
-            let state = cell ? workspace.stateC : workspace.stateH
+        for (r, network) in networks.enumerated() {
+            let state = cell ? network.stateC : network.stateH
             for block in 0..<blocks {
                 for row in 0..<share {
                     for j in 0..<H {
@@ -120,10 +121,10 @@ public final class StreamWorkers: @unchecked Sendable {
     /// Sets the carried state from (L·directions, share, H) values, as `exportState` gives them.
     func importState(_ values: [Float], cell: Bool) {
         let H = model.config.hiddenSize, blocks = model.config.layerCount * model.config.directionCount
-        let share = replicas[0].batchSize
+        let share = networks[0].batchSize
         guard values.count == blocks * streams.count * H else { return }
-        for (r, workspace) in replicas.enumerated() {
-            let state = cell ? workspace.stateC : workspace.stateH
+        for (r, network) in networks.enumerated() {
+            let state = cell ? network.stateC : network.stateH
             for block in 0..<blocks {
                 for row in 0..<share {
                     for j in 0..<H {
@@ -136,7 +137,7 @@ public final class StreamWorkers: @unchecked Sendable {
 }
 
 /// A thread that runs its one job each time it is started, handed over through two semaphores.
-private final class Worker: Sendable {
+private final class ReplicaThread: Sendable {
     private final class Flag: @unchecked Sendable { var running = true }
     private let go = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)

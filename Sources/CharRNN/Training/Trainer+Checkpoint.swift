@@ -1,0 +1,38 @@
+/// A trainer's state as a checkpoint, and back: weights, Adam's moments, the carried state of all
+/// streams and the training record that `--resume` continues from.
+extension Trainer {
+    /// The checkpoint of the current state (collective: the carried state is gathered from every rank).
+    public func checkpoint() -> Checkpoint {
+        let K = training.windowsPerEpoch
+        let record = TrainingRecord(
+            step: step, epoch: step / K, window: step % K, windowsPerEpoch: K, batch: configuration.batch,
+            seq: configuration.seq, validationFraction: configuration.validationFraction, seed: options.seed,
+            dropoutSeed: replicas.dropoutSeed, learningRate: options.learningRate,
+            schedule: options.schedule.rawValue, lrDecay: options.lrDecay, lrDecayAfter: options.lrDecayAfter,
+            warmupSteps: options.warmupSteps, totalSteps: totalSteps, clip: options.clip, adam: adam.settings,
+            bestValidationLoss: bestValidationLoss, corpus: corpus.fingerprint)
+        return Checkpoint(
+            config: config, vocabulary: vocabulary, normalization: configuration.normalization,
+            task: configuration.task, training: record, parameters: Array(model.parameters),
+            adamM: Array(adam.m), adamV: Array(adam.v),
+            stateH: shard.gather(replicas.exportState(cell: false), over: group),
+            stateC: config.cell == .lstm ? shard.gather(replicas.exportState(cell: true), over: group) : nil)
+    }
+
+    /// Continues from `checkpoint`, which `RunConfiguration.checkCompatible` accepted.
+    func restore(from checkpoint: Checkpoint) {
+        _ = model.parameters.update(fromContentsOf: checkpoint.parameters)
+        if let m = checkpoint.adamM, let v = checkpoint.adamV {
+            _ = adam.m.update(fromContentsOf: m)
+            _ = adam.v.update(fromContentsOf: v)
+        }
+        if let h = checkpoint.stateH { replicas.importState(shard.take(from: h), cell: false) }
+        if let c = checkpoint.stateC { replicas.importState(shard.take(from: c), cell: true) }
+        if let record = checkpoint.training {
+            step = record.step
+            adam.stepCount = record.step
+            replicas.dropoutSeed = record.dropoutSeed
+            bestValidationLoss = record.bestValidationLoss
+        }
+    }
+}

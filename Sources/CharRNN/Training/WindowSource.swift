@@ -1,0 +1,23 @@
+/// The windows of one part of the corpus (training or validation) as the task reads them: the
+/// language model reads next-character pairs, a restoration task (degraded, original) pairs.
+struct WindowSource {
+    let layout: StreamLayout
+    /// For restoration: the id of each id's degraded form (the model's input); nil for the language model.
+    let degradedForm: [Int32]?
+
+    var windowsPerEpoch: Int { layout.windowsPerEpoch }
+
+    /// Window `k` into the engine's own streams, `streamOffset ..< streamOffset + batchSize` of the layout's.
+    func fill(window k: Int, into engine: UnrolledNetwork<Float>) {
+        let own = engine.streamOffset..<(engine.streamOffset + engine.batchSize)
+        let (inputs, targets) = (engine.inputs.baseAddress!, engine.targets.baseAddress!)
+        if let degradedForm {
+            degradedForm.withUnsafeBufferPointer {
+                layout.fillRestorationPairs(window: k, streams: own, degradedForm: $0.baseAddress!,
+                                            inputs: inputs, targets: targets)
+            }
+        } else {
+            layout.fill(window: k, streams: own, inputs: inputs, targets: targets)
+        }
+    }
+}

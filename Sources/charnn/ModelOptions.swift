@@ -1,0 +1,82 @@
+import ArgumentParser
+import CharRNN
+
+/// The model and window flags of every command that trains (train, compare, bench). Unset flags
+/// stay nil: a resumed run takes them from its checkpoint, a fresh one from `TrainingDefaults`.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Recurrent cell: lstm or gru. (default: \(TrainingDefaults.cell.rawValue))")
+    var cell: CellKind?
+    @Option(help: "GRU formulation: reset-before (classic) or reset-after (cuDNN/PyTorch). (default: \(TrainingDefaults.gruVariant.rawValue))")
+    var gruVariant: GRUVariant?
+    @Option(help: "Stacked recurrent layers. (default: \(TrainingDefaults.layerCount))") var layers: Int?
+    @Option(help: "Hidden units per layer. (default: \(TrainingDefaults.hiddenSize))") var hidden: Int?
+    @Option(help: "Embedding width, in units. (default: \(TrainingDefaults.embeddingSize))") var embed: Int?
+    @Option(help: "Dropout probability between layers and before the decoder, in [0, 1). (default: \(TrainingDefaults.dropout))")
+    var dropout: Double?
+    @Option(help: "Streams per batch. (default: \(TrainingDefaults.batch))") var batch: Int?
+    @Option(help: "Truncated-BPTT window, in characters. (default: \(TrainingDefaults.seq))") var seq: Int?
+
+    func validate() throws {
+        func require(_ ok: Bool, _ message: String) throws {
+            if !ok { throw ValidationError(message) }
+        }
+        if let layers { try require(layers >= 1 && layers <= 64, "--layers must be in 1...64, got \(layers)") }
+        if let hidden { try require(hidden >= 1 && hidden <= 16384, "--hidden must be in 1...16384, got \(hidden)") }
+        if let embed { try require(embed >= 1 && embed <= 16384, "--embed must be in 1...16384, got \(embed)") }
+        if let dropout { try require(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1), got \(dropout)") }
+        if let batch { try require(batch >= 1, "--batch must be at least 1, got \(batch)") }
+        if let seq { try require(seq >= 1, "--seq must be at least 1, got \(seq)") }
+    }
+
+    /// Copies the flags given into `options`.
+    func apply(to options: inout TrainingOptions) {
+        options.cell = cell
+        options.gruVariant = gruVariant
+        options.layerCount = layers
+        options.hiddenSize = hidden
+        options.embeddingSize = embed
+        options.dropout = dropout
+        options.batch = batch
+        options.seq = seq
+    }
+
+    /// The configuration of a fresh run with these flags.
+    func freshRun() throws -> RunConfiguration {
+        var options = TrainingOptions(corpusPath: "")
+        apply(to: &options)
+        return try RunConfiguration(options: options)
+    }
+}
+
+/// The optimiser flags of every command that trains from a corpus.
+struct OptimiserOptions: ParsableArguments {
+    @Option(help: "Learning rate.") var lr = TrainingDefaults.learningRate
+    @Option(help: "Learning-rate schedule: constant, step (×--lr-decay each epoch after --lr-decay-after) or cosine (with --warmup).")
+    var schedule = ScheduleKind.constant
+    @Option(help: "Step schedule: factor per epoch.") var lrDecay = 0.97
+    @Option(help: "Step schedule: first epoch after which the rate decays.") var lrDecayAfter = 10
+    @Option(help: "Cosine schedule: linear warm-up, in steps.") var warmup = 0
+    @Option(help: "Clip gradients to this global L2 norm; 0 disables.") var clip = TrainingDefaults.clip
+    @Option(help: "Decoupled weight decay (AdamW); 0 disables.") var weightDecay = 0.0
+
+    func validate() throws {
+        func require(_ ok: Bool, _ message: String) throws {
+            if !ok { throw ValidationError(message) }
+        }
+        try require(lr > 0 && lr.isFinite, "--lr must be a positive number, got \(lr)")
+        try require(clip >= 0, "--clip must be 0 (off) or positive, got \(clip)")
+        try require(weightDecay >= 0, "--weight-decay must be 0 or positive, got \(weightDecay)")
+        try require(lrDecay > 0 && lrDecay <= 1, "--lr-decay must be in (0, 1], got \(lrDecay)")
+        try require(lrDecayAfter >= 0 && warmup >= 0, "--lr-decay-after and --warmup must be 0 or positive")
+    }
+
+    func apply(to options: inout TrainingOptions) {
+        options.learningRate = lr
+        options.schedule = schedule
+        options.lrDecay = lrDecay
+        options.lrDecayAfter = lrDecayAfter
+        options.warmupSteps = warmup
+        options.clip = clip
+        options.weightDecay = weightDecay
+    }
+}
