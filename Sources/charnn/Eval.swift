@@ -14,7 +14,7 @@ struct Eval: ParsableCommand {
     func run() throws {
         setBLASThreadCount(threads)
         do {
-            let loaded = try loadLanguageModel(checkpoint)
+            let loaded = try CheckpointDiscovery.languageModel(checkpoint)
             let bytes = try Corpus.readFile(atPath: file)
             let result = try Evaluator.evaluate(fileBytes: bytes, path: file, checkpoint: loaded)
             if json {

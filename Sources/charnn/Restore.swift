@@ -12,7 +12,7 @@ struct Restore: ParsableCommand {
 
     func run() throws {
         do {
-            let path = try resolveCheckpoint(checkpoint)
+            let path = try CheckpointDiscovery.resolve(checkpoint)
             let restorer = try Restorer(checkpoint: try Checkpoint.read(from: path), path: path)
             let input = try text ?? {
                 let bytes = FileHandle.standardInput.readDataToEndOfFile()

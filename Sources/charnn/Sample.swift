@@ -33,7 +33,7 @@ struct Sample: ParsableCommand {
     func run() throws {
         setBLASThreadCount(threads)
         do {
-            let loaded = try loadLanguageModel(checkpoint)
+            let loaded = try CheckpointDiscovery.languageModel(checkpoint)
             let generator = TextGenerator(checkpoint: loaded)
             let vocabulary = loaded.vocabulary
             let (primeIDs, unknown) = vocabulary.encode(prime, normalization: loaded.normalization)

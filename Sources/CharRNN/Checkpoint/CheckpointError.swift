@@ -39,6 +39,10 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case badMetadata(path: String, key: String, reason: String)
     /// Writing, syncing or renaming the file failed.
     case writeFailed(path: String, reason: String)
+    /// No path was given and none of the default places holds a checkpoint.
+    case noneFound(candidates: [String])
+    /// A command that generates or scores text was given a restoration model.
+    case notLanguageModel(path: String, task: String)
 
     /// The file the error is about.
     public var path: String {
@@ -49,8 +53,10 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
              .overlappingTensors(let path, _, _), .unaccountedBytes(let path, _, _),
              .byteCountMismatch(let path, _, _, _), .shapeMismatch(let path, _, _, _),
              .missingTensor(let path, _), .unsupportedFormat(let path, _, _), .badMetadata(let path, _, _),
-             .writeFailed(let path, _):
+             .writeFailed(let path, _), .notLanguageModel(let path, _):
             return path
+        case .noneFound(let candidates):
+            return candidates.first ?? ""
         }
     }
 
@@ -58,44 +64,50 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         let corrupt = "the file is corrupt or truncated; restore it or use an earlier checkpoint"
         switch self {
         case .missing(let path):
-            return "No checkpoint at '\(path)': check the path, or train first to create one."
+            return "\(path): no such checkpoint; check the path, or train first to create one"
         case .unreadable(let path, let reason):
-            return "Cannot read '\(path)' (\(reason)): pass a readable checkpoint file."
+            return "\(path): cannot be read (\(reason)); pass a readable checkpoint file"
         case .empty(let path):
-            return "'\(path)' is empty: it was never written completely; use an earlier checkpoint."
+            return "\(path): the file is empty (it was never written completely); use an earlier checkpoint"
         case .notZstd(let path):
-            return "'\(path)' is not zstd-compressed (no zstd magic number): pass a .safetensors.zst checkpoint."
+            return "\(path): not zstd-compressed (no zstd magic number); pass a .safetensors.zst checkpoint"
         case .corruptFrame(let path, let reason):
-            return "'\(path)' has a damaged zstd frame (\(reason)): \(corrupt)."
+            return "\(path): damaged zstd frame (\(reason)); \(corrupt)"
         case .tooLarge(let path, let declared, let limit):
-            return "'\(path)' declares \(declared) decompressed bytes, above the limit of \(limit): "
-                + "refusing to decompress; it is not a charnn checkpoint or it is corrupt."
+            return "\(path): declares \(declared) decompressed bytes, above the limit of \(limit), so it is not "
+                + "decompressed; it is not a charnn checkpoint or it is corrupt"
         case .headerLengthOutOfRange(let path, let length, let fileSize):
-            return "'\(path)' declares a \(length)-byte safetensors header in \(fileSize) bytes of content: \(corrupt)."
+            return "\(path): declares a \(length)-byte safetensors header in \(fileSize) bytes of content; \(corrupt)"
         case .malformedHeader(let path, let reason):
-            return "'\(path)' has an invalid safetensors header (\(reason)): \(corrupt)."
+            return "\(path): invalid safetensors header (\(reason)); \(corrupt)"
         case .unsupportedDtype(let path, let tensor, let dtype):
-            return "Tensor '\(tensor)' in '\(path)' has dtype \(dtype) but only F32 is supported: convert it to float32."
+            return "\(path): tensor '\(tensor)' has dtype \(dtype) but only F32 is supported; convert it to float32"
         case .tensorOutOfRange(let path, let tensor):
-            return "Tensor '\(tensor)' in '\(path)' reaches past the end of the data: \(corrupt)."
+            return "\(path): tensor '\(tensor)' reaches past the end of the data; \(corrupt)"
         case .overlappingTensors(let path, let first, let second):
-            return "Tensors '\(first)' and '\(second)' in '\(path)' overlap: \(corrupt)."
+            return "\(path): tensors '\(first)' and '\(second)' overlap; \(corrupt)"
         case .unaccountedBytes(let path, let offset, let count):
-            return "\(count) bytes at data offset \(offset) in '\(path)' belong to no tensor: \(corrupt)."
+            return "\(path): \(count) bytes at data offset \(offset) belong to no tensor; \(corrupt)"
         case .byteCountMismatch(let path, let tensor, let shape, let byteCount):
-            return "Tensor '\(tensor)' in '\(path)' has shape \(shape) but \(byteCount) bytes of data: \(corrupt)."
+            return "\(path): tensor '\(tensor)' has shape \(shape) but \(byteCount) bytes of data; \(corrupt)"
         case .shapeMismatch(let path, let tensor, let expected, let found):
-            return "Tensor '\(tensor)' in '\(path)' has shape \(found) where \(expected) is expected: "
-                + "the checkpoint belongs to another model configuration; use matching options."
+            return "\(path): tensor '\(tensor)' has shape \(found) where \(expected) is expected; "
+                + "the checkpoint belongs to another model configuration, use matching options"
         case .missingTensor(let path, let tensor):
-            return "Tensor '\(tensor)' is missing from '\(path)': "
-                + "the checkpoint belongs to another model configuration or is incomplete."
+            return "\(path): tensor '\(tensor)' is missing; "
+                + "the checkpoint belongs to another model configuration or is incomplete"
         case .unsupportedFormat(let path, let found, let supported):
-            return "'\(path)' has format '\(found)' but this charnn reads '\(supported)': use a matching charnn version."
+            return "\(path): format '\(found)', but this charnn reads '\(supported)'; use a matching charnn version"
         case .badMetadata(let path, let key, let reason):
-            return "Metadata '\(key)' in '\(path)' is invalid (\(reason)): the checkpoint is corrupt or not from charnn."
+            return "\(path): metadata '\(key)' is invalid (\(reason)); the checkpoint is corrupt or not from charnn"
         case .writeFailed(let path, let reason):
-            return "Could not write '\(path)' (\(reason)): check that the folder exists, is writable and has free space."
+            return "\(path): could not write (\(reason)); check that the folder exists, is writable and has free space"
+        case .noneFound(let candidates):
+            return "no checkpoint found (looked at ./\(candidates.joined(separator: " and ./"))); "
+                + "train one with `charnn train corpus.txt`, or pass --checkpoint PATH"
+        case .notLanguageModel(let path, let task):
+            return "\(path): a restoration model (task \(task)), not a language model; "
+                + "use `charnn restore --checkpoint \(path)`, or train a language model without --task"
         }
     }
 }

@@ -143,7 +143,7 @@ public struct SafetensorsFile: Sendable {
     /// Copies tensor `name` into `destination`, which must hold exactly its element count.
     ///
     /// - Throws: `.missingTensor`; `.shapeMismatch` (expected `[destination.count]`) on a count mismatch.
-    public func floats(_ name: String, into destination: UnsafeMutableBufferPointer<Float>) throws(CheckpointError) {
+    func floats(_ name: String, into destination: UnsafeMutableBufferPointer<Float>) throws(CheckpointError) {
         guard let entry = entries[name] else { throw .missingTensor(path: path, tensor: name) }
         guard entry.count == destination.count else {
             throw .shapeMismatch(path: path, tensor: name, expected: [destination.count], found: entry.shape)

@@ -35,7 +35,7 @@ public struct StreamLayout: Sendable {
 
     /// Writes window `k` into `inputs` and `targets`, each `T·B` ids laid out (T, B). Allocation-free.
     /// With `streams`, only that block of streams, laid out (T, streams.count): one rank's share.
-    public func fill(window k: Int, streams: Range<Int>? = nil, inputs: UnsafeMutablePointer<Int32>,
+    func fill(window k: Int, streams: Range<Int>? = nil, inputs: UnsafeMutablePointer<Int32>,
                      targets: UnsafeMutablePointer<Int32>) {
         precondition(k >= 0 && k < windowsPerEpoch, "window \(k) outside 0..<\(windowsPerEpoch)")
         let streams = streams ?? 0..<batchSize
@@ -48,7 +48,7 @@ public struct StreamLayout: Sendable {
 
     /// Writes window `k` for a restoration task: each position's target is its own character and
     /// its input that character's degraded form, `degradedForm[id]`. Allocation-free.
-    public func fillRestorationPairs(window k: Int, streams: Range<Int>? = nil, degradedForm: UnsafePointer<Int32>,
+    func fillRestorationPairs(window k: Int, streams: Range<Int>? = nil, degradedForm: UnsafePointer<Int32>,
                             inputs: UnsafeMutablePointer<Int32>, targets: UnsafeMutablePointer<Int32>) {
         precondition(k >= 0 && k < windowsPerEpoch, "window \(k) outside 0..<\(windowsPerEpoch)")
         let streams = streams ?? 0..<batchSize

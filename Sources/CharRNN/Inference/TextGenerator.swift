@@ -6,13 +6,6 @@ public final class TextGenerator {
     public let normalization: Normalization
     let workspace: UnrolledNetwork<Float>
 
-    /// Why a checkpoint cannot generate or score text, if it cannot.
-    public static func refusal(of checkpoint: Checkpoint, path: String) -> String? {
-        guard checkpoint.task != .lm || checkpoint.config.bidirectional else { return nil }
-        return "\(path) is a restoration model (task \(checkpoint.task.rawValue)), not a language model: "
-            + "use `charnn restore --checkpoint \(path)`, or train a language model without --task"
-    }
-
     public convenience init(checkpoint: Checkpoint) {
         self.init(model: checkpoint.makeModel(), vocabulary: checkpoint.vocabulary, normalization: checkpoint.normalization)
     }
@@ -35,7 +28,7 @@ public final class TextGenerator {
     }
 
     /// The decoder's logits for the next character, after `feed`.
-    public var logits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(workspace.logits) }
+    var logits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(workspace.logits) }
 
     /// The recurrent state (L, 1, H): hidden, and cell for the LSTM.
     public var state: (h: [Float], c: [Float]) { (Array(workspace.stateH), Array(workspace.stateC)) }

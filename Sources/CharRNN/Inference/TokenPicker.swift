@@ -22,12 +22,12 @@ public struct TokenPicker {
     }
 
     /// The probabilities the next pick draws from (after temperature, top-k and top-p).
-    public mutating func distribution(logits: UnsafeBufferPointer<Float>) -> [Double] {
+    mutating func distribution(logits: UnsafeBufferPointer<Float>) -> [Double] {
         prepare(logits)
         return probabilities
     }
 
-    public mutating func pick(logits: UnsafeBufferPointer<Float>, using generator: inout SplitMix64) -> Int32 {
+    mutating func pick(logits: UnsafeBufferPointer<Float>, using generator: inout SplitMix64) -> Int32 {
         if temperature == 0 { return Self.argmax(logits) }
         prepare(logits)
         var u = generator.nextUnit()

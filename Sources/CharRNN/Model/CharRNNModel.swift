@@ -7,8 +7,8 @@
 public final class CharRNNModel<Scalar: BLASScalar> {
     public let config: ModelConfig
     public let layout: ParameterLayout
-    public let parameters: UnsafeMutableBufferPointer<Scalar>
-    public let gradients: UnsafeMutableBufferPointer<Scalar>
+    let parameters: UnsafeMutableBufferPointer<Scalar>
+    let gradients: UnsafeMutableBufferPointer<Scalar>
 
     /// A model initialised as PyTorch initialises it: embedding N(0, 1); recurrent weights and
     /// biases, decoder weight and bias U(−1/√H, 1/√H). The weights depend on the seed and the
@@ -45,7 +45,7 @@ public final class CharRNNModel<Scalar: BLASScalar> {
     }
 
     /// The parameter tensor `name` (a `TensorSlot` name), as a view into the flat buffer.
-    public func tensor(_ name: String) -> UnsafeMutableBufferPointer<Scalar>? {
+    func tensor(_ name: String) -> UnsafeMutableBufferPointer<Scalar>? {
         guard let slot = layout.slot(named: name) else { return nil }
         return UnsafeMutableBufferPointer(rebasing: parameters[slot.offset..<(slot.offset + slot.count)])
     }

@@ -39,19 +39,9 @@ struct GRULayer<Scalar: BLASScalar> {
     let scratch: UnsafeMutablePointer<Scalar>
     let dhCarry: UnsafeMutablePointer<Scalar>
 
-    /// Scalars of the layer's own buffers.
-    static func cacheCount(D: Int, H: Int, B: Int, T: Int) -> Int {
-        T * B * 3 * H + (T + 1) * B * H + T * B * H + B * 3 * H + B * H
-    }
-
-    /// Scalars of the gradient scratch shared between layers.
-    static func sharedScratchCount(H: Int, B: Int, T: Int, variant: GRUVariant) -> Int {
-        variant == .resetAfter ? T * B * 3 * H : 0
-    }
-
-    /// `gradientScratch` is nil in forward-only workspaces.
+    /// `sharedScratch` (T, B, 3H), shared by every layer, is nil in forward-only networks.
     init(D: Int, H: Int, B: Int, T: Int, variant: GRUVariant, weights: RecurrentTensors<Scalar>,
-         gradients: RecurrentTensors<Scalar>, gradientScratch: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
+         gradients: RecurrentTensors<Scalar>, sharedScratch: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
         (self.D, self.H, self.B, self.T) = (D, H, B, T)
         self.variant = variant
         self.weights = weights
@@ -59,7 +49,7 @@ struct GRULayer<Scalar: BLASScalar> {
         gates = arena.slice(T * B * 3 * H).baseAddress!
         h = arena.slice((T + 1) * B * H).baseAddress!
         recurrentN = arena.slice(T * B * H).baseAddress!
-        dRecurrent = variant == .resetAfter ? gradientScratch : nil
+        dRecurrent = variant == .resetAfter ? sharedScratch : nil
         scratch = arena.slice(B * 3 * H).baseAddress!
         dhCarry = arena.slice(B * H).baseAddress!
     }

@@ -34,14 +34,6 @@ struct LSTMLayer<Scalar: BLASScalar> {
     /// The pre-activation gradients, (T, B, 4H), valid after `backward`: they replace `gates`.
     var dGates: UnsafeMutablePointer<Scalar> { gates }
 
-    /// Scalars of the layer's own buffers.
-    static func cacheCount(D: Int, H: Int, B: Int, T: Int) -> Int {
-        T * B * 4 * H + (T + 1) * B * H * 2 + 3 * B * H
-    }
-
-    /// The LSTM needs no gradient scratch shared between layers.
-    static func sharedScratchCount(H: Int, B: Int, T: Int) -> Int { 0 }
-
     init(D: Int, H: Int, B: Int, T: Int, weights: RecurrentTensors<Scalar>,
          gradients: RecurrentTensors<Scalar>, arena: Arena<Scalar>) {
         (self.D, self.H, self.B, self.T) = (D, H, B, T)

@@ -3,23 +3,8 @@ enum RecurrentLayer<Scalar: BLASScalar> {
     case lstm(LSTMLayer<Scalar>)
     case gru(GRULayer<Scalar>)
 
-    static func cacheCount(config: ModelConfig, layer k: Int, batch B: Int, steps T: Int) -> Int {
-        let (D, H) = (config.inputSize(ofLayer: k), config.hiddenSize)
-        switch config.cell {
-        case .lstm: return LSTMLayer<Scalar>.cacheCount(D: D, H: H, B: B, T: T)
-        case .gru: return GRULayer<Scalar>.cacheCount(D: D, H: H, B: B, T: T)
-        }
-    }
-
-    static func sharedScratchCount(config: ModelConfig, batch B: Int, steps T: Int) -> Int {
-        switch config.cell {
-        case .lstm: return LSTMLayer<Scalar>.sharedScratchCount(H: config.hiddenSize, B: B, T: T)
-        case .gru: return GRULayer<Scalar>.sharedScratchCount(H: config.hiddenSize, B: B, T: T, variant: config.gruVariant)
-        }
-    }
-
     init(model: CharRNNModel<Scalar>, layer k: Int, direction: Int, batch B: Int, steps T: Int,
-         gradients gradientBuffer: UnsafeMutableBufferPointer<Scalar>, gradientScratch: UnsafeMutablePointer<Scalar>?,
+         gradients gradientBuffer: UnsafeMutableBufferPointer<Scalar>, sharedScratch: UnsafeMutablePointer<Scalar>?,
          arena: Arena<Scalar>) {
         let config = model.config
         let (D, H) = (config.inputSize(ofLayer: k), config.hiddenSize)
@@ -30,7 +15,7 @@ enum RecurrentLayer<Scalar: BLASScalar> {
             self = .lstm(LSTMLayer(D: D, H: H, B: B, T: T, weights: weights, gradients: gradients, arena: arena))
         case .gru:
             self = .gru(GRULayer(D: D, H: H, B: B, T: T, variant: config.gruVariant, weights: weights,
-                                 gradients: gradients, gradientScratch: gradientScratch, arena: arena))
+                                 gradients: gradients, sharedScratch: sharedScratch, arena: arena))
         }
     }
 

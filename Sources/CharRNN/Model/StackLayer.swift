@@ -16,29 +16,22 @@ struct StackLayer<Scalar: BLASScalar> {
     let dForward: UnsafeMutablePointer<Scalar>?
     let dReverse: UnsafeMutablePointer<Scalar>?
 
-    static func scratchCount(config: ModelConfig, layer k: Int, batch B: Int, steps T: Int, training: Bool) -> Int {
-        guard config.bidirectional else { return 0 }
-        let (D, H) = (config.inputSize(ofLayer: k), config.hiddenSize)
-        return T * B * (D + 2 * H) + (training ? T * B * (D + 2 * H) : 0)
-    }
-
-    /// `gradientScratch` is nil in forward-only workspaces, which then hold no gradient buffers.
+    /// A forward-only layer (`withGradients` false) holds no gradient buffers.
     init(model: CharRNNModel<Scalar>, layer k: Int, batch B: Int, steps T: Int,
-         gradients: UnsafeMutableBufferPointer<Scalar>, gradientScratch: UnsafeMutablePointer<Scalar>?,
-         arena: Arena<Scalar>) {
+         gradients: UnsafeMutableBufferPointer<Scalar>, withGradients: Bool,
+         sharedScratch: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
         let config = model.config
         (D, H, self.B, self.T) = (config.inputSize(ofLayer: k), config.hiddenSize, B, T)
         forwardLayer = RecurrentLayer(model: model, layer: k, direction: 0, batch: B, steps: T, gradients: gradients,
-                                      gradientScratch: gradientScratch, arena: arena)
+                                      sharedScratch: sharedScratch, arena: arena)
         if config.bidirectional {
             reverseLayer = RecurrentLayer(model: model, layer: k, direction: 1, batch: B, steps: T,
-                                          gradients: gradients, gradientScratch: gradientScratch, arena: arena)
+                                          gradients: gradients, sharedScratch: sharedScratch, arena: arena)
             reversedInput = arena.slice(T * B * D).baseAddress!
             concatenated = arena.slice(T * B * 2 * H).baseAddress!
-            let training = gradientScratch != nil
-            dReversedInput = training ? arena.slice(T * B * D).baseAddress! : nil
-            dForward = training ? arena.slice(T * B * H).baseAddress! : nil
-            dReverse = training ? arena.slice(T * B * H).baseAddress! : nil
+            dReversedInput = withGradients ? arena.slice(T * B * D).baseAddress! : nil
+            dForward = withGradients ? arena.slice(T * B * H).baseAddress! : nil
+            dReverse = withGradients ? arena.slice(T * B * H).baseAddress! : nil
         } else {
             (reverseLayer, reversedInput, dReversedInput, concatenated, dForward, dReverse) = (nil, nil, nil, nil, nil, nil)
         }

@@ -13,27 +13,27 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     public let steps: Int
 
     /// Input ids of the window, (T, B): position (t, b) is `inputs[t * B + b]`.
-    public let inputs: UnsafeMutableBufferPointer<Int32>
+    let inputs: UnsafeMutableBufferPointer<Int32>
     /// Target ids of the window, (T, B).
-    public let targets: UnsafeMutableBufferPointer<Int32>
+    let targets: UnsafeMutableBufferPointer<Int32>
     /// The carried hidden state (L·directions, B, H) and, for the LSTM, the cell state.
-    public let stateH: UnsafeMutableBufferPointer<Scalar>
-    public let stateC: UnsafeMutableBufferPointer<Scalar>
+    let stateH: UnsafeMutableBufferPointer<Scalar>
+    let stateC: UnsafeMutableBufferPointer<Scalar>
     /// ∂loss/∂(incoming state) after `backward`, (L·directions, B, H).
-    public let dStateH: UnsafeMutableBufferPointer<Scalar>
-    public let dStateC: UnsafeMutableBufferPointer<Scalar>
+    let dStateH: UnsafeMutableBufferPointer<Scalar>
+    let dStateC: UnsafeMutableBufferPointer<Scalar>
     /// (T·B, V): raw logits after `computeLogits`, softmax probabilities after `forward`,
     /// ∂loss/∂logits after `backward`.
-    public let logits: UnsafeMutableBufferPointer<Scalar>
+    let logits: UnsafeMutableBufferPointer<Scalar>
 
     private let arena: Arena<Scalar>
     private let ids: UnsafeMutableBufferPointer<Int32>
     private let embedded: UnsafeMutablePointer<Scalar>
-    private let dEmbedded: UnsafeMutablePointer<Scalar>!
+    private let dEmbedded: UnsafeMutablePointer<Scalar>?
     /// Whether this workspace holds gradient buffers (`backward` needs them).
     public let withGradients: Bool
     /// Where `backward` accumulates, in the model's parameter layout.
-    public let gradients: UnsafeMutableBufferPointer<Scalar>
+    let gradients: UnsafeMutableBufferPointer<Scalar>
     private let stages: [StackLayer<Scalar>]
     /// Every recurrent layer, in state order (layer-major, forward direction first).
     private let layers: [RecurrentLayer<Scalar>]
@@ -68,56 +68,65 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         steps = T
         totalStreams = B
         self.withGradients = withGradients
-        let config = model.config
-        let (L, H, E, V) = (config.layerCount, config.hiddenSize, config.embeddingSize, config.vocabularySize)
-        let W = config.outputSize, states = L * config.directionCount
-        let rows = T * B
-        let training = withGradients ? 1 : 0
-        let dropoutBuffers = config.dropout > 0 ? 2 * rows * W * training : 0
-        let sharedScratch = RecurrentLayer<Scalar>.sharedScratchCount(config: config, batch: B, steps: T) * training
-        var count = (1 + training) * rows * E + rows * V + (2 + 2 * training) * states * B * H + sharedScratch
-        for k in 0..<L {
-            count += config.directionCount * RecurrentLayer<Scalar>.cacheCount(config: config, layer: k, batch: B, steps: T)
-            count += StackLayer<Scalar>.scratchCount(config: config, layer: k, batch: B, steps: T, training: withGradients)
-            count += dropoutBuffers
-        }
-        count += min(L, 2) * rows * W * training  // dOutputs: two buffers used in turn
-        arena = Arena(capacity: count)
-        ids = .allocate(capacity: 2 * rows)
+        ids = .allocate(capacity: 2 * T * B)
         ids.initialize(repeating: 0)
-        inputs = UnsafeMutableBufferPointer(rebasing: ids[0..<rows])
-        targets = UnsafeMutableBufferPointer(rebasing: ids[rows..<(2 * rows)])
+        inputs = UnsafeMutableBufferPointer(rebasing: ids[0..<(T * B)])
+        targets = UnsafeMutableBufferPointer(rebasing: ids[(T * B)...])
+        let gradients = self.gradients
+        let built = Arena<Scalar>.build { arena in
+            Buffers(model: model, batch: B, steps: T, withGradients: withGradients, gradients: gradients, arena: arena)
+        }
+        arena = built.arena
+        let buffers = built.layout
+        embedded = buffers.embedded
+        dEmbedded = buffers.dEmbedded
+        logits = buffers.logits
+        (stateH, stateC, dStateH, dStateC) = (buffers.stateH, buffers.stateC, buffers.dStateH, buffers.dStateC)
+        stages = buffers.stages
+        layers = buffers.stages.flatMap(\.directions)
+        dropped = buffers.dropped
+        masks = buffers.masks
+        dOutputs = buffers.dOutputs
+    }
 
-        embedded = arena.slice(rows * E).baseAddress!
-        dEmbedded = withGradients ? arena.slice(rows * E).baseAddress! : nil
-        logits = arena.slice(rows * V)
-        stateH = arena.slice(states * B * H)
-        stateC = arena.slice(states * B * H)
-        dStateH = arena.slice(states * B * H * training)
-        dStateC = arena.slice(states * B * H * training)
-        let gradientScratch = withGradients ? arena.slice(sharedScratch).baseAddress! : nil
+    /// The network's scalar buffers, sliced from one arena in one place (see `Arena.build`).
+    private struct Buffers {
+        let embedded: UnsafeMutablePointer<Scalar>
+        let dEmbedded: UnsafeMutablePointer<Scalar>?
+        let logits, stateH, stateC, dStateH, dStateC: UnsafeMutableBufferPointer<Scalar>
         var stages: [StackLayer<Scalar>] = []
         var dropped: [UnsafeMutablePointer<Scalar>] = []
         var masks: [UnsafeMutablePointer<Scalar>] = []
         var dOutputs: [UnsafeMutablePointer<Scalar>] = []
-        for k in 0..<L {
-            stages.append(StackLayer(model: model, layer: k, batch: B, steps: T, gradients: self.gradients,
-                                     gradientScratch: gradientScratch, arena: arena))
-            if withGradients {
-                // Layer k reads dOutputs[k] and writes dOutputs[k − 1]: two buffers in turn serve all.
-                dOutputs.append(k < 2 ? arena.slice(rows * W).baseAddress! : dOutputs[k - 2])
-                if config.dropout > 0 {
-                    dropped.append(arena.slice(rows * W).baseAddress!)
-                    masks.append(arena.slice(rows * W).baseAddress!)
+
+        init(model: CharRNNModel<Scalar>, batch B: Int, steps T: Int, withGradients: Bool,
+             gradients: UnsafeMutableBufferPointer<Scalar>, arena: Arena<Scalar>) {
+            let config = model.config
+            let (L, H, E, V) = (config.layerCount, config.hiddenSize, config.embeddingSize, config.vocabularySize)
+            let W = config.outputSize, states = L * config.directionCount, rows = T * B
+            embedded = arena.slice(rows * E).baseAddress!
+            dEmbedded = withGradients ? arena.slice(rows * E).baseAddress! : nil
+            logits = arena.slice(rows * V)
+            stateH = arena.slice(states * B * H)
+            stateC = arena.slice(states * B * H)
+            dStateH = arena.slice(withGradients ? states * B * H : 0)
+            dStateC = arena.slice(withGradients ? states * B * H : 0)
+            // Gradient scratch that every layer uses in turn (the GRU's recurrent pre-activation gradients).
+            let sharedScratch = withGradients && config.cell == .gru && config.gruVariant == .resetAfter
+                ? arena.slice(rows * 3 * H).baseAddress! : nil
+            for k in 0..<L {
+                stages.append(StackLayer(model: model, layer: k, batch: B, steps: T, gradients: gradients,
+                                         withGradients: withGradients, sharedScratch: sharedScratch, arena: arena))
+                if withGradients {
+                    // Layer k reads dOutputs[k] and writes dOutputs[k − 1]: two buffers in turn serve all.
+                    dOutputs.append(k < 2 ? arena.slice(rows * W).baseAddress! : dOutputs[k - 2])
+                    if config.dropout > 0 {
+                        dropped.append(arena.slice(rows * W).baseAddress!)
+                        masks.append(arena.slice(rows * W).baseAddress!)
+                    }
                 }
             }
         }
-        precondition(arena.usedCount == count, "workspace sizing: \(arena.usedCount) of \(count)")
-        self.stages = stages
-        layers = stages.flatMap(\.directions)
-        self.dropped = dropped
-        self.masks = masks
-        self.dOutputs = dOutputs
     }
 
     deinit { ids.deallocate() }
@@ -188,7 +197,8 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     /// Adds the gradient of the last `forward`'s mean loss to the model's gradients (which the
     /// caller zeroes once per optimiser step) and leaves ∂loss/∂(incoming state) in `dStateH`/`dStateC`.
     public func backward() {
-        precondition(withGradients, "backward needs a workspace made withGradients")
+        precondition(withGradients, "backward needs a network made withGradients")
+        let dEmbedded = self.dEmbedded!
         let config = model.config
         let (B, T, E, H, V, L) = (batchSize, steps, config.embeddingSize, config.hiddenSize,
                                   config.vocabularySize, config.layerCount)

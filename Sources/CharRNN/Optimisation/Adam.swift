@@ -27,8 +27,8 @@ public final class Adam {
     public let settings: Settings
     /// Updates applied so far (t).
     public var stepCount = 0
-    public let m: UnsafeMutableBufferPointer<Float>
-    public let v: UnsafeMutableBufferPointer<Float>
+    let m: UnsafeMutableBufferPointer<Float>
+    let v: UnsafeMutableBufferPointer<Float>
 
     public init(parameterCount: Int, settings: Settings = Settings()) {
         self.settings = settings
@@ -44,7 +44,7 @@ public final class Adam {
     }
 
     /// One update of `parameters` from `gradients` at learning rate `learningRate`.
-    public func update(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>,
+    func update(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>,
                        learningRate: Double) {
         precondition(parameters.count == m.count && gradients.count == m.count,
                      "Adam: \(parameters.count) parameters, \(gradients.count) gradients, \(m.count) moments")

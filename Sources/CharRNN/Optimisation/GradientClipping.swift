@@ -4,7 +4,7 @@
 ///
 /// Returns the norm before clipping (the trainer logs it). A limit of 0 disables clipping.
 @discardableResult
-public func clipGradientNorm(_ gradients: UnsafeMutableBufferPointer<Float>, limit: Double) -> Double {
+func clipGradientNorm(_ gradients: UnsafeMutableBufferPointer<Float>, limit: Double) -> Double {
     var sum = 0.0
     for g in gradients { sum += Double(g) * Double(g) }
     let norm = sum.squareRoot()

@@ -81,14 +81,3 @@ public struct CheckpointReport {
         return String(decoding: data, as: UTF8.self)
     }
 }
-
-extension Checkpoint {
-    /// Keeps the weights and configuration only.
-    public mutating func dropTrainingState() {
-        training = nil
-        adamM = nil
-        adamV = nil
-        stateH = nil
-        stateC = nil
-    }
-}

@@ -10,7 +10,7 @@ public struct RestorationDecoder: Sendable {
 
     /// The best candidate for input `input` given one row of logits (or probabilities).
     @inline(__always)
-    public func decode<Scalar: BLASScalar>(input: Int32, scores: UnsafePointer<Scalar>) -> Int32 {
+    func decode<Scalar: BLASScalar>(input: Int32, scores: UnsafePointer<Scalar>) -> Int32 {
         let options = candidates[Int(input)]
         guard options.count > 1 else { return options.first ?? input }
         var best = options[0]

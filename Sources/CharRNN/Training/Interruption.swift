@@ -1,19 +1,21 @@
 import Foundation
+import Synchronization
 
-/// SIGINT and SIGTERM during training: the handler only records the signal; the trainer finishes
-/// the current step, saves `latest` and stops. A second signal ends the process at once.
+/// SIGINT and SIGTERM during training: the handler only records the signal (an atomic store, which
+/// is async-signal-safe); the trainer finishes the current step, saves `latest` and stops. A second
+/// signal ends the process at once.
 public enum Interruption {
-    nonisolated(unsafe) static var pendingSignal: Int32 = 0
+    private static let received = Atomic<Int32>(0)
 
     public static func install() {
         for sig in [SIGINT, SIGTERM] {
-            signal(sig) { received in
-                Interruption.pendingSignal = received
-                signal(received, SIG_DFL)
+            signal(sig) { signalNumber in
+                Interruption.received.store(signalNumber, ordering: .relaxed)
+                signal(signalNumber, SIG_DFL)
             }
         }
     }
 
-    /// The signal received since training began, if any.
-    static var pending: Int32? { pendingSignal == 0 ? nil : pendingSignal }
+    /// The signal received since training began, or 0.
+    static var pendingSignal: Int32 { received.load(ordering: .relaxed) }
 }

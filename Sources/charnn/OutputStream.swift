@@ -1,28 +1,4 @@
-import CharRNN
 import Foundation
-
-/// The checkpoint a command reads: the given path, else `./checkpoints/best`, else `latest`.
-func resolveCheckpoint(_ given: String?) throws -> String {
-    if let given { return given }
-    let candidates = ["checkpoints/best.safetensors.zst", "checkpoints/latest.safetensors.zst"]
-    if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return found }
-    throw CLIError("no checkpoint found (looked at ./\(candidates[0]) and ./\(candidates[1])); "
-                   + "train one with `charnn train corpus.txt`, or pass --checkpoint PATH")
-}
-
-/// The language model a command generates or scores with (see `resolveCheckpoint`).
-func loadLanguageModel(_ given: String?) throws -> Checkpoint {
-    let path = try resolveCheckpoint(given)
-    let loaded = try Checkpoint.read(from: path)
-    if let refusal = TextGenerator.refusal(of: loaded, path: path) { throw CLIError(refusal) }
-    return loaded
-}
-
-/// A one-line error of the command line itself.
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
 
 /// Standard output written as bytes, flushed per line (or per write on a terminal). A closed pipe
 /// (`charnn sample | head`) ends output quietly: `write` reports false from then on.

@@ -1,0 +1,27 @@
+/// Row sums of a (rows, columns) matrix added into `sums` (columns): a bias gradient.
+@inline(__always)
+func addColumnSums<Scalar: BLASScalar>(
+    _ matrix: UnsafePointer<Scalar>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Scalar>
+) {
+    for r in 0..<rows {
+        let row = matrix + r * columns
+        for j in 0..<columns { sums[j] += row[j] }
+    }
+}
+
+/// Every row of a (rows, columns) matrix set to `a + b` (b optional): the biases broadcast before
+/// the input-projection GEMM accumulates onto them.
+@inline(__always)
+func broadcastRows<Scalar: BLASScalar>(
+    _ a: UnsafePointer<Scalar>, plus b: UnsafePointer<Scalar>?, rows: Int, columns: Int,
+    into matrix: UnsafeMutablePointer<Scalar>
+) {
+    if let b {
+        for j in 0..<columns { matrix[j] = a[j] + b[j] }
+    } else {
+        matrix.update(from: a, count: columns)
+    }
+    for r in 1..<max(rows, 1) {
+        (matrix + r * columns).update(from: matrix, count: columns)
+    }
+}
