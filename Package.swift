@@ -29,9 +29,10 @@ let package = Package(
         ),
 
         // MARK: - The toolkit
+        .target(name: "CCPUFeatures"),  // cpuid/xgetbv: which kernels this CPU can run
         .target(
             name: "CharRNN",
-            dependencies: ["COpenBLAS", "CZstd", "CMPI"]
+            dependencies: ["COpenBLAS", "CZstd", "CMPI", "CCPUFeatures"]
         ),
         .executableTarget(
             name: "charnn",
