@@ -2,7 +2,7 @@
 # Builds the checkpoint reader with libFuzzer and AddressSanitizer and fuzzes it.
 #   scripts/fuzz-checkpoint.sh [SECONDS] [extra libFuzzer flags]   (default 600 seconds)
 # Seeds are small valid checkpoints written by charnn; crashes land in .build-fuzz/crashes/ and
-# should become regression inputs in Tests/CharRNNTests/FuzzRegressionTests.swift.
+# should become regression cases in Tests/CharRNNTests/CheckpointRobustnessTests.swift.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"; shift || true
@@ -10,10 +10,11 @@ out=.build-fuzz
 mkdir -p "$out/corpus" "$out/crashes"
 
 module_maps=()
-for m in COpenBLAS CZstd CMPI; do module_maps+=(-Xcc "-fmodule-map-file=Sources/$m/module.modulemap"); done
+for m in COpenBLAS CZstd CMPI CCPUFeatures/include; do module_maps+=(-Xcc "-fmodule-map-file=Sources/$m/module.modulemap"); done
+clang -O2 -c Sources/CCPUFeatures/CPUFeatures.c -I Sources/CCPUFeatures/include -o "$out/CPUFeatures.o"
 # shellcheck disable=SC2046
 swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name CharRNN \
-  $(find Sources/CharRNN -name '*.swift' | sort) scripts/fuzz/CheckpointFuzzer.swift \
+  $(find Sources/CharRNN -name '*.swift' | sort) scripts/fuzz/CheckpointFuzzer.swift "$out/CPUFeatures.o" \
   "${module_maps[@]}" $(pkg-config --cflags openblas libzstd ompi-c | sed 's/-I/-Xcc -I/g') \
   $(pkg-config --libs openblas libzstd ompi-c | sed 's/-L/-L /g') \
   -o "$out/checkpoint-fuzzer"

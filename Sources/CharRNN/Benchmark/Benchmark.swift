@@ -45,10 +45,10 @@ public enum Benchmark {
         var times: [Double] = []
         times.reserveCapacity(s.steps)
         for step in 0..<(s.warmup + s.steps) {
-            for workspace in replicas.networks {
-                for i in 0..<workspace.inputs.count {
-                    workspace.inputs[i] = Int32(generator.next() % V)
-                    workspace.targets[i] = Int32(generator.next() % V)
+            for network in replicas.networks {
+                for i in 0..<network.inputs.count {
+                    network.inputs[i] = Int32(generator.next() % V)
+                    network.targets[i] = Int32(generator.next() % V)
                 }
             }
             let start = DispatchTime.now().uptimeNanoseconds

@@ -6,7 +6,7 @@ import Foundation
 /// Tensors: PyTorch `state_dict` names (`embedding.weight`, `rnn.weight_ih_l{k}`, …,
 /// `decoder.bias`), then, when training state is kept, Adam's moments `optimizer.m.<name>` and
 /// `optimizer.v.<name>` and the recurrent state carried into the next window,
-/// `training.state_h` (L, B, H) and, for the LSTM, `training.state_c`.
+/// `training.state_h` (L·directions, B, H) and, for the LSTM, `training.state_c`.
 /// Metadata (all strings): `format` = `charnn-1`; `config`, `vocab` and `training` as JSON.
 public struct Checkpoint {
     public static let format = "charnn-1"
@@ -24,7 +24,7 @@ public struct Checkpoint {
     /// Adam's moments, when saved.
     public var adamM: [Float]?
     public var adamV: [Float]?
-    /// The recurrent state carried into the next training window, (L, B, H) each.
+    /// The recurrent state carried into the next training window, (L·directions, B, H) each.
     public var stateH: [Float]?
     public var stateC: [Float]?
     /// File sizes, when loaded from disk.

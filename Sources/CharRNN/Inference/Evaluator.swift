@@ -63,21 +63,21 @@ public enum Evaluator {
         var start = 0
         while start < positions {
             let count = min(full.steps, positions - start)
-            let workspace: UnrolledNetwork<Float>
+            let network: UnrolledNetwork<Float>
             if count == full.steps {
-                workspace = full
+                network = full
             } else {
-                // The last, shorter window gets its own workspace, carrying the state over.
+                // The last, shorter window gets its own network, carrying the state over.
                 let last = UnrolledNetwork(model: model, batchSize: 1, steps: count, withGradients: false)
                 _ = last.stateH.update(fromContentsOf: full.stateH)
                 _ = last.stateC.update(fromContentsOf: full.stateC)
-                workspace = last
+                network = last
             }
             for t in 0..<count {
-                workspace.inputs[t] = ids[start + t]
-                workspace.targets[t] = ids[start + t + 1]
+                network.inputs[t] = ids[start + t]
+                network.targets[t] = ids[start + t + 1]
             }
-            total += workspace.forward() * Double(count)
+            total += network.forward() * Double(count)
             start += count
         }
         return total

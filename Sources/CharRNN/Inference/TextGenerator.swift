@@ -1,10 +1,10 @@
 /// Batch-1 inference from a trained model: one step of the recurrence per character, the state
-/// carried (a prefix is never re-run), with its own one-character workspace.
+/// carried (a prefix is never re-run), with its own one-character network.
 public final class TextGenerator {
     public let model: CharRNNModel<Float>
     public let vocabulary: Vocabulary
     public let normalization: Normalization
-    let workspace: UnrolledNetwork<Float>
+    let network: UnrolledNetwork<Float>
 
     public convenience init(checkpoint: Checkpoint) {
         self.init(model: checkpoint.makeModel(), vocabulary: checkpoint.vocabulary, normalization: checkpoint.normalization)
@@ -15,23 +15,23 @@ public final class TextGenerator {
         self.model = model
         self.vocabulary = vocabulary
         self.normalization = normalization
-        workspace = UnrolledNetwork(model: model, batchSize: 1, steps: 1, withGradients: false)
+        network = UnrolledNetwork(model: model, batchSize: 1, steps: 1, withGradients: false)
     }
 
     /// Back to the zero state.
-    public func reset() { workspace.resetState() }
+    public func reset() { network.resetState() }
 
     /// Advances the state by one character; `logits` then scores the character after it.
     public func feed(_ id: Int32) {
-        workspace.inputs[0] = id
-        workspace.computeLogits()
+        network.inputs[0] = id
+        network.computeLogits()
     }
 
     /// The decoder's logits for the next character, after `feed`.
-    var logits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(workspace.logits) }
+    var logits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(network.logits) }
 
     /// The recurrent state (L, 1, H): hidden, and cell for the LSTM.
-    public var state: (h: [Float], c: [Float]) { (Array(workspace.stateH), Array(workspace.stateC)) }
+    public var state: (h: [Float], c: [Float]) { (Array(network.stateH), Array(network.stateC)) }
 
     /// The context fed when there is no prime: a line break when the vocabulary has one (text
     /// starts as after a line), otherwise the first character of the vocabulary. Never printed.

@@ -7,7 +7,8 @@
 ///     n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn))     reset-after (cuDNN, PyTorch, Keras)
 ///     h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
 ///
-/// In the design notes' notation Γu = 1 − z, Γr = r and c̃ = n, so c⁽ᵗ⁾ = Γu⋆c̃ + (1−Γu)⋆c⁽ᵗ⁻¹⁾ and
+/// In the notation of charnn's design notes (the GRU and LSTM equations it started from, written
+/// with Γ gates) Γu = 1 − z, Γr = r and c̃ = n, so c⁽ᵗ⁾ = Γu⋆c̃ + (1−Γu)⋆c⁽ᵗ⁻¹⁾ and
 /// a⁽ᵗ⁾ = c⁽ᵗ⁾ = h_t.
 ///
 /// Parameters: `weight_ih` (3H, D), `weight_hh` (3H, H), `bias_ih`, `bias_hh` (3H).
@@ -20,9 +21,11 @@
 ///
 /// Backward identities: σ′ = σ(1−σ), tanh′ = 1 − tanh²; with dh the gradient at h_t,
 ///
-///     dn = dh ⊙ (1−z) · (1−n²)    dz = dh ⊙ (h_{t−1} − n) · z(1−z)    dh_{t−1} = dh ⊙ z + …
-///     reset-after:  dr = dn ⊙ (W_hn h_{t−1} + b_hn) · r(1−r);  recurrent n gradient = dn ⊙ r
-///     reset-before: d(r⊙h) = dn · W_hn;  dr = d(r⊙h) ⊙ h_{t−1} · r(1−r);  dh_{t−1} += d(r⊙h) ⊙ r
+///     dn = dh ⊙ (1−z) · (1−n²)    dz = dh ⊙ (h_{t−1} − n) · z(1−z)
+///     reset-after:  dr = dn ⊙ (W_hn h_{t−1} + b_hn) · r(1−r)
+///                   dh_{t−1} = dh ⊙ z + [dr, dz, dn ⊙ r] · W_hh
+///     reset-before: d(r⊙h) = dn · W_hn;  dr = d(r⊙h) ⊙ h_{t−1} · r(1−r)
+///                   dh_{t−1} = dh ⊙ z + [dr, dz] · W_h{r,z} + d(r⊙h) ⊙ r
 struct GRULayer<Scalar: BLASScalar> {
     let D: Int, H: Int, B: Int, T: Int
     let variant: GRUVariant

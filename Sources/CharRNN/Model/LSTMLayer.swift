@@ -5,7 +5,8 @@
 ///     g = tanh(W_ig x_t + b_ig + W_hg h_{t−1} + b_hg)   o = σ(W_io x_t + b_io + W_ho h_{t−1} + b_ho)
 ///     c_t = f ⊙ c_{t−1} + i ⊙ g                          h_t = o ⊙ tanh(c_t)
 ///
-/// In the design notes' notation Γf = f, Γi = i, Γo = o and c̃ = g, so c⁽ᵗ⁾ = Γi⋆c̃ + Γf⋆c⁽ᵗ⁻¹⁾; the
+/// In the notation of charnn's design notes (the GRU and LSTM equations it started from, written
+/// with Γ gates) Γf = f, Γi = i, Γo = o and c̃ = g, so c⁽ᵗ⁾ = Γi⋆c̃ + Γf⋆c⁽ᵗ⁻¹⁾; the
 /// notes' a⁽ᵗ⁾ = Γo⋆c⁽ᵗ⁾ is the textbook shorthand for h_t = o ⊙ tanh(c_t), which is what runs here.
 ///
 /// Parameters: `weight_ih` (4H, D), `weight_hh` (4H, H), `bias_ih`, `bias_hh` (4H).

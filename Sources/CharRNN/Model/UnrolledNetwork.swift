@@ -30,7 +30,7 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     private let ids: UnsafeMutableBufferPointer<Int32>
     private let embedded: UnsafeMutablePointer<Scalar>
     private let dEmbedded: UnsafeMutablePointer<Scalar>?
-    /// Whether this workspace holds gradient buffers (`backward` needs them).
+    /// Whether this network holds gradient buffers (`backward` needs them).
     public let withGradients: Bool
     /// Where `backward` accumulates, in the model's parameter layout.
     let gradients: UnsafeMutableBufferPointer<Scalar>
@@ -47,14 +47,14 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     /// across processes, draws exactly the masks of an uninterrupted single-process run.
     public var dropoutSeed: UInt64 = 0
     public var dropoutCounter: UInt64 = 0
-    /// The global index of this workspace's first stream, and the number of streams in all.
+    /// The global index of this network's first stream, and the number of streams in all.
     public var streamOffset = 0
     public var totalStreams: Int
 
     /// Breaks the backward pass on purpose; only the tests that prove the gradient check fails set it.
     var fault = GradientFault.none
 
-    /// A workspace for windows of `steps` × `batchSize`. A forward-only one (`withGradients` false:
+    /// A network for windows of `steps` × `batchSize`. A forward-only one (`withGradients` false:
     /// validation, scoring, sampling) holds no gradient buffers and cannot run `backward`.
     /// `gradients` (the model's layout) receives what `backward` accumulates: by default the
     /// model's own buffer; a replica training on other streams at the same time has its own.
@@ -139,7 +139,7 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
 
     /// Runs the window in `inputs` from the carried state, scores it against `targets`, carries the
     /// final state into `stateH`/`stateC`, and returns the mean cross-entropy in nats per position.
-    /// In `training` passes dropout masks are drawn from `dropoutGenerator`; otherwise dropout is off.
+    /// In `training` passes dropout masks are drawn (see `drawMask`); otherwise dropout is off.
     @discardableResult
     public func forward(training: Bool = false) -> Double {
         computeLogits(training: training)

@@ -24,16 +24,3 @@ public enum LearningRateSchedule: Equatable, Sendable {
         }
     }
 }
-
-extension LearningRateSchedule {
-    /// The schedule `options` name; cosine needs a run of known length.
-    init(_ options: TrainingOptions, totalSteps: Int?) throws(TrainingError) {
-        switch options.schedule {
-        case .constant: self = .constant
-        case .step: self = .stepDecay(factor: options.lrDecay, after: options.lrDecayAfter)
-        case .cosine:
-            guard let totalSteps else { throw .unboundedCosine }
-            self = .cosine(warmupSteps: options.warmupSteps, totalSteps: totalSteps)
-        }
-    }
-}

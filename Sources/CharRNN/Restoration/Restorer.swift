@@ -12,8 +12,8 @@ public final class Restorer {
     let model: CharRNNModel<Float>
     let windowLength: Int
     let bidirectional: Bool
-    /// One workspace per window length seen (the full length, and a shorter last window).
-    private var workspaces: [Int: UnrolledNetwork<Float>] = [:]
+    /// One network per window length seen (the full length, and a shorter last window).
+    private var networks: [Int: UnrolledNetwork<Float>] = [:]
 
     public enum Failure: Error, CustomStringConvertible {
         case notRestorationModel(path: String)
@@ -55,20 +55,20 @@ public final class Restorer {
         var start = 0
         while start < ids.count {
             let count = min(windowLength, ids.count - start)
-            let workspace = workspaces[count] ?? UnrolledNetwork(model: model, batchSize: 1, steps: count, withGradients: false)
-            workspaces[count] = workspace
-            workspace.resetState()
+            let network = networks[count] ?? UnrolledNetwork(model: model, batchSize: 1, steps: count, withGradients: false)
+            networks[count] = network
+            network.resetState()
             if !bidirectional, let carried {  // a one-directional model carries its state on
-                _ = workspace.stateH.update(fromContentsOf: carried.h)
-                _ = workspace.stateC.update(fromContentsOf: carried.c)
+                _ = network.stateH.update(fromContentsOf: carried.h)
+                _ = network.stateC.update(fromContentsOf: carried.c)
             }
-            for t in 0..<count { workspace.inputs[t] = degradedForm[Int(ids[start + t])] }
-            workspace.computeLogits()
-            carried = (Array(workspace.stateH), Array(workspace.stateC))
+            for t in 0..<count { network.inputs[t] = degradedForm[Int(ids[start + t])] }
+            network.computeLogits()
+            carried = (Array(network.stateH), Array(network.stateC))
             for t in 0..<count {
                 let id = ids[start + t]
                 guard degradedForm[Int(id)] == id else { continue }  // not a degraded form: keep it
-                let best = decoder.decode(input: id, scores: workspace.logits.baseAddress! + t * V)
+                let best = decoder.decode(input: id, scores: network.logits.baseAddress! + t * V)
                 output[positions[start + t]] = vocabulary.symbol(best).unicodeScalars.first!
             }
             start += count
