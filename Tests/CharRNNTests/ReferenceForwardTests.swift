@@ -64,7 +64,7 @@ final class ReferenceForwardTests: XCTestCase {
             ("states direction-major", lstm, { $0.directionMajorStates = true }),
         ]
         for (name, config, mutate) in mutants {
-            let (engine, _) = try runEngine(config)
+            let (engine, _) = runEngine(config)
             var reference = try ReferenceModel(engine.model)
             mutate(&reference)
             let expected = reference.run(inputs: engine.inputs, B: Self.B, T: Self.T, h0: engine.h0, c0: engine.c0)
@@ -85,7 +85,7 @@ final class ReferenceForwardTests: XCTestCase {
             ModelConfig(cell: .gru, gruVariant: .resetAfter, layerCount: 2, hiddenSize: Self.H,
                         embeddingSize: Self.E, vocabularySize: Self.V, bidirectional: true),
         ] {
-            let (engine, workspace) = try runEngine(config)
+            let (engine, workspace) = runEngine(config)
             let reference = try ReferenceModel(engine.model)
             let expected = reference.run(inputs: engine.inputs, B: Self.B, T: Self.T, h0: engine.h0, c0: engine.c0)
             var total = 0.0
@@ -120,7 +120,7 @@ final class ReferenceForwardTests: XCTestCase {
     }
 
     /// Seeded weights, a random window and a random nonzero incoming state, run through `computeLogits`.
-    private func runEngine(_ config: ModelConfig) throws -> (EngineRun, Workspace<Double>) {
+    private func runEngine(_ config: ModelConfig) -> (EngineRun, Workspace<Double>) {
         let model = CharRNNModel<Double>(config: config, seed: 42)
         let (B, T, H) = (Self.B, Self.T, Self.H)
         let workspace = Workspace(model: model, batchSize: B, steps: T, forTraining: false)
@@ -145,7 +145,7 @@ final class ReferenceForwardTests: XCTestCase {
 
     private func assertEngineMatchesReference(_ config: ModelConfig, file: StaticString = #filePath,
                                               line: UInt = #line) throws {
-        let (engine, _) = try runEngine(config)
+        let (engine, _) = runEngine(config)
         let reference = try ReferenceModel(engine.model)
         let expected = reference.run(inputs: engine.inputs, B: Self.B, T: Self.T, h0: engine.h0, c0: engine.c0)
         let name = "\(config.cell) \(config.gruVariant) L=\(config.layerCount) bidirectional=\(config.bidirectional)"
