@@ -45,7 +45,9 @@ let package = Package(
         // MARK: - Tests
         .target(name: "MallocCounter", path: "Tests/MallocCounter"),
         .target(name: "CheckpointSurgery", dependencies: ["CharRNN"], path: "Tests/CheckpointSurgery"),
-        .testTarget(name: "CharRNNTests", dependencies: ["CharRNN", "MallocCounter", "CheckpointSurgery"]),
+        // Fixtures/ holds text files the tests read by path, not resources to bundle.
+        .testTarget(name: "CharRNNTests", dependencies: ["CharRNN", "MallocCounter", "CheckpointSurgery"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "CharnnCLITests", dependencies: ["charnn", "CharRNN", "CheckpointSurgery"]),
     ]
 )

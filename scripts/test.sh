@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: system libraries first, then `swift test` (XCTest).
-# Ends with a plain "N passed, N failed" line; exits non-zero when any test fails.
+# Ends with a plain "N passed, N skipped, N failed" line (scripts/test-summary.sh); exits non-zero
+# when any test fails or the run ends without XCTest's summary.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-system.sh || exit 1
@@ -8,14 +9,8 @@ swift build --build-tests || exit 1
 log=$(mktemp)
 swift test --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
-summary=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -n 1)
+bash scripts/test-summary.sh < "$log"
+summary_status=$?
 rm -f "$log"
-if [[ $summary =~ Executed\ ([0-9]+)\ tests?,\ with\ ([0-9]+)\ failure ]]; then
-  total=${BASH_REMATCH[1]}; failed=${BASH_REMATCH[2]}
-  echo "$((total - failed)) passed, $failed failed"
-  [ "$failed" -eq 0 ] || exit 1
-else
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+[ "$summary_status" -eq 0 ] || exit "$summary_status"
 exit "$status"

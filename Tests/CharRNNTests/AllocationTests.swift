@@ -39,12 +39,22 @@ final class AllocationTests: XCTestCase {
         }
     }
 
-    /// The counter itself counts: an array allocation while counting is seen.
-    func testCounterSeesAnAllocation() {
+    /// The counter itself counts, so that the zeros above mean something: nothing between start and
+    /// stop counts 0; each of 100 allocations made in between is counted; none after stop is.
+    func testCounterCountsEachAllocation() {
         malloc_counter_start()
-        let values = [Int](repeating: 7, count: Int.random(in: 1000...2000))
+        XCTAssertEqual(malloc_counter_stop(), 0)
+
+        let n = 100
+        var blocks: [UnsafeMutableRawPointer] = []
+        blocks.reserveCapacity(2 * n)  // before counting: appending then allocates nothing itself
+        malloc_counter_start()
+        for _ in 0..<n { blocks.append(UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)) }
         let counted = malloc_counter_stop()
-        XCTAssertGreaterThan(values.count, 0)
-        XCTAssertGreaterThan(counted, 0)
+        for _ in 0..<n { blocks.append(UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)) }
+        let afterStop = malloc_counter_stop()
+        for block in blocks { block.deallocate() }
+        XCTAssertGreaterThanOrEqual(counted, UInt64(n))
+        XCTAssertEqual(afterStop, counted, "stopped: the later allocations are not counted")
     }
 }

@@ -205,34 +205,54 @@ final class CorpusTests: XCTestCase {
         }
     }
 
-    // MARK: - Shared corpora (skipped when absent)
+    // MARK: - Fixtures
 
-    private func sharedCorpus(_ name: String) throws -> String {
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let path = packageRoot.appendingPathComponent("../shared/corpora/\(name)").standardized.path
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) not present") }
-        return path
+    /// A text file committed in Fixtures/ next to this file, so these run wherever the sources are.
+    private func fixture(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures").appendingPathComponent(name).path
     }
 
-    func testTruyenKieuHas134SymbolsInNFCEvenFromNFD() throws {
-        let path = try sharedCorpus("vi-truyenkieu.txt")
-        XCTAssertEqual(try Corpus.load(path: path, normalization: .nfc).vocabulary.count, 134)
-        XCTAssertEqual(try Corpus.load(path: path).vocabulary.count, 134)
+    /// Vietnamese in NFC: 88 distinct scalars in 561. Read as is, normalised to NFC, or decomposed to
+    /// NFD and normalised back, it has the same symbols and ids; its NFD form read raw has the 52
+    /// distinct scalars of the decomposition (base letters and combining marks) in 715.
+    func testVietnameseFixtureHasTheSameSymbolsInNFCEvenFromNFD() throws {
+        let path = fixture("vietnamese.txt")
+        let asIs = try Corpus.load(path: path)
+        XCTAssertEqual(asIs.vocabulary.count, 88)
+        XCTAssertEqual(asIs.ids.count, 561)
+        let normalized = try Corpus.load(path: path, normalization: .nfc)
+        XCTAssertEqual(normalized.vocabulary, asIs.vocabulary)
+        XCTAssertEqual(Array(normalized.ids), Array(asIs.ids))
 
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let nfd = Array(text.decomposedStringWithCanonicalMapping.utf8)
         let fromNFD = try Corpus(text: nfd, tokenization: .scalars, normalization: .nfc, origin: path)
-        XCTAssertEqual(fromNFD.vocabulary.count, 134)
+        XCTAssertEqual(fromNFD.vocabulary, asIs.vocabulary)
+        XCTAssertEqual(Array(fromNFD.ids), Array(asIs.ids))
+        XCTAssertEqual(fromNFD.vocabulary.bytes(of: fromNFD.ids), Array(text.utf8))
+
         let raw = try Corpus(text: nfd, tokenization: .scalars, normalization: .none, origin: path)
-        XCTAssertEqual(raw.vocabulary.count, 65)
-        XCTAssertEqual(raw.ids.count, 132_346)
+        XCTAssertEqual(raw.vocabulary.count, 52)
+        XCTAssertEqual(raw.ids.count, 715)
+        XCTAssertEqual(raw.vocabulary.bytes(of: raw.ids), nfd)
+        XCTAssertTrue(raw.vocabulary.symbols.contains("\u{303}"), "combining tilde stays a symbol")
+        XCTAssertTrue(raw.vocabulary.symbols.contains("\u{31B}"), "combining horn stays a symbol")
+        XCTAssertFalse(raw.vocabulary.symbols.contains("ữ"))
+        XCTAssertTrue(raw.vocabulary.symbols.contains("đ"), "đ has no decomposition")
     }
 
-    func testTinyShakespeareHas65Symbols() throws {
-        let corpus = try Corpus.load(path: sharedCorpus("tinyshakespeare.txt"))
-        XCTAssertEqual(corpus.vocabulary.count, 65)
-        XCTAssertEqual(corpus.ids.count, 1_115_394)
-        XCTAssertEqual(corpus.fingerprint.hash, "fnv1a64:4016c93c3be74c18")
+    /// ASCII Shakespeare: 55 distinct characters in 2,453, read back byte for byte, with the
+    /// FNV-1a fingerprint of the file.
+    func testShakespeareFixtureRoundTripsWithItsFingerprint() throws {
+        let path = fixture("shakespeare.txt")
+        let corpus = try Corpus.load(path: path)
+        XCTAssertEqual(corpus.vocabulary.count, 55)
+        XCTAssertEqual(corpus.ids.count, 2453)
+        XCTAssertEqual(corpus.byteCount, 2453)
+        XCTAssertEqual(corpus.fingerprint.hash, "fnv1a64:691d6f3d130789a4")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        XCTAssertEqual(corpus.vocabulary.bytes(of: corpus.ids), Array(bytes))
+        XCTAssertEqual(corpus.vocabulary.symbols.first, "\n", "the lowest code point has id 0")
     }
 }

@@ -15,9 +15,13 @@ final class TrainerTests: XCTestCase {
 
     private func out(_ name: String) -> String { (folder as NSString).appendingPathComponent(name) }
 
-    /// A run stopped after 7 steps and resumed to 20 ends with the same weights, moments and state
-    /// as an uninterrupted run of 20 steps (LSTM with dropout, GRU), bit for bit.
+    /// A run stopped after 7 steps and resumed to 20 ends where an uninterrupted run of 20 steps
+    /// ends, bit for bit (LSTM with dropout, GRU): the weights, Adam's m, v and step count, the
+    /// carried h and c, the best and last validation losses and the dropout seed, in memory and in
+    /// the saved checkpoint. The resumed run is given another --seed, so that a dropout seed taken
+    /// from the options instead of the checkpoint would differ.
     func testResumeContinuesExactly() throws {
+        func bits(_ values: some Sequence<Float>) -> [UInt32] { values.map(\.bitPattern) }
         for (cell, dropout) in [(CellKind.lstm, 0.2), (.gru, 0.0)] {
             var whole = tinyOptions(corpus: corpus, out: out("whole-\(cell)"), steps: 20)
             whole.cell = cell
@@ -34,14 +38,43 @@ final class TrainerTests: XCTestCase {
             second.resume = ""
             second.cell = nil
             second.dropout = nil
+            second.seed = whole.seed + 1
             let resumed = try Trainer(options: second)
             XCTAssertEqual(resumed.step, 7)
+            XCTAssertEqual(resumed.adam.stepCount, 7)
             _ = try resumed.run { _ in }
 
-            XCTAssertEqual(Array(resumed.model.parameters), Array(uninterrupted.model.parameters), "\(cell)")
-            XCTAssertEqual(Array(resumed.adam.m), Array(uninterrupted.adam.m), "\(cell)")
-            XCTAssertEqual(resumed.replicas.exportState(cell: false), uninterrupted.replicas.exportState(cell: false), "\(cell)")
-            XCTAssertEqual(resumed.bestValidationLoss, uninterrupted.bestValidationLoss, "\(cell)")
+            let name = "\(cell)"
+            XCTAssertEqual(resumed.step, 20, name)
+            XCTAssertEqual(resumed.step, uninterrupted.step, name)
+            XCTAssertEqual(resumed.adam.stepCount, uninterrupted.adam.stepCount, name)
+            XCTAssertEqual(bits(resumed.model.parameters), bits(uninterrupted.model.parameters), name)
+            XCTAssertEqual(bits(resumed.adam.m), bits(uninterrupted.adam.m), name)
+            XCTAssertEqual(bits(resumed.adam.v), bits(uninterrupted.adam.v), name)
+            XCTAssertEqual(bits(resumed.replicas.exportState(cell: false)),
+                           bits(uninterrupted.replicas.exportState(cell: false)), name)
+            if cell == .lstm {
+                XCTAssertEqual(bits(resumed.replicas.exportState(cell: true)),
+                               bits(uninterrupted.replicas.exportState(cell: true)), name)
+            }
+            XCTAssertNotNil(uninterrupted.bestValidationLoss, name)
+            XCTAssertEqual(resumed.bestValidationLoss, uninterrupted.bestValidationLoss, name)
+            XCTAssertEqual(resumed.lastValidationLoss, uninterrupted.lastValidationLoss, name)
+            XCTAssertEqual(resumed.replicas.dropoutSeed, uninterrupted.replicas.dropoutSeed, name)
+
+            // The saved checkpoints hold the same.
+            let a = try Checkpoint.read(from: out("split-\(cell)/latest.safetensors.zst"))
+            let b = try Checkpoint.read(from: out("whole-\(cell)/latest.safetensors.zst"))
+            XCTAssertEqual(bits(a.parameters), bits(b.parameters), name)
+            XCTAssertEqual(a.adamM.map(bits), b.adamM.map(bits), name)
+            XCTAssertEqual(a.adamV.map(bits), b.adamV.map(bits), name)
+            XCTAssertEqual(a.stateH.map(bits), b.stateH.map(bits), name)
+            XCTAssertEqual(a.stateC.map(bits), b.stateC.map(bits), name)
+            XCTAssertEqual(a.training?.step, 20, name)
+            XCTAssertEqual(a.training?.step, b.training?.step, name)
+            XCTAssertEqual(a.training?.window, b.training?.window, name)
+            XCTAssertEqual(a.training?.dropoutSeed, b.training?.dropoutSeed, name)
+            XCTAssertEqual(a.training?.bestValidationLoss, b.training?.bestValidationLoss, name)
         }
     }
 
