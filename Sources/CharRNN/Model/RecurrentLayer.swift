@@ -19,6 +19,14 @@ enum RecurrentLayer<Scalar: BLASScalar> {
         }
     }
 
+    /// B·H: one (B, H) block of carried state.
+    private var stateCount: Int {
+        switch self {
+        case .lstm(let layer): return layer.B * layer.H
+        case .gru(let layer): return layer.B * layer.H
+        }
+    }
+
     /// Outputs h_1 … h_T, (T, B, H).
     var output: UnsafeMutablePointer<Scalar> {
         switch self {
@@ -44,6 +52,7 @@ enum RecurrentLayer<Scalar: BLASScalar> {
 
     /// Copies the incoming state (B, H) into slot 0; `c` is ignored by the GRU.
     func loadState(h: UnsafePointer<Scalar>, c: UnsafePointer<Scalar>, count: Int) {
+        assert(count == stateCount, "state of \(count) values for a (B, H) block of \(stateCount)")
         switch self {
         case .lstm(let layer):
             layer.h.update(from: h, count: count)
@@ -55,6 +64,7 @@ enum RecurrentLayer<Scalar: BLASScalar> {
 
     /// Copies the state after the last step (slot T) out, to carry it into the next window.
     func storeFinalState(h: UnsafeMutablePointer<Scalar>, c: UnsafeMutablePointer<Scalar>, count: Int) {
+        assert(count == stateCount, "state of \(count) values for a (B, H) block of \(stateCount)")
         switch self {
         case .lstm(let layer):
             h.update(from: layer.h + layer.T * count, count: count)
@@ -66,6 +76,7 @@ enum RecurrentLayer<Scalar: BLASScalar> {
 
     /// ∂loss/∂h_0 and ∂loss/∂c_0 after `backward` (zero for the GRU's c).
     func storeIncomingStateGradient(dh: UnsafeMutablePointer<Scalar>, dc: UnsafeMutablePointer<Scalar>, count: Int) {
+        assert(count == stateCount, "state of \(count) values for a (B, H) block of \(stateCount)")
         switch self {
         case .lstm(let layer):
             dh.update(from: layer.dhCarry, count: count)

@@ -61,6 +61,7 @@ struct StackLayer<Scalar: BLASScalar> {
     /// Back-propagates `dOutput` (the gradient at `output`); writes the input gradient to `dx`.
     func backward(dOutput: UnsafePointer<Scalar>, x: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>,
                   fault: GradientFault) {
+        assert(UnsafePointer(dx) != dOutput && UnsafePointer(dx) != x, "dx must not alias the gradient it reads")
         guard let reverseLayer, let reversedInput, let dReversedInput, let dForward, let dReverse else {
             forwardLayer.backward(dOutput: dOutput, x: x, dx: dx, fault: fault)
             return

@@ -160,6 +160,7 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
 
         // Layer 0's input is a gather from the embedding table.
         let table = parameters + model.layout.embedding.offset
+        assert(inputs.allSatisfy { $0 >= 0 && Int($0) < V }, "an input id is outside the vocabulary of \(V)")
         for r in 0..<rows {
             (embedded + r * E).update(from: table + Int(inputs[r]) * E, count: E)
         }
@@ -206,6 +207,7 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         let rows = T * B, stateCount = B * H
         let parameters = model.parameters.baseAddress!, gradients = self.gradients.baseAddress!
         let logits = self.logits.baseAddress!
+        assert(targets.allSatisfy { $0 >= 0 && Int($0) < V }, "a target id is outside the vocabulary of \(V)")
         SoftmaxCrossEntropy.backward(probabilities: logits, targets: targets.baseAddress!, rows: rows, classes: V)
 
         // Decoder: dW = dlogitsᵀ · x, db = Σ dlogits, dx = dlogits · W.

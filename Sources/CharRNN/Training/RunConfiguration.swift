@@ -15,6 +15,8 @@ public struct RunConfiguration: Equatable, Sendable {
     public var batch: Int
     public var seq: Int
     public var validationFraction: Double
+    /// The seed of the initial weights and dropout: a resumed run keeps its checkpoint's.
+    public var seed: UInt64
 
     public init(options: TrainingOptions, resumed: Checkpoint? = nil) throws(TrainingError) {
         let base = resumed?.config, record = resumed?.training
@@ -32,7 +34,9 @@ public struct RunConfiguration: Equatable, Sendable {
         seq = options.seq ?? record?.seq ?? TrainingDefaults.seq
         validationFraction = options.validationFraction ?? record?.validationFraction
             ?? TrainingDefaults.validationFraction
+        seed = record?.seed ?? options.seed
         if bidirectional, task == .lm { throw .bidirectionalLanguageModel }
+        if task != .lm, tokenization == .bytes { throw .restorationOfBytes(task: task.rawValue) }
     }
 
     /// The model for a vocabulary of `vocabularySize` symbols.

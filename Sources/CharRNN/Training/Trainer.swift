@@ -87,11 +87,11 @@ public final class Trainer {
         let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let replicaCount = share % threads == 0 ? threads : 1
         setBLASThreadCount(replicaCount > 1 ? 1 : threads)
-        model = CharRNNModel(config: config, seed: options.seed)
+        model = CharRNNModel(config: config, seed: run.seed)
         adam = Adam(parameterCount: model.parameterCount, settings: Adam.Settings(weightDecay: options.weightDecay))
         replicas = StreamReplicas(model: model, streams: streams, totalStreams: run.batch, steps: run.seq,
                                   replicaCount: replicaCount)
-        replicas.dropoutSeed = options.seed ^ 0xD1B5_4A32_D192_ED03
+        replicas.dropoutSeed = run.seed ^ 0xD1B5_4A32_D192_ED03
         validator = Validator(source: validation, model: model, vocabulary: vocabulary, streams: streams,
                               totalStreams: run.batch, group: group)
         if let resumed { restore(from: resumed.checkpoint) }

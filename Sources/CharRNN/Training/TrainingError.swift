@@ -9,6 +9,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case cannotCreateFolder(path: String, reason: String)
     case unboundedCosine
     case bidirectionalLanguageModel
+    case restorationOfBytes(task: String)
     case batchNotDivisible(batch: Int, ranks: Int)
     case ranksDisagree(ranks: Int)
 
@@ -36,6 +37,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case .bidirectionalLanguageModel:
             return "a bidirectional model sees the characters it would have to predict, so it cannot generate text; "
                 + "use it for --task restore-diacritics or --task restore-case, or drop --bidirectional"
+        case .restorationOfBytes(let task):
+            return "--task \(task) restores characters of a text, and a byte-level model has none; drop --bytes"
         case .unboundedCosine:
             return "--schedule cosine needs a known length: give --steps or --epochs, not --time"
         }
