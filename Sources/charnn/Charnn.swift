@@ -12,7 +12,7 @@ struct Charnn: ParsableCommand {
           charnn train corpus.txt
           charnn sample --temp 0.8
         """,
-        subcommands: [Train.self, Sample.self, Eval.self, Info.self, Export.self, Restore.self, Compare.self, Bench.self]
+        subcommands: [Train.self, Sample.self, Eval.self, Info.self, Export.self, Restore.self, Compare.self, Sweep.self, Bench.self]
     )
 
     static func main() {
@@ -34,6 +34,7 @@ struct Charnn: ParsableCommand {
     /// `--resume` takes an optional path: a bare `--resume` (last, or followed by another option or
     /// by something that is not a checkpoint) means the `latest` checkpoint of `--out`.
     static func rewriteBareResume(_ arguments: [String]) -> [String] {
+        guard arguments.first == "train" else { return arguments }  // elsewhere --resume is a flag
         var result: [String] = []
         for (index, argument) in arguments.enumerated() {
             guard argument == "--resume" else { result.append(argument); continue }

@@ -11,6 +11,9 @@ func fail(_ error: Error) -> ExitCode {
     case let error as TrainingError:
         message = error.description
         if case .interrupted(let signal, _) = error { code = 128 + signal }
+    case let error as SweepError:
+        message = error.description
+        if case .interrupted(let signal, _) = error { code = 128 + signal }
     case let error as CustomStringConvertible:
         message = error.description
     default:
@@ -18,6 +21,11 @@ func fail(_ error: Error) -> ExitCode {
     }
     FileHandle.standardError.write(Data("charnn: error: \(message)\n".utf8))
     return ExitCode(code)
+}
+
+/// A flag check of `validate()`: a usage error (exit 64) naming the flag when `ok` is false.
+func require(_ ok: Bool, _ message: @autoclosure () -> String) throws {
+    if !ok { throw ValidationError(message()) }
 }
 
 extension CellKind: ExpressibleByArgument {}

@@ -17,9 +17,6 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Truncated-BPTT window, in characters. (default: \(TrainingDefaults.seq))") var seq: Int?
 
     func validate() throws {
-        func require(_ ok: Bool, _ message: String) throws {
-            if !ok { throw ValidationError(message) }
-        }
         if let layers { try require(layers >= 1 && layers <= 64, "--layers must be in 1...64, got \(layers)") }
         if let hidden { try require(hidden >= 1 && hidden <= 16384, "--hidden must be in 1...16384, got \(hidden)") }
         if let embed { try require(embed >= 1 && embed <= 16384, "--embed must be in 1...16384, got \(embed)") }
@@ -60,9 +57,6 @@ struct OptimiserOptions: ParsableArguments {
     @Option(help: "Decoupled weight decay (AdamW); 0 disables.") var weightDecay = 0.0
 
     func validate() throws {
-        func require(_ ok: Bool, _ message: String) throws {
-            if !ok { throw ValidationError(message) }
-        }
         try require(lr > 0 && lr.isFinite, "--lr must be a positive number, got \(lr)")
         try require(clip >= 0, "--clip must be 0 (off) or positive, got \(clip)")
         try require(weightDecay >= 0, "--weight-decay must be 0 or positive, got \(weightDecay)")

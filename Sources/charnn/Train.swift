@@ -45,9 +45,6 @@ struct Train: ParsableCommand {
         if bidirectional, task == .lm || (task == nil && resume == nil) {
             throw ValidationError("--bidirectional: \(TrainingError.bidirectionalLanguageModel.description)")
         }
-        func require(_ ok: Bool, _ message: String) throws {
-            if !ok { throw ValidationError(message) }
-        }
         if let valFrac { try require(valFrac > 0 && valFrac < 1, "--val-frac must be in (0, 1), got \(valFrac)") }
         try require([epochs != nil, steps != nil, time != nil].filter { $0 }.count <= 1,
                     "give at most one of --epochs, --steps and --time")

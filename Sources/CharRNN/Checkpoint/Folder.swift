@@ -1,9 +1,9 @@
 import Foundation
 
 /// Output folders, created the way `mkdir -p` creates them.
-enum Folder {
+public enum Folder {
     /// Creates `path` and its missing parents; returns why it cannot, in the system's words.
-    static func create(_ path: String) -> String? {
+    public static func create(_ path: String) -> String? {
         var current = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
             current += (current.isEmpty || current.hasSuffix("/") ? "" : "/") + component

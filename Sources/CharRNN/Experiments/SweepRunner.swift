@@ -1,0 +1,189 @@
+import Foundation
+
+/// Runs a sweep's schedule: rung by rung, each trial of the rung as a `charnn train` process
+/// (`jobs` at once, the cores split between them), then the rung's verdict (`SuccessiveHalving`).
+/// A promoted trial continues from its own `latest` checkpoint with `--resume`, never from scratch.
+/// The state is saved after every trial, so a stopped sweep continues where it stopped.
+public final class SweepRunner {
+    public let folder: String
+    public private(set) var state: SweepState
+    let executable: String
+    let jobs: Int
+    let threadsPerJob: Int
+    let report: (String) -> Void
+
+    /// - Parameter executable: the `charnn` binary the trials run.
+    public init(folder: String, state: SweepState, executable: String, jobs: Int, threadsPerJob: Int,
+                report: @escaping (String) -> Void) {
+        self.folder = folder
+        self.state = state
+        self.executable = executable
+        self.jobs = jobs
+        self.threadsPerJob = threadsPerJob
+        self.report = report
+    }
+
+    /// The `charnn train` arguments of trial `trial` for rung `rung`, as a person would type them.
+    public func trainArguments(trial: SweepState.Trial, rung: Int) -> [String] {
+        let schedule = state.schedule
+        var arguments = ["train"] + state.corpus + state.common + trial.flags
+        arguments += ["--seed", String(state.seed), "--out", trialFolder(trial), "--save-every", "0",
+                      "--threads", String(threadsPerJob)]
+        switch state.budget {
+        case .steps:
+            arguments += ["--steps", String(Self.steps(schedule.cumulativeBudgets[rung]))]
+        case .seconds:
+            let spent = trial.runs.filter { $0.rung == rung }.reduce(0) { $0 + $1.seconds }
+            let left = max(1, schedule.increment(rung: rung) - spent)
+            arguments += ["--time", String(format: "%.0fs", left.rounded(.up))]
+        }
+        if FileManager.default.fileExists(atPath: latestPath(trial)) { arguments.append("--resume") }
+        return arguments
+    }
+
+    static func steps(_ budget: Double) -> Int { max(1, Int(budget.rounded())) }
+
+    /// Trains every rung still to run, then leaves the verdicts in `state`.
+    public func run() throws {
+        let schedule = state.schedule
+        for rung in 0..<schedule.rungCount {
+            let waiting = state.trials.indices.filter { state.trials[$0].rung == rung && state.trials[$0].status == .pending }
+            if !waiting.isEmpty {
+                report("rung \(rung + 1) of \(schedule.rungCount): \(waiting.count) trial(s), "
+                       + budgetText(schedule, rung: rung))
+                try train(waiting, rung: rung)
+            }
+            decide(rung: rung, schedule: schedule)
+            try state.save(in: folder)
+        }
+        guard state.trials.contains(where: { $0.bestValidationLoss != nil }) else {
+            throw SweepError.trialsFailed(count: state.trials.count, folder: folder)
+        }
+    }
+
+    private func budgetText(_ schedule: SuccessiveHalving, rung: Int) -> String {
+        switch state.budget {
+        case .steps: return "\(Self.steps(schedule.cumulativeBudgets[rung])) steps each in all"
+        case .seconds: return String(format: "%.0f more seconds each", schedule.increment(rung: rung))
+        }
+    }
+
+    /// Runs the trials `indices` for `rung`, `jobs` at a time. On SIGINT or SIGTERM every running
+    /// trial is asked to save and stop, the state is saved, and the sweep stops.
+    private func train(_ indices: [Int], rung: Int) throws {
+        var queue = indices[...]
+        var running: [(index: Int, process: ChildProcess, started: ContinuousClock.Instant)] = []
+        var interrupted: Int32 = 0
+        let clock = ContinuousClock()
+        while !queue.isEmpty || !running.isEmpty {
+            if interrupted == 0, Interruption.pendingSignal != 0 {
+                interrupted = Interruption.pendingSignal
+                running.forEach { $0.process.interrupt() }
+                queue.removeAll()
+            }
+            while interrupted == 0, running.count < jobs, let index = queue.popFirst() {
+                let arguments = trainArguments(trial: state.trials[index], rung: rung)
+                report("  trial \(state.trials[index].id): charnn " + arguments.map(Self.quoted).joined(separator: " "))
+                try Folder.create(trialFolder(state.trials[index])).map {
+                    throw SweepError.unreadableState(path: trialFolder(state.trials[index]), reason: $0)
+                }
+                let log = (trialFolder(state.trials[index]) as NSString).appendingPathComponent("train.log")
+                running.append((index, try ChildProcess(executable: executable, arguments: arguments, logPath: log),
+                                clock.now))
+            }
+            var stillRunning: [(index: Int, process: ChildProcess, started: ContinuousClock.Instant)] = []
+            for entry in running {
+                guard entry.process.poll() else { stillRunning.append(entry); continue }
+                let seconds = Double((clock.now - entry.started).components.seconds)
+                    + Double((clock.now - entry.started).components.attoseconds) * 1e-18
+                record(index: entry.index, rung: rung, exitCode: entry.process.exitCode ?? 1, seconds: seconds,
+                       interrupted: interrupted != 0)
+                try state.save(in: folder)
+            }
+            running = stillRunning
+            if !running.isEmpty || !queue.isEmpty { usleep(50_000) }
+        }
+        if interrupted != 0 { throw SweepError.interrupted(signal: interrupted, folder: folder) }
+    }
+
+    /// What a finished process leaves: its run (steps, best validation, speed) from its checkpoint
+    /// and metrics; a trial stopped by the sweep's own interruption stays pending.
+    private func record(index: Int, rung: Int, exitCode: Int32, seconds: Double, interrupted: Bool) {
+        var trial = state.trials[index]
+        let saved = try? Checkpoint.read(from: latestPath(trial))
+        let run = SweepState.Run(rung: rung, seconds: seconds, steps: saved?.training?.step ?? trial.steps,
+                                 bestValidationLoss: saved?.training?.bestValidationLoss,
+                                 charsPerSecond: lastSpeed(trial), parameters: saved?.parameters.count)
+        trial.runs.append(run)
+        if exitCode == 0 {
+            trial.status = .rungDone
+            let bits = run.bestValidationLoss.map { String(format: "%.4f", $0 / Foundation.log(2.0)) } ?? "—"
+            report("  trial \(trial.id) done: step \(run.steps), best validation \(bits) bits/char")
+        } else if interrupted, exitCode == 130 || exitCode == 143 {
+            trial.status = .pending
+        } else {
+            trial.status = .failed
+            trial.failure = lastLine(of: (trialFolder(trial) as NSString).appendingPathComponent("train.log"))
+            report("  trial \(trial.id) failed (exit \(exitCode)): \(trial.failure ?? "")")
+        }
+        state.trials[index] = trial
+    }
+
+    /// The rung's verdict: its best go on (pending in the next rung), the rest are pruned; after the
+    /// last rung its trials are finished.
+    private func decide(rung: Int, schedule: SuccessiveHalving) {
+        let members = state.trials.indices.filter { state.trials[$0].rung == rung && state.trials[$0].status == .rungDone }
+        guard !members.isEmpty,
+              !state.trials.contains(where: { $0.rung == rung && $0.status == .pending }) else { return }
+        if rung + 1 == schedule.rungCount {
+            for i in members { state.trials[i].status = .finished }
+            return
+        }
+        let promoted = Set(schedule.promoted(rung: rung, scores: members.map { (state.trials[$0].id, state.trials[$0].bestValidationLoss) }))
+        for i in members {
+            if promoted.contains(state.trials[i].id) {
+                state.trials[i].rung = rung + 1
+                state.trials[i].status = .pending
+            } else {
+                state.trials[i].status = .pruned
+            }
+        }
+    }
+
+    /// The trial that did best among those that went furthest.
+    public var winner: SweepState.Trial? {
+        let scored = state.trials.filter { $0.bestValidationLoss != nil && $0.status != .failed }
+        guard let top = scored.map(\.rung).max() else { return nil }
+        return scored.filter { $0.rung == top }.min { $0.bestValidationLoss! < $1.bestValidationLoss! }
+    }
+
+    public func trialFolder(_ trial: SweepState.Trial) -> String {
+        (folder as NSString).appendingPathComponent(trial.folder)
+    }
+
+    func latestPath(_ trial: SweepState.Trial) -> String {
+        (trialFolder(trial) as NSString).appendingPathComponent("latest.safetensors.zst")
+    }
+
+    public func bestPath(_ trial: SweepState.Trial) -> String {
+        (trialFolder(trial) as NSString).appendingPathComponent("best.safetensors.zst")
+    }
+
+    func lastSpeed(_ trial: SweepState.Trial) -> Double? {
+        let path = (trialFolder(trial) as NSString).appendingPathComponent("metrics.csv")
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let last = text.split(separator: "\n").last else { return nil }
+        let fields = last.split(separator: ",", omittingEmptySubsequences: false)
+        return fields.count > 6 ? Double(fields[6]) : nil
+    }
+
+    private func lastLine(of path: String) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").last.map(String.init)
+    }
+
+    static func quoted(_ argument: String) -> String {
+        argument.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:,".contains($0) }) && !argument.isEmpty
+            ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

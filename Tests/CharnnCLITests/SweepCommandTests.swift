@@ -1,0 +1,113 @@
+import Foundation
+import XCTest
+
+/// `charnn sweep` end to end on the tiny model: the promotion rule, promoted trials resumed, the
+/// table and CSV in agreement, a winner that samples, a resume after SIGINT, and bad input.
+final class SweepCommandTests: CLITestCase {
+    private let model = ["--embed", "8", "--batch", "4", "--seq", "16"]
+
+    private func csvRows(_ folder: String) throws -> [[String: String]] {
+        let lines = String(decoding: try sandbox.read(folder + "/sweep.csv"), as: UTF8.self).split(separator: "\n")
+        let header = lines[0].split(separator: ",").map(String.init)
+        return lines.dropFirst().map { line in
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            return Dictionary(uniqueKeysWithValues: zip(header, fields))
+        }
+    }
+
+    func testTinySweepPromotesTheBestAndResumesThem() throws {
+        let corpus = try corpus()
+        let result = try sandbox.run(["sweep", corpus, "--hidden", "8,16,24", "--lr", "3e-3,1e-2", "--layers", "1"]
+                                     + model + ["--budget-steps", "240", "--jobs", "2", "--val-every", "10", "--out", "sw"],
+                                     timeout: 240)
+        assertSuccess(result, "the sweep")
+        // 6 trials, η = 3: rungs of 6 and 2 and 1; b_0 = 240 / (6 + 2·2 + 1·6) = 15 steps.
+        let rows = try csvRows("sw")
+        let first = rows.filter { $0["rung"] == "1" }, second = rows.filter { $0["rung"] == "2" },
+            third = rows.filter { $0["rung"] == "3" }
+        XCTAssertEqual([first.count, second.count, third.count], [6, 2, 1], result.summary)
+        XCTAssertTrue(first.allSatisfy { $0["steps"] == "15" }, "\(first)")
+        XCTAssertTrue(second.allSatisfy { $0["steps"] == "45" }, "promoted trials continue to b_1 = 45 steps in all")
+        XCTAssertEqual(third.first?["steps"], "135")
+
+        // The promoted are the two best of the first rung; the finalist the better of those.
+        let ranked = first.sorted { Double($0["best_val_bits_per_char"]!)! < Double($1["best_val_bits_per_char"]!)! }
+        XCTAssertEqual(Set(second.map { $0["trial"]! }), Set(ranked.prefix(2).map { $0["trial"]! }))
+        let finalist = second.min { Double($0["best_val_bits_per_char"]!)! < Double($1["best_val_bits_per_char"]!)! }
+        XCTAssertEqual(third.first?["trial"], finalist?["trial"])
+        XCTAssertEqual(third.first?["outcome"], "winner")
+
+        // A promoted trial resumed: its log holds one run per rung, each continuing the step count.
+        let log = String(decoding: try sandbox.read("sw/trials/" + String(format: "%03d", Int(third[0]["trial"]!)!) + "/train.log"),
+                         as: UTF8.self)
+        XCTAssertEqual(log.components(separatedBy: "; resuming ").count - 1, 2, log)
+
+        // The table on stdout agrees with the CSV's last row of every trial.
+        let table = result.out.split(separator: "\n").filter { $0.first?.isNumber == true }
+        XCTAssertEqual(table.count, 6)
+        for line in table {
+            let columns = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            let last = rows.filter { $0["trial"] == columns[0] }.last!
+            let shown = try XCTUnwrap(columns.compactMap(Double.init).first { $0 > 1 && $0 < 10 && columns.firstIndex(of: String(format: "%.4f", $0)) != nil })
+            XCTAssertEqual(shown, Double(last["best_val_bits_per_char"]!)!, accuracy: 5e-5, "\(line) vs \(last)")
+            XCTAssertTrue(columns.contains(last["steps"]!), "\(line) vs \(last)")
+        }
+        XCTAssertTrue(result.out.contains("charnn sample --checkpoint"))
+
+        // The winner's checkpoint loads and samples; the plot exists.
+        let sample = try sandbox.run(["sample", "--checkpoint", sandbox.path("sw/best.safetensors.zst"), "--length", "40",
+                                      "--seed", "1"])
+        assertSuccess(sample, "sampling the winner")
+        XCTAssertGreaterThan(sample.out.count, 30)
+        XCTAssertTrue(String(decoding: try sandbox.read("sw/sweep.svg"), as: UTF8.self).contains("<polyline"))
+    }
+
+    func testSweepStoppedBySIGINTResumes() throws {
+        let corpus = try corpus()
+        let arguments = ["sweep", corpus, "--hidden", "8,16", "--layers", "1"] + model
+            + ["--budget-steps", "20000", "--jobs", "2", "--val-every", "50", "--out", "sw"]
+        let run = try sandbox.start(arguments)
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, run.isRunning, !run.stderrSoFar.contains("trial 1:") { usleep(50_000) }
+        usleep(1_500_000)
+        run.send(SIGINT)
+        let stopped = run.wait(timeout: 60)
+        assertCleanFailure(stopped, code: 130, mentions: ["--resume", "sw"], oneLine: false)
+        let state = try jsonObject(try sandbox.read("sw/sweep.json"))
+        let trials = try XCTUnwrap(state["trials"] as? [[String: Any]])
+        XCTAssertTrue(trials.allSatisfy { $0["status"] as? String == "pending" }, "\(trials)")
+        XCTAssertTrue(sandbox.exists("sw/trials/000/latest.safetensors.zst"), "a stopped trial saved its latest")
+
+        // A new sweep in the same folder is refused; --resume continues (with a smaller budget it would not
+        // end quickly, so stop it again and check it went on from the saved steps).
+        let refused = try sandbox.run(arguments)
+        assertCleanFailure(refused, code: 1, mentions: ["sw", "--resume"])
+        let savedStep = try XCTUnwrap(try trainingStep(sandbox.path("sw/trials/000/latest.safetensors.zst")))
+        let resumed = try sandbox.start(["sweep", "--resume", "--out", "sw"])
+        let until = Date().addingTimeInterval(20)
+        while Date() < until, resumed.isRunning, !resumed.stderrSoFar.contains("--resume") { usleep(50_000) }
+        usleep(1_500_000)
+        resumed.send(SIGINT)
+        _ = resumed.wait(timeout: 60)
+        XCTAssertTrue(resumed.stderrSoFar.contains("--out " + sandbox.path("sw") + "/trials/000") || resumed.stderrSoFar.contains("trials/000"),
+                      resumed.stderrSoFar)
+        let log = String(decoding: try sandbox.read("sw/trials/000/train.log"), as: UTF8.self)
+        XCTAssertTrue(log.contains("; resuming "), log)
+        let later = try XCTUnwrap(try trainingStep(sandbox.path("sw/trials/000/latest.safetensors.zst")))
+        XCTAssertGreaterThanOrEqual(later, savedStep)
+    }
+
+    func testBadInputIsRefusedBeforeTraining() throws {
+        let corpus = try corpus()
+        let empty = try sandbox.run(["sweep", corpus, "--hidden", ",", "--budget-steps", "10"])
+        assertCleanFailure(empty, code: 64, mentions: ["--hidden"], oneLine: false)
+        let refused = try sandbox.run(["sweep", corpus, "--hidden", "8,0", "--budget-steps", "100"])
+        assertCleanFailure(refused, code: 1, mentions: ["--hidden", "got 0"], oneLine: false)
+        let tiny = try sandbox.run(["sweep", corpus, "--hidden", "8,16,24", "--lr", "1e-3,2e-3,3e-3", "--budget-steps", "10",
+                                    "--out", "t"])
+        assertCleanFailure(tiny, code: 1, mentions: ["budget", "--samples"])
+        XCTAssertFalse(sandbox.exists("t/trials"), "nothing trained")
+        let noBudget = try sandbox.run(["sweep", corpus, "--hidden", "8"])
+        assertCleanFailure(noBudget, code: 64, mentions: ["--budget"], oneLine: false)
+    }
+}
