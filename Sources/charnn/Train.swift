@@ -34,6 +34,11 @@ struct Train: ParsableCommand {
     @Option(help: "Validate every N steps (and at the end); 0: only at the end.") var valEvery = TrainingDefaults.validationEvery
     @Option(help: "Save latest every N steps (and at the end); 0: only at the end.") var saveEvery = TrainingDefaults.saveEvery
     @Option(help: "Progress line every N steps when not on a terminal.") var logEvery = TrainingDefaults.logEvery
+    @Option(help: "Stop after N validations in a row without a new best (the best checkpoint stays); 0: never.")
+    var patience = 0
+    @Option(help: "Print a sample every N steps (above the progress line) and keep it in OUT/samples.txt; 0: never.")
+    var sampleEvery = 0
+    @Option(help: "Characters per --sample-every sample.") var sampleLength = 200
     @Option(help: "Seed of every random stream (initialisation, dropout).") var seed = TrainingDefaults.seed
     @Option(help: "Threads: replicas splitting the batch's streams when --batch divides evenly, else OpenBLAS threads. (default: every core)") var threads: Int?
     @Option(help: "Output folder for checkpoints, metrics and plot; created when missing.") var out = TrainingDefaults.outputFolder
@@ -53,6 +58,9 @@ struct Train: ParsableCommand {
         if let time { try require(parseDuration(time) != nil, "--time must be a duration such as 90s, 10m or 1h, got \(time)") }
         try require(valEvery >= 0 && saveEvery >= 0 && logEvery >= 1,
                     "--val-every and --save-every must be 0 or positive, --log-every at least 1")
+        try require(patience >= 0 && sampleEvery >= 0 && sampleLength >= 1,
+                    "--patience and --sample-every must be 0 or positive, --sample-length at least 1")
+        if sampleEvery > 0, let task { try require(task == .lm, "--sample-every samples a language model; drop it for --task \(task.rawValue)") }
         if let threads { try require(threads >= 1 && threads <= 256, "--threads must be in 1...256, got \(threads)") }
     }
 
@@ -72,6 +80,9 @@ struct Train: ParsableCommand {
         options.saveEvery = saveEvery
         options.logEvery = logEvery
         options.seed = seed
+        options.patience = patience
+        options.sampleEvery = sampleEvery
+        options.sampleLength = sampleLength
         options.threads = threads
         options.outputFolder = out
         options.resume = resume == Train.latestInOut ? "" : resume

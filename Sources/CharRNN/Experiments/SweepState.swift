@@ -123,7 +123,7 @@ public enum SweepError: Error, CustomStringConvertible, Equatable {
         case .trialsFailed(let count, let folder):
             return "all \(count) trials failed; see the trials' logs in \(folder)/trials"
         case .interrupted(let signal, let folder):
-            return "stopped by \(signal == 2 ? "SIGINT" : signal == 15 ? "SIGTERM" : "signal \(signal)"); "
+            return "stopped by \(Interruption.name(of: signal)); "
                 + "every running trial saved; continue with charnn sweep --resume --out \(folder)"
         }
     }

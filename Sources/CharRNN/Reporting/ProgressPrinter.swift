@@ -46,6 +46,10 @@ public final class ProgressPrinter {
             emit(line + (improved ? " (best so far)" : ""))
         case .saved:
             break
+        case .sampled(let step, let text):
+            emit("--- sample at step \(step) ---\n\(text)\n---")
+        case .stoppedEarly(let step, let validations):
+            emit("stopping at step \(step): \(validations) validations without a new best (--patience)")
         case .finished(let s):
             var lines = [String(format: "done: %d steps in %@, %@ chars/s", s.steps, Self.duration(s.elapsed),
                                 Self.grouped(Int(s.charsPerSecond)))]

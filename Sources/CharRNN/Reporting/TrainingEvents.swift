@@ -53,5 +53,9 @@ public enum TrainingEvent: Sendable {
     /// `accuracy` for restoration tasks.
     case validated(step: Int, loss: Double, improved: Bool, accuracy: RestorationAccuracy?)
     case saved(path: String)
+    /// A sample of the model as it is at `step` (`--sample-every`).
+    case sampled(step: Int, text: String)
+    /// `--patience` validations in a row brought no new best.
+    case stoppedEarly(step: Int, validations: Int)
     case finished(TrainingSummary)
 }

@@ -16,6 +16,11 @@ public enum Interruption {
         }
     }
 
+    /// "SIGINT", "SIGTERM" or "signal N", as messages name it.
+    static func name(of signal: Int32) -> String {
+        signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)"
+    }
+
     /// The signal received since training began, or 0.
     static var pendingSignal: Int32 { received.load(ordering: .relaxed) }
 }

@@ -31,6 +31,8 @@ public final class Trainer {
     var lastValidationLoss: Double?
     /// The loss of this run's first step: divergence is judged against it.
     var firstLoss: Double?
+    /// Validations in a row without a new best, for `--patience` (counted from this run's start).
+    var validationsWithoutImprovement = 0
 
     /// With a `group` of N ranks, rank r trains on streams r·B/N ..< (r+1)·B/N of every window.
     public init(options: TrainingOptions, group: ProcessGroup = .single) throws {
@@ -125,6 +127,7 @@ public final class Trainer {
             if step % options.logEvery == 0 || validated != nil {
                 recorder.append(progress.metricsRow(step: step, epoch: epoch, validationLoss: validated))
             }
+            if options.sampleEvery > 0, step % options.sampleEvery == 0 { writeSample(report: report) }
             report(.step(progress.stepReport(step: step, epoch: epoch, lastValidationLoss: lastValidationLoss)))
             if options.saveEvery > 0, step % options.saveEvery == 0 {
                 try save(to: latestPath, report: report)
@@ -134,6 +137,10 @@ public final class Trainer {
             if signal != 0 {
                 if lastSavedStep != step { try save(to: latestPath, report: report) }
                 throw TrainingError.interrupted(signal: signal, savedTo: latestPath)
+            }
+            if options.patience > 0, validationsWithoutImprovement >= options.patience {
+                report(.stoppedEarly(step: step, validations: validationsWithoutImprovement))
+                break
             }
         }
 
@@ -196,6 +203,7 @@ public final class Trainer {
         lastValidationLoss = loss
         let improved = loss.isFinite && loss < (bestValidationLoss ?? .infinity)
         report(.validated(step: step, loss: loss, improved: improved, accuracy: accuracy))
+        validationsWithoutImprovement = improved ? 0 : validationsWithoutImprovement + 1
         if improved {
             bestValidationLoss = loss
             try save(to: bestPath, report: report)
@@ -218,6 +226,29 @@ public final class Trainer {
         guard group.isLeader else { return }
         try snapshot.write(to: path)
         report(.saved(path: path))
+    }
+
+    /// A sample of the model as it is now (temperature 0.8, seeded by the step), reported and appended to
+    /// `samples.txt` by the leader.
+    private func writeSample(report: (TrainingEvent) -> Void) {
+        guard group.isLeader, configuration.task == .lm else { return }
+        let generator = TextGenerator(model: model, vocabulary: vocabulary, normalization: configuration.normalization)
+        var picker = TokenPicker(vocabularySize: vocabulary.count, temperature: 0.8)
+        var random = SplitMix64(seed: configuration.seed ^ UInt64(step))
+        var bytes: [UInt8] = []
+        generator.generate(prime: [], length: options.sampleLength, picker: &picker, generator: &random) {
+            bytes.append(contentsOf: $0)
+            return true
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        report(.sampled(step: step, text: text))
+        let path = (options.outputFolder as NSString).appendingPathComponent("samples.txt")
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+        if let handle = FileHandle(forWritingAtPath: path) {
+            _ = try? handle.seekToEnd()
+            try? handle.write(contentsOf: Data("--- step \(step) ---\n\(text)\n".utf8))
+            try? handle.close()
+        }
     }
 
     /// FNV-1a over the weights' bits: equal on every rank when their weights are identical.

@@ -19,7 +19,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             let kept = last.map { "; the last good checkpoint is \($0)" } ?? ""
             return "training diverged at step \(step) (loss \(loss) nats/char)\(kept); try a lower --lr or a smaller --clip"
         case .interrupted(let signal, let path):
-            return "stopped by \(signal == 2 ? "SIGINT" : signal == 15 ? "SIGTERM" : "signal \(signal)"); saved \(path); continue with --resume"
+            return "stopped by \(Interruption.name(of: signal)); saved \(path); continue with --resume"
         case .architectureMismatch(let path, let differences):
             return "cannot resume \(path): \(differences.joined(separator: ", ")); drop those flags or start a new run with another --out"
         case .corpusMismatch(let path, let expected, let found):

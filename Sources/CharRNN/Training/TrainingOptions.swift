@@ -67,6 +67,12 @@ public struct TrainingOptions: Sendable {
     public var saveEvery = TrainingDefaults.saveEvery
     public var logEvery = TrainingDefaults.logEvery
     public var seed = TrainingDefaults.seed
+    /// Stop after this many validations in a row without a new best (0: never); `best` stays.
+    public var patience = 0
+    /// A sample of `sampleLength` characters every this many steps (0: none), reported and kept in
+    /// `samples.txt`.
+    public var sampleEvery = 0
+    public var sampleLength = 200
     /// Threads: replicas splitting this process's streams when they divide evenly, else OpenBLAS
     /// threads; `nil`: every core.
     public var threads: Int?
