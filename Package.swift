@@ -30,9 +30,12 @@ let package = Package(
 
         // MARK: - The toolkit
         .target(name: "CCPUFeatures"),  // cpuid/xgetbv: which kernels this CPU can run
+        // ISA-specific kernels in C, chosen at run time; optimised in every build, since a kernel
+        // compiled at -O0 (debug) measures the compiler, not the CPU.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
             name: "CharRNN",
-            dependencies: ["COpenBLAS", "CZstd", "CMPI", "CCPUFeatures"]
+            dependencies: ["COpenBLAS", "CZstd", "CMPI", "CCPUFeatures", "CKernels"]
         ),
         .executableTarget(
             name: "charnn",

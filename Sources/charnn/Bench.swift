@@ -6,14 +6,14 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure training, sampling or tokenizer throughput (flags as ../shared/bench/torch_charrnn.py).")
 
-    enum Mode: String, ExpressibleByArgument, CaseIterable { case train, sample, encode }
+    enum Mode: String, ExpressibleByArgument, CaseIterable { case train, sample, encode, peak }
 
     @OptionGroup var model: ModelOptions
     @Option(help: "Vocabulary size of the random data.") var vocab = 65
     @Option(help: "Timed training steps (after warm-up).") var steps = 15
     @Option(help: "Untimed warm-up steps.") var warmup = 3
     @Option(help: "Threads, used as train uses them.") var threads = 2
-    @Option(help: "What to measure: train, sample or encode.") var mode = Mode.train
+    @Option(help: "What to measure: train, sample, encode, or peak (the FMA limit of one core and of --threads).") var mode = Mode.train
     @Option(help: "Characters per sample (sample mode).") var sampleLen = 2000
     @Option(help: "Samples to time (sample mode).") var sampleReps = 3
     @Option(help: "Text to tokenise (encode mode).") var corpus = "corpora/tinyshakespeare.txt"
@@ -47,7 +47,7 @@ struct Bench: ParsableCommand {
             throw ValidationError("--batch \(batch) cannot be split evenly over \(group.size) ranks")
         }
         var result: [String: Any] = ["peer": "charnn", "mode": mode.rawValue, "threads": threads, "ranks": group.size]
-        if mode != .encode {
+        if mode == .train || mode == .sample {
             result.merge(["cell": config.cell.rawValue, "layers": config.layerCount, "hidden": config.hiddenSize,
                           "embed": config.embeddingSize, "vocab": vocab,
                           "batch": batch, "seq": seq,
@@ -65,11 +65,20 @@ struct Bench: ParsableCommand {
             result["gflops"] = flops / median / 1e9
             result["sgemm_gflops"] = gemm
             result["gemm_limit_chars_per_s"] = gemm * 1e9 / (flops / Double(batch * seq))
+            // Every rank's threads, each at the peak this machine's cores measure.
+            let peak = FMAPeak.gflops(threads: threads) * Double(group.size)
+            result["peak_gflops"] = peak
+            result["fraction_of_peak"] = flops / median / 1e9 / peak
         case .sample:
             let rates = Benchmark.samplingRates(settings)
             result["sample_chars_per_s"] = Benchmark.median(rates)
             let weightBytes = 4 * (ParameterLayout(config).totalCount - vocab * config.embeddingSize)
             result["weight_bytes_per_char"] = weightBytes
+        case .peak:
+            let level = FMAPeak.bestLevel
+            result["peak_isa"] = FMAPeak.loopName(level)
+            result["peak_gflops_one_thread"] = FMAPeak.gflops(threads: 1, level: level, seconds: 0.5)
+            result["peak_gflops"] = FMAPeak.gflops(threads: threads, level: level, seconds: 0.5)
         case .encode:
             do {
                 let (rates, size) = try Benchmark.encodingRates(path: corpus, tokenization: bytes ? .bytes : .scalars,

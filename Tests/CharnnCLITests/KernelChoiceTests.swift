@@ -136,3 +136,23 @@ final class KernelChoiceTests: CLITestCase {
         XCTAssertTrue(sandbox.exists("ck/latest.safetensors.zst"), "the re-executed run did not train into ck")
     }
 }
+
+/// `charnn bench --mode peak` and the fraction of it a training benchmark reaches.
+final class BenchPeakTests: CLITestCase {
+    func testPeakModeAndFractionOfPeak() throws {
+        let peak = try jsonObject(try sandbox.run(["bench", "--mode", "peak", "--threads", "1", "--json"]).stdout)
+        XCTAssertEqual(peak["mode"] as? String, "peak")
+        let isa = try XCTUnwrap(peak["peak_isa"] as? String)
+        let cpu = try XCTUnwrap(peak["cpu_isa"] as? String)
+        XCTAssertEqual(isa, ["avx512", "avx2"].contains(cpu) ? cpu : "sse", "the widest loop the CPU runs")
+        XCTAssertGreaterThan(try XCTUnwrap(peak["peak_gflops_one_thread"] as? Double), 0)
+
+        let train = try jsonObject(try sandbox.run(["bench", "--hidden", "16", "--embed", "8", "--batch", "4", "--seq", "8",
+                                                    "--steps", "2", "--warmup", "1", "--threads", "1", "--json"]).stdout)
+        let gflops = try XCTUnwrap(train["gflops"] as? Double)
+        let peakGflops = try XCTUnwrap(train["peak_gflops"] as? Double)
+        let fraction = try XCTUnwrap(train["fraction_of_peak"] as? Double)
+        XCTAssertGreaterThan(fraction, 0)
+        XCTAssertEqual(fraction, gflops / peakGflops, accuracy: 1e-9 * max(1, fraction))
+    }
+}

@@ -1,0 +1,18 @@
+// charnn's own kernels in C, for what Swift cannot express: instruction-set-specific code chosen at
+// run time (each function is compiled for its ISA with a target attribute; the caller checks the CPU
+// with CCPUFeatures first). Provides no stable API beyond charnn.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stdint.h>
+
+/// Register-only loops of fused multiply-adds on independent accumulators: the arithmetic limit of
+/// one core. Each returns the floating-point operations it performed (2 per lane per FMA) and writes
+/// a value derived from the accumulators to `sink` so the loop cannot be optimised away.
+/// Only call the AVX-512 one on a CPU with AVX-512F and OS support, the AVX2 one with AVX2 + FMA.
+double ckernels_fma_loop_avx512(int64_t iterations, float *sink);
+double ckernels_fma_loop_avx2(int64_t iterations, float *sink);
+/// SSE2 (every x86-64): a multiply and an add, 4 lanes; the baseline when there is no FMA.
+double ckernels_fma_loop_sse(int64_t iterations, float *sink);
+
+#endif

@@ -1,0 +1,62 @@
+import CKernels
+import Foundation
+
+/// The arithmetic limit of this CPU: register-only loops of fused multiply-adds on 12 independent
+/// accumulators (no memory traffic), one per thread, all at once. Throughput figures are reported
+/// as a fraction of it, so a figure says how close charnn runs to what the hardware can do.
+public enum FMAPeak {
+    /// The widest loop this CPU runs: AVX-512, AVX2 + FMA, or SSE (multiply and add) otherwise.
+    public static var bestLevel: InstructionSetLevel { BLASKernels.cpuFeatures().level ?? .sse }
+
+    /// The ISA of the loop `level` runs: AVX without FMA runs the SSE loop.
+    public static func loopName(_ level: InstructionSetLevel) -> String {
+        level >= .avx2 ? level.name : InstructionSetLevel.sse.name
+    }
+
+    /// GFLOP/s of `threads` threads running the `level` loop at once for about `seconds`.
+    public static func gflops(threads: Int, level: InstructionSetLevel = bestLevel, seconds: Double = 0.25) -> Double {
+        // Calibrate on one thread: iterations for `seconds` at its rate.
+        var sink: Float = 0
+        var iterations: Int64 = 1 << 16
+        var elapsed = 0.0
+        while true {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = run(level, iterations, &sink)
+            elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            if elapsed > 0.02 { break }
+            iterations *= 4
+        }
+        let perThread = Int64(Double(iterations) * seconds / elapsed)
+        let slots = Slots(count: threads)
+        let start = DispatchTime.now().uptimeNanoseconds
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            slots.flops[t] = run(level, perThread, slots.sinks + t)
+        }
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        return slots.flops.reduce(0, +) / wall / 1e9
+    }
+
+    private static func run(_ level: InstructionSetLevel, _ iterations: Int64, _ sink: UnsafeMutablePointer<Float>) -> Double {
+        switch level {
+        case .avx512: return ckernels_fma_loop_avx512(iterations, sink)
+        case .avx2: return ckernels_fma_loop_avx2(iterations, sink)
+        case .avx, .sse: return ckernels_fma_loop_sse(iterations, sink)
+        }
+    }
+
+    /// One result slot per thread, each written by its own thread only.
+    private final class Slots: @unchecked Sendable {
+        let flops: UnsafeMutableBufferPointer<Double>
+        let sinks: UnsafeMutablePointer<Float>
+        init(count: Int) {
+            flops = .allocate(capacity: count)
+            flops.initialize(repeating: 0)
+            sinks = .allocate(capacity: count)
+            sinks.initialize(repeating: 0, count: count)
+        }
+        deinit {
+            flops.deallocate()
+            sinks.deallocate()
+        }
+    }
+}
