@@ -33,9 +33,10 @@ let package = Package(
         // ISA-specific kernels in C, chosen at run time; optimised in every build, since a kernel
         // compiled at -O0 (debug) measures the compiler, not the CPU.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CProcess"),  // prctl: a sweep's trials end with the process that started them
         .target(
             name: "CharRNN",
-            dependencies: ["COpenBLAS", "CZstd", "CMPI", "CCPUFeatures", "CKernels"]
+            dependencies: ["COpenBLAS", "CZstd", "CMPI", "CCPUFeatures", "CKernels", "CProcess"]
         ),
         .executableTarget(
             name: "charnn",

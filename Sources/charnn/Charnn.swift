@@ -16,6 +16,7 @@ struct Charnn: ParsableCommand {
     )
 
     static func main() {
+        ChildProcess.stopWithParentIfAsked()
         BLASKernels.reexecuteIfOpenBLASChoseWeakKernels()  // before anything is read or written
         signal(SIGPIPE, SIG_IGN)
         var command: ParsableCommand

@@ -66,16 +66,27 @@ struct Sweep: ParsableCommand {
     }
 
     func run() throws {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let environment = ProcessInfo.processInfo.environment
+        let rank = environment["OMPI_COMM_WORLD_RANK"].flatMap(Int.init) ?? 0
+        let ranks = environment["OMPI_COMM_WORLD_SIZE"].flatMap(Int.init) ?? 1
+        // Ranks sharing this machine share its cores.
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount
+                           / (environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? 1))
         do {
+            Interruption.install()
+            if rank > 0 {
+                // Every other rank works for rank 0, one trial at a time, until the sweep ends.
+                try SweepWorker(sweepFolder: out, rank: rank, executable: Self.executablePath()).run()
+                return
+            }
             let state = try resume ? SweepState.load(from: out) : newSweep(cores: cores)
-            let jobCount = jobCount(for: state.grid, cores: cores)
+            let jobCount = ranks > 1 ? 1 : jobCount(for: state.grid, cores: cores)
             let runner = SweepRunner(folder: out, state: state, executable: Self.executablePath(),
-                                     jobs: jobCount, threadsPerJob: max(1, cores / jobCount)) { line in
+                                     jobs: jobCount, threadsPerJob: max(1, cores / jobCount), ranks: ranks) { line in
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }
-            Interruption.install()
-            FileHandle.standardError.write(Data("sweep of \(state.trials.count) trials in \(state.schedule.rungCount) rungs, \(jobCount) at a time; \(out)/sweep.json\n".utf8))
+            let at = ranks > 1 ? "on \(ranks) ranks, one trial each" : "\(jobCount) at a time"
+            FileHandle.standardError.write(Data("sweep of \(state.trials.count) trials in \(state.schedule.rungCount) rungs, \(at); \(out)/sweep.json\n".utf8))
             try runner.run()
             try publish(runner)
         } catch {
@@ -114,7 +125,9 @@ struct Sweep: ParsableCommand {
         if let budgetSteps {
             total = .steps(total: budgetSteps)
         } else {
-            total = .seconds(total: parseDuration(budget!)!, jobs: min(jobCount(for: grid, cores: cores), configurations.count))
+            let ranks = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"].flatMap(Int.init) ?? 1
+            let parallel = ranks > 1 ? ranks : jobCount(for: grid, cores: cores)
+            total = .seconds(total: parseDuration(budget!)!, jobs: min(parallel, configurations.count))
         }
         var state = SweepState(corpus: [corpus], grid: grid, common: common, budget: total, eta: eta, seed: seed,
                                trials: configurations.enumerated().map {

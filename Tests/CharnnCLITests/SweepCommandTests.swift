@@ -111,3 +111,34 @@ final class SweepCommandTests: CLITestCase {
         assertCleanFailure(noBudget, code: 64, mentions: ["--budget"], oneLine: false)
     }
 }
+
+/// `mpirun -np 2 charnn sweep …`: rank 1 works for rank 0; when it is killed, only its running trial
+/// is lost, and rank 0 runs it again and finishes the sweep.
+final class DistributedSweepTests: CLITestCase {
+    func testAKilledRankLosesOnlyItsTrial() throws {
+        guard let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first(where: FileManager.default.isExecutableFile)
+        else { throw XCTSkip("mpirun is not installed") }
+        let corpus = try corpus()
+        let script = """
+            CHARNN_SWEEP_STALE_SECONDS=2 \(mpirun) --allow-run-as-root --oversubscribe --enable-recovery -np 2 \
+              "$CHARNN" sweep \(corpus) --hidden 8,12,16 --lr 3e-3,1e-2 --layers 1 --embed 8 --batch 4 --seq 16 \
+              --budget-steps 3000 --val-every 50 --out sw > out.txt 2> err.txt &
+            # Once rank 1 has a trial running, kill it.
+            for i in $(seq 1 300); do
+              if [ -f sw/mpi/pid-1 ] && grep -q "trial 1:" err.txt 2>/dev/null; then break; fi
+              sleep 0.1
+            done
+            sleep 1
+            kill -9 "$(cat sw/mpi/pid-1)"
+            wait
+            echo "exit $?"
+            """
+        let result = try sandbox.shell(script, timeout: 200)
+        let err = String(decoding: (try? sandbox.read("err.txt")) ?? Data(), as: UTF8.self)
+        XCTAssertTrue(result.out.contains("exit 0"), result.out + err)
+        XCTAssertTrue(err.contains("its rank stopped answering; the trial runs again"), err)
+        let rows = String(decoding: try sandbox.read("sw/sweep.csv"), as: UTF8.self).split(separator: "\n").dropFirst()
+        XCTAssertEqual(rows.filter { $0.split(separator: ",")[1] == "1" }.count, 6, "every first-rung trial finished")
+        XCTAssertTrue(rows.contains { $0.hasSuffix(",winner") })
+    }
+}

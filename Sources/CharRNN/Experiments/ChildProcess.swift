@@ -1,10 +1,13 @@
+import CProcess
 import Foundation
 
 /// A `charnn train` run started by a sweep: spawned in its own process group, so that a terminal's
 /// Ctrl-C reaches the sweep alone and the sweep forwards exactly one SIGINT to each trial (a second
 /// one would end a trial before it saved). Output goes to a log file; MPI's variables are not passed
-/// on, so a sweep under `mpirun` starts plain single-process trials.
-final class ChildProcess {
+/// on, so a sweep under `mpirun` starts plain single-process trials. A trial is told to stop (SIGTERM:
+/// it saves and exits) when the process that started it ends, so a killed sweep or rank leaves no
+/// trial running on its own (see `stopWithParentIfAsked`).
+public final class ChildProcess {
     let pid: pid_t
     private(set) var exitCode: Int32?
 
@@ -24,7 +27,7 @@ final class ChildProcess {
 
         let environment = ProcessInfo.processInfo.environment
             .filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMIX_") }
-            .map { "\($0.key)=\($0.value)" }
+            .map { "\($0.key)=\($0.value)" } + ["\(Self.parentVariable)=\(getpid())"]
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup($0) } + [nil]
         defer {
@@ -50,4 +53,14 @@ final class ChildProcess {
     }
 
     func interrupt() { kill(pid, SIGINT) }
+
+    /// Set in a trial's environment to the pid of the process that started it.
+    static let parentVariable = "CHARNN_SWEEP_PARENT"
+
+    /// Call first thing in `main`: a process started by a sweep gets SIGTERM when its parent ends,
+    /// and ends at once when the parent has already gone.
+    public static func stopWithParentIfAsked() {
+        guard let text = getenv(parentVariable), let parent = pid_t(String(cString: text)) else { return }
+        if charnn_signal_when_parent_ends(SIGTERM, parent) == 0 { exit(143) }
+    }
 }

@@ -10,16 +10,21 @@ public final class SweepRunner {
     let executable: String
     let jobs: Int
     let threadsPerJob: Int
+    /// Ranks 1 ..< `ranks` of an MPI sweep, each a slot of its own besides this process's `jobs`.
+    let ranks: Int
+    let mailbox: SweepMailbox
     let report: (String) -> Void
 
     /// - Parameter executable: the `charnn` binary the trials run.
-    public init(folder: String, state: SweepState, executable: String, jobs: Int, threadsPerJob: Int,
+    public init(folder: String, state: SweepState, executable: String, jobs: Int, threadsPerJob: Int, ranks: Int = 1,
                 report: @escaping (String) -> Void) {
         self.folder = folder
         self.state = state
         self.executable = executable
         self.jobs = jobs
         self.threadsPerJob = threadsPerJob
+        self.ranks = ranks
+        mailbox = SweepMailbox(sweepFolder: folder)
         self.report = report
     }
 
@@ -43,15 +48,23 @@ public final class SweepRunner {
 
     static func steps(_ budget: Double) -> Int { max(1, Int(budget.rounded())) }
 
-    /// Trains every rung still to run, then leaves the verdicts in `state`.
+    /// Trains every rung still to run, then leaves the verdicts in `state`. The other ranks of an MPI
+    /// sweep are told to stop when it returns, whichever way.
     public func run() throws {
+        if ranks > 1 {
+            if let reason = Folder.create(mailbox.folder) { throw SweepError.unreadableState(path: mailbox.folder, reason: reason) }
+            unlink(mailbox.finishedPath)
+        }
+        defer { if ranks > 1 { mailbox.touch(mailbox.finishedPath) } }
+        let slots: [TrialSlot] = (0..<jobs).map { _ in LocalTrialSlot(executable: executable) }
+            + (1..<max(ranks, 1)).map { RankTrialSlot(rank: $0, mailbox: mailbox) }
         let schedule = state.schedule
         for rung in 0..<schedule.rungCount {
             let waiting = state.trials.indices.filter { state.trials[$0].rung == rung && state.trials[$0].status == .pending }
             if !waiting.isEmpty {
                 report("rung \(rung + 1) of \(schedule.rungCount): \(waiting.count) trial(s), "
                        + budgetText(schedule, rung: rung))
-                try train(waiting, rung: rung)
+                try train(waiting, rung: rung, slots: slots)
             }
             decide(rung: rung, schedule: schedule)
             try state.save(in: folder)
@@ -68,36 +81,45 @@ public final class SweepRunner {
         }
     }
 
-    /// Runs the trials `indices` for `rung`, `jobs` at a time. On SIGINT or SIGTERM every running
-    /// trial is asked to save and stop, the state is saved, and the sweep stops.
-    private func train(_ indices: [Int], rung: Int) throws {
+    /// Runs the trials `indices` for `rung`, one per free slot. A trial whose rank died goes back in
+    /// the queue. On SIGINT or SIGTERM every running trial is asked to save and stop, the state is
+    /// saved, and the sweep stops.
+    private func train(_ indices: [Int], rung: Int, slots: [TrialSlot]) throws {
         var queue = indices[...]
-        var running: [(index: Int, process: ChildProcess, started: ContinuousClock.Instant)] = []
+        var running: [(index: Int, slot: TrialSlot, started: ContinuousClock.Instant)] = []
         var interrupted: Int32 = 0
         let clock = ContinuousClock()
         while !queue.isEmpty || !running.isEmpty {
+            if ranks > 1 { mailbox.touch(mailbox.path("alive", rank: 0)) }
             if interrupted == 0, Interruption.pendingSignal != 0 {
                 interrupted = Interruption.pendingSignal
-                running.forEach { $0.process.interrupt() }
+                running.forEach { $0.slot.interrupt() }
                 queue.removeAll()
             }
-            while interrupted == 0, running.count < jobs, let index = queue.popFirst() {
+            for slot in slots where interrupted == 0 && slot.isUsable && !running.contains(where: { $0.slot === slot }) {
+                guard let index = queue.popFirst() else { break }
                 let arguments = trainArguments(trial: state.trials[index], rung: rung)
                 report("  trial \(state.trials[index].id): charnn " + arguments.map(Self.quoted).joined(separator: " "))
                 try Folder.create(trialFolder(state.trials[index])).map {
                     throw SweepError.unreadableState(path: trialFolder(state.trials[index]), reason: $0)
                 }
                 let log = (trialFolder(state.trials[index]) as NSString).appendingPathComponent("train.log")
-                running.append((index, try ChildProcess(executable: executable, arguments: arguments, logPath: log),
-                                clock.now))
+                try slot.start(arguments: arguments, log: log)
+                running.append((index, slot, clock.now))
             }
-            var stillRunning: [(index: Int, process: ChildProcess, started: ContinuousClock.Instant)] = []
+            guard slots.contains(where: \.isUsable) else { throw SweepError.trialsFailed(count: state.trials.count, folder: folder) }
+            var stillRunning: [(index: Int, slot: TrialSlot, started: ContinuousClock.Instant)] = []
             for entry in running {
-                guard entry.process.poll() else { stillRunning.append(entry); continue }
-                let seconds = Double((clock.now - entry.started).components.seconds)
-                    + Double((clock.now - entry.started).components.attoseconds) * 1e-18
-                record(index: entry.index, rung: rung, exitCode: entry.process.exitCode ?? 1, seconds: seconds,
-                       interrupted: interrupted != 0)
+                guard let ending = entry.slot.poll() else { stillRunning.append(entry); continue }
+                let elapsed = clock.now - entry.started
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                switch ending {
+                case .exited(let code):
+                    record(index: entry.index, rung: rung, exitCode: code, seconds: seconds, interrupted: interrupted != 0)
+                case .lost:
+                    report("  trial \(state.trials[entry.index].id): its rank stopped answering; the trial runs again")
+                    if interrupted == 0 { queue.append(entry.index) }
+                }
                 try state.save(in: folder)
             }
             running = stillRunning

@@ -106,6 +106,7 @@ public enum SweepError: Error, CustomStringConvertible, Equatable {
     case budgetTooSmall(perTrial: String, needed: String)
     case trialsFailed(count: Int, folder: String)
     case interrupted(signal: Int32, folder: String)
+    case schedulerSilent(folder: String)
 
     public var description: String {
         switch self {
@@ -122,6 +123,8 @@ public enum SweepError: Error, CustomStringConvertible, Equatable {
                 + "raise the budget or try fewer configurations (--samples)"
         case .trialsFailed(let count, let folder):
             return "all \(count) trials failed; see the trials' logs in \(folder)/trials"
+        case .schedulerSilent(let folder):
+            return "\(folder): rank 0 of the sweep has gone silent (no heartbeat); this rank stops, restart the sweep with --resume"
         case .interrupted(let signal, let folder):
             return "stopped by \(Interruption.name(of: signal)); "
                 + "every running trial saved; continue with charnn sweep --resume --out \(folder)"
