@@ -96,8 +96,9 @@ public struct SweepReport {
 
     public func svg(title: String) -> String {
         let width = 760.0, panelHeight = 330.0, left = 70.0, right = 20.0
+        let height = panelHeight + 70 + 22 * Double(max(bestByShape().bars.count, 1))
         var svg = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(2 * panelHeight + 60))" font-family="sans-serif" font-size="12">
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="sans-serif" font-size="12">
         <rect width="100%" height="100%" fill="white"/>
         <text x="\(width / 2)" y="22" text-anchor="middle" font-size="15">\(Self.escape(title))</text>
 
@@ -121,6 +122,11 @@ public struct SweepReport {
             let pruned = trial.status == .pruned || trial.status == .failed
             let color = trial.id == winner ? "#d62728" : pruned ? "#999" : "#1f77b4"
             let style = trial.id == winner ? "stroke-width=\"3\"" : pruned ? "stroke-width=\"1\" stroke-opacity=\"0.45\"" : "stroke-width=\"1.6\""
+            if points.count == 1 {  // a trial pruned after one validation: a dot
+                svg += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%@\" fill-opacity=\"0.6\">", x(points[0].0), y(points[0].1), color)
+                svg += "<title>\(Self.escape(label(trial)))</title></circle>\n"
+                continue
+            }
             let coordinates = points.map { String(format: "%.1f,%.1f", x($0.0), y($0.1)) }.joined(separator: " ")
             svg += "<polyline fill=\"none\" stroke=\"\(color)\" \(style) points=\"\(coordinates)\"><title>\(Self.escape(label(trial)))</title></polyline>\n"
         }
@@ -133,6 +139,24 @@ public struct SweepReport {
 
         // Panel 2: best bits/char by layers × hidden, at the winner's learning rate.
         let top2 = panelHeight + 50
+        let (bars, lr) = bestByShape()
+        svg += "<text x=\"\(width / 2)\" y=\"\(top2 - 8)\" text-anchor=\"middle\" font-size=\"13\">best validation bits/char by layers × hidden"
+            + (lr.map { " at --lr \($0)" } ?? "") + "</text>\n"
+        let barTop = top2 + 5, labelWidth = 170.0
+        let barHeight = 22.0
+        let barMax = (bars.map(\.1).max() ?? 1) * 1.05
+        for (i, bar) in bars.enumerated() {
+            let by = barTop + Double(i) * barHeight
+            let length = (width - left - right - labelWidth) * bar.1 / barMax
+            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%@</text>", left + labelWidth - 6, by + barHeight * 0.7, Self.escape(bar.0))
+            svg += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%@\"/>", left + labelWidth, by + 2, length, barHeight - 4, i == 0 ? "#d62728" : "#1f77b4")
+            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\">%.3f</text>\n", left + labelWidth + length + 4, by + barHeight * 0.7, bar.1)
+        }
+        return svg + "</svg>\n"
+    }
+
+    /// The best bits/char of each layers × hidden at the winner's learning rate, best first.
+    private func bestByShape() -> (bars: [(String, Double)], lr: String?) {
         let winnerTrial = state.trials.first { $0.id == winner }
         let lr = winnerTrial.flatMap { value(of: "--lr", in: $0) }
         var bars: [(String, Double)] = []
@@ -148,19 +172,7 @@ public struct SweepReport {
             }
         }
         bars.sort { $0.1 < $1.1 }
-        svg += "<text x=\"\(width / 2)\" y=\"\(top2 - 8)\" text-anchor=\"middle\" font-size=\"13\">best validation bits/char by layers × hidden"
-            + (lr.map { " at --lr \($0)" } ?? "") + "</text>\n"
-        let barTop = top2 + 5, barArea = panelHeight - 40, labelWidth = 170.0
-        let barHeight = min(22, barArea / Double(max(bars.count, 1)))
-        let barMax = (bars.map(\.1).max() ?? 1) * 1.05
-        for (i, bar) in bars.enumerated() {
-            let by = barTop + Double(i) * barHeight
-            let length = (width - left - right - labelWidth) * bar.1 / barMax
-            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%@</text>", left + labelWidth - 6, by + barHeight * 0.7, Self.escape(bar.0))
-            svg += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%@\"/>", left + labelWidth, by + 2, length, barHeight - 4, i == 0 ? "#d62728" : "#1f77b4")
-            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\">%.3f</text>\n", left + labelWidth + length + 4, by + barHeight * 0.7, bar.1)
-        }
-        return svg + "</svg>\n"
+        return (bars, lr)
     }
 
     private func value(of flag: String, in trial: SweepState.Trial) -> String? {
