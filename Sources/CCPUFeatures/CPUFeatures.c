@@ -23,6 +23,7 @@ ccpu_features ccpu_read_features(void) {
     if (highest_leaf < 1 || !__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
     f.fma = bit(ecx, 12);
     f.avx = bit(ecx, 28);
+    f.f16c = bit(ecx, 29);
     bool osxsave = bit(ecx, 27);
     if (osxsave) {
         uint64_t xcr0 = read_xcr0();

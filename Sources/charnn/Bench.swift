@@ -16,6 +16,7 @@ struct Bench: ParsableCommand {
     @Option(help: "What to measure: train, sample, encode, or peak (the FMA limit of one core and of --threads).") var mode = Mode.train
     @Option(help: "Characters per sample (sample mode).") var sampleLen = 2000
     @Option(help: "Samples to time (sample mode).") var sampleReps = 3
+    @Option(help: "Weight precision of sampling: f32 or f16 (sample mode).") var weights = WeightPrecision.f32
     @Option(help: "Text to tokenise (encode mode).") var corpus = "corpora/tinyshakespeare.txt"
     @Flag(help: "Tokenise as bytes (encode mode).") var bytes = false
     @Option(help: "Normalisation (encode mode).") var normalize = Normalization.none
@@ -40,6 +41,7 @@ struct Bench: ParsableCommand {
         settings.threads = threads
         settings.sampleLength = sampleLen
         settings.sampleRepetitions = sampleReps
+        settings.weights = weights
         // Under `mpirun -np N` training is measured data-parallel; only rank 0 reports.
         let group = mode == .train ? ProcessGroup.fromEnvironment() : .single
         defer { group.finish() }
@@ -72,8 +74,9 @@ struct Bench: ParsableCommand {
         case .sample:
             let rates = Benchmark.samplingRates(settings)
             result["sample_chars_per_s"] = Benchmark.median(rates)
-            let weightBytes = 4 * (ParameterLayout(config).totalCount - vocab * config.embeddingSize)
+            let weightBytes = (weights == .f16 ? 2 : 4) * (ParameterLayout(config).totalCount - vocab * config.embeddingSize)
             result["weight_bytes_per_char"] = weightBytes
+            result["weights"] = weights.rawValue
         case .peak:
             let level = FMAPeak.bestLevel
             result["peak_isa"] = FMAPeak.loopName(level)

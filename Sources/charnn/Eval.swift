@@ -9,6 +9,8 @@ struct Eval: ParsableCommand {
     @Argument(help: "The text to score.") var file: String
     @Option(help: "Checkpoint to score with (default: as for sample).") var checkpoint: String?
     @Option(help: "OpenBLAS threads (batch-1 work gains little from more).") var threads = 1
+    @Option(help: "Weight precision: f32 as trained, or f16 (the matrices rounded as sample --weights f16 reads them).")
+    var weights = WeightPrecision.f32
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
@@ -16,7 +18,7 @@ struct Eval: ParsableCommand {
         do {
             let loaded = try CheckpointDiscovery.languageModel(checkpoint)
             let bytes = try Corpus.readFile(atPath: file)
-            let result = try Evaluator.evaluate(fileBytes: bytes, path: file, checkpoint: loaded)
+            let result = try Evaluator.evaluate(fileBytes: bytes, path: file, checkpoint: loaded, weights: weights)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]

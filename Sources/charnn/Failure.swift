@@ -29,6 +29,7 @@ func require(_ ok: Bool, _ message: @autoclosure () -> String) throws {
 }
 
 extension CellKind: ExpressibleByArgument {}
+extension WeightPrecision: ExpressibleByArgument {}
 extension GRUVariant: ExpressibleByArgument {}
 extension Normalization: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}

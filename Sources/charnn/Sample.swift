@@ -19,6 +19,8 @@ struct Sample: ParsableCommand {
     @Option(help: "Independent samples, separated by a blank line.") var count = 1
     @Option(help: "End a sample when this text appears in it.") var stop: String?
     @Option(help: "OpenBLAS threads (batch-1 work gains little from more).") var threads = 1
+    @Option(help: "Weight precision: f32 as trained, or f16 (half the memory read per character; the checkpoint stays f32).")
+    var weights = WeightPrecision.f32
     @Flag(help: "Drop characters of --prime that the model does not know (with a note) instead of failing.")
     var skipUnknown = false
 
@@ -34,7 +36,7 @@ struct Sample: ParsableCommand {
         setBLASThreadCount(threads)
         do {
             let loaded = try CheckpointDiscovery.languageModel(checkpoint)
-            let generator = TextGenerator(checkpoint: loaded)
+            let generator = TextGenerator(checkpoint: loaded, weights: weights)
             let vocabulary = loaded.vocabulary
             let (primeIDs, unknown) = vocabulary.encode(prime, normalization: loaded.normalization)
             if !unknown.isEmpty {

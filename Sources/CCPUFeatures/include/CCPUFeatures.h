@@ -10,6 +10,8 @@ typedef struct {
     /// False on every other architecture: then all other fields are false too.
     bool is_x86;
     bool avx, fma, avx2;
+    /// Conversions between half and single precision (vcvtph2ps): charnn's half-precision weights.
+    bool f16c;
     bool avx512f, avx512bw, avx512vl, avx512dq, avx512cd, avx512_bf16;
     /// The OS saves the XMM and YMM registers on a context switch (XCR0 bits 1 and 2): without it
     /// AVX instructions fault even on a CPU that has them.

@@ -14,6 +14,8 @@ public enum Benchmark {
         public var sampleRepetitions = 3
         public var temperature = 0.8
         public var seed: UInt64 = 1234
+        /// The precision of the weights sampling reads.
+        public var weights = WeightPrecision.f32
         public init(config: ModelConfig) { self.config = config }
     }
 
@@ -86,7 +88,7 @@ public enum Benchmark {
         // Any V distinct scalars in increasing order serve as the vocabulary of random weights.
         let symbols = (0..<s.config.vocabularySize).map { String(UnicodeScalar(UInt32(0x4E00 + $0))!) }
         let generator = TextGenerator(model: model, vocabulary: try! Vocabulary(symbols: symbols, tokenization: .scalars),
-                                      normalization: .none)
+                                      normalization: .none, weights: s.weights)
         var picker = TokenPicker(vocabularySize: s.config.vocabularySize, temperature: s.temperature)
         var random = SplitMix64(seed: s.seed)
         var rates: [Double] = []

@@ -22,11 +22,14 @@ public enum Evaluator {
     /// Characters per window of the scoring pass.
     static let window = 256
 
-    public static func evaluate(fileBytes: [UInt8], path: String, checkpoint: Checkpoint) throws(DataError) -> EvaluationResult {
+    /// With `weights` f16 the matrices are rounded to the half-precision values that `sample --weights f16` reads.
+    public static func evaluate(fileBytes: [UInt8], path: String, checkpoint: Checkpoint,
+                                weights: WeightPrecision = .f32) throws(DataError) -> EvaluationResult {
         let (ids, unknown) = try encode(fileBytes, path: path, vocabulary: checkpoint.vocabulary,
                                         normalization: checkpoint.normalization)
         guard ids.count >= 2 else { throw .nothingToScore(path: path, known: ids.count, unknown: unknown) }
         let model = checkpoint.makeModel()
+        if weights == .f16 { HalfPrecisionStep.roundMatricesToHalf(model) }
         let total = sumOfLosses(model: model, ids: ids)
         let scored = ids.count - 1
         let nats = total / Double(scored)

@@ -5,33 +5,44 @@ public final class TextGenerator {
     public let vocabulary: Vocabulary
     public let normalization: Normalization
     let network: UnrolledNetwork<Float>
+    /// The half-precision step that replaces `network` when the weights are f16.
+    let halfStep: HalfPrecisionStep?
 
-    public convenience init(checkpoint: Checkpoint) {
-        self.init(model: checkpoint.makeModel(), vocabulary: checkpoint.vocabulary, normalization: checkpoint.normalization)
+    public convenience init(checkpoint: Checkpoint, weights: WeightPrecision = .f32) {
+        self.init(model: checkpoint.makeModel(), vocabulary: checkpoint.vocabulary, normalization: checkpoint.normalization,
+                  weights: weights)
     }
 
-    public init(model: CharRNNModel<Float>, vocabulary: Vocabulary, normalization: Normalization) {
+    public init(model: CharRNNModel<Float>, vocabulary: Vocabulary, normalization: Normalization,
+                weights: WeightPrecision = .f32) {
         precondition(model.config.vocabularySize == vocabulary.count, "model and vocabulary sizes differ")
         self.model = model
         self.vocabulary = vocabulary
         self.normalization = normalization
         network = UnrolledNetwork(model: model, batchSize: 1, steps: 1, withGradients: false)
+        halfStep = weights == .f16 ? HalfPrecisionStep(model: model) : nil
     }
 
     /// Back to the zero state.
-    public func reset() { network.resetState() }
+    public func reset() {
+        network.resetState()
+        halfStep?.reset()
+    }
 
     /// Advances the state by one character; `logits` then scores the character after it.
     public func feed(_ id: Int32) {
+        if let halfStep { return halfStep.feed(id) }
         network.inputs[0] = id
         network.computeLogits()
     }
 
     /// The decoder's logits for the next character, after `feed`.
-    var logits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(network.logits) }
+    var logits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(halfStep?.logits ?? network.logits) }
 
     /// The recurrent state (L, 1, H): hidden, and cell for the LSTM.
-    public var state: (h: [Float], c: [Float]) { (Array(network.stateH), Array(network.stateC)) }
+    public var state: (h: [Float], c: [Float]) {
+        halfStep?.state ?? (Array(network.stateH), Array(network.stateC))
+    }
 
     /// The context fed when there is no prime: a line break when the vocabulary has one (text
     /// starts as after a line), otherwise the first character of the vocabulary. Never printed.

@@ -28,7 +28,7 @@ public enum InstructionSetLevel: Int, Comparable, Sendable, CaseIterable {
 public struct CPUFeatures: Equatable, Sendable {
     /// False when the report comes from another architecture: then nothing else is known.
     public var isX86: Bool
-    public var avx = false, fma = false, avx2 = false
+    public var avx = false, fma = false, avx2 = false, f16c = false
     public var avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false, avx512cd = false
     public var avx512bf16 = false
     /// The OS saves the YMM registers across context switches; without it AVX code faults.

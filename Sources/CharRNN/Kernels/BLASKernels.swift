@@ -26,6 +26,7 @@ public enum BLASKernels {
         cpu.avx = raw.avx
         cpu.fma = raw.fma
         cpu.avx2 = raw.avx2
+        cpu.f16c = raw.f16c
         cpu.avx512f = raw.avx512f
         cpu.avx512bw = raw.avx512bw
         cpu.avx512vl = raw.avx512vl
