@@ -4,7 +4,7 @@ import Foundation
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure training, sampling or tokenizer throughput (flags as ../shared/bench/torch_charrnn.py).")
+        abstract: "Measure training, sampling or tokenizer throughput, or the FMA peak (flags as the PyTorch peer's).")
 
     enum Mode: String, ExpressibleByArgument, CaseIterable { case train, sample, encode, peak }
 

@@ -6,9 +6,9 @@ struct Sweep: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Search layers, hidden units, learning rate (and any listed train flag) by successive halving.",
         discussion: """
-        Every configuration of the lists trains for a first rung's budget; the best 1/η continue from their own
-        checkpoints for η× as long, until one is left. Each trial is a `charnn train` command, printed so it can
-        be rerun by hand. OUT holds sweep.json (to --resume), sweep.csv, sweep.svg, trials/NNN and the winner's
+        Every configuration of the lists trains for a first rung's budget; the best 1/η continue from their own \
+        checkpoints for η× as long, until one is left. Each trial is a `charnn train` command, printed so it can \
+        be rerun by hand. OUT holds sweep.json (to --resume), sweep.csv, sweep.svg, trials/NNN and the winner's \
         best.safetensors.zst.
         """)
 

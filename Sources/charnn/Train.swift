@@ -9,8 +9,8 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a char-RNN on a UTF-8 text file.",
         discussion: """
-        Checkpoints go to --out: latest.safetensors.zst (every --save-every steps and at the end) and
-        best.safetensors.zst (whenever validation improves), with metrics.csv and loss.svg beside them.
+        Checkpoints go to --out: latest.safetensors.zst (every --save-every steps and at the end) and \
+        best.safetensors.zst (whenever validation improves), with metrics.csv and loss.svg beside them. \
         Ctrl-C finishes the current step, saves latest and exits; --resume continues exactly.
         """)
 
