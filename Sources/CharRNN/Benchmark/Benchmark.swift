@@ -1,6 +1,6 @@
 import Foundation
 
-/// Throughput measurements with the peer script's model and flags (`../shared/bench`): training
+/// Throughput measurements with the PyTorch peer's model and flags (`scripts/peer`): training
 /// steps on random ids, batch-1 sampling, and tokenizer speed.
 public enum Benchmark {
     public struct Settings: Sendable {
