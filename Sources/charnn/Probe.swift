@@ -8,8 +8,9 @@ struct Probe: ParsableCommand {
         discussion: """
         long-range: synthetic lines in which a key must be recalled after a gap of D characters.
         brackets:   closing brackets of real source code, by distance to their opener.
+        plot:       long-range runs' probe.csv files redrawn in one plot (say, two --seq windows).
         """,
-        subcommands: [LongRange.self, Brackets.self])
+        subcommands: [LongRange.self, Brackets.self, Plot.self])
 }
 
 /// The flags both probes share besides the model and optimiser groups.
@@ -100,8 +101,7 @@ extension Probe {
                 let csv = (out as NSString).appendingPathComponent("probe.csv")
                 let plot = (out as NSString).appendingPathComponent("probe.svg")
                 try AtomicFile.write(Array(LongRangeProbe.csv(results).utf8), to: csv)
-                let seq = results.first.map { " with --seq \($0.seq)" } ?? ""
-                try AtomicFile.write(Array(LongRangeProbe.svg(results, title: "Recall across a gap\(seq)").utf8), to: plot)
+                try AtomicFile.write(Array(LongRangeProbe.svg(results, title: LongRangeProbe.title(results)).utf8), to: plot)
                 print("results: \(csv), plot: \(plot)")
             } catch {
                 throw fail(error)
@@ -146,6 +146,31 @@ extension Probe {
                 let title = "Closing brackets of " + (corpus as NSString).lastPathComponent + " with --seq \(report.seq)"
                 try AtomicFile.write(Array(report.svg(title: title).utf8), to: plot)
                 print("results: \(csv), plot: \(plot)")
+            } catch {
+                throw fail(error)
+            }
+        }
+    }
+}
+
+extension Probe {
+    struct Plot: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Draw the probe.csv files of long-range runs in one plot, without training.",
+            discussion: "One line per model and --seq window: runs with two windows side by side show both sides of --seq.")
+
+        @Argument(help: "probe.csv files written by charnn probe long-range.") var results: [String]
+        @Option(help: "The SVG file to write.") var out = "probe.svg"
+
+        func validate() throws {
+            guard !results.isEmpty else { throw ValidationError("give at least one probe.csv to plot") }
+        }
+
+        func run() throws {
+            do {
+                let combined = try results.flatMap { path throws(ProbeError) in try LongRangeProbe.results(fromFile: path) }
+                try AtomicFile.write(Array(LongRangeProbe.svg(combined, title: LongRangeProbe.title(combined)).utf8), to: out)
+                print("plot: \(out)")
             } catch {
                 throw fail(error)
             }

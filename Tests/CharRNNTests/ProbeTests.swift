@@ -176,6 +176,58 @@ final class ProbeTests: XCTestCase {
         XCTAssertTrue(xs[1] < window && window < xs[2], "the --seq line at \(window) is not between gaps 25 and 100: \(xs)")
     }
 
+    func testCSVReadsBackAndRunsWithTwoWindowsShareOnePlot() throws {
+        let results = [(50, 10, 998), (50, 100, 131), (200, 10, 997), (200, 100, 223)].flatMap { seq, gap, right in
+            [ProbeModel(cell: .lstm, layerCount: 1, hiddenSize: 128), ProbeModel(cell: .gru, layerCount: 1, hiddenSize: 151)].map {
+                LongRangeResult(model: $0, gap: gap, seq: seq, keysScored: 1000, keysRight: right, chance: 0.125,
+                                validationLoss: 2.718281828, parameterCount: 104_346, charsPerSecond: 24_353.6,
+                                steps: 586, seconds: 60.016)
+            }
+        }
+        let folder = makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = (folder as NSString).appendingPathComponent("probe.csv")
+        try LongRangeProbe.csv(results).write(toFile: path, atomically: true, encoding: .utf8)
+        let read = try LongRangeProbe.results(fromFile: path)
+        XCTAssertEqual(read.map(\.model), results.map(\.model))
+        XCTAssertEqual(read.map(\.gap), results.map(\.gap))
+        XCTAssertEqual(read.map(\.seq), results.map(\.seq))
+        XCTAssertEqual(read.map(\.keysRight), results.map(\.keysRight), "key counts must come back exactly")
+        XCTAssertEqual(read.map(\.keysScored), results.map(\.keysScored))
+        XCTAssertEqual(read[0].validationLoss, 2.718282, accuracy: 1e-9)
+        XCTAssertEqual(read[0].charsPerSecond, 24_354)
+        XCTAssertEqual(LongRangeProbe.svg(read, title: "t"), LongRangeProbe.svg(results, title: "t"), "the plot of what was read differs")
+
+        XCTAssertEqual(LongRangeProbe.title(read), "Recall across a gap with --seq 50 and 200")
+        let svg = LongRangeProbe.svg(read, title: LongRangeProbe.title(read))
+        for label in ["LSTM 1×128, --seq 50", "GRU 1×151, --seq 50", "LSTM 1×128, --seq 200", "GRU 1×151, --seq 200",
+                      "--seq 50: longest gap in one window", "--seq 200: longest gap in one window"] {
+            XCTAssertTrue(svg.contains(">\(label)<"), "the combined plot lacks \(label)")
+        }
+        XCTAssertEqual(try circles(in: svg).count, 8)
+    }
+
+    func testResultsThatAreNotAProbeCSVAreRefusedWithTheLine() throws {
+        let folder = makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = (folder as NSString).appendingPathComponent("bad.csv")
+        let row = "LSTM 1×128,lstm,1,128,25,50,0.135000,0.125000,1000,2.609202,104346,24354,586,60.15"
+        let cases: [(String, ProbeError)] = [
+            ("step,loss\n", .unreadableResults(path: path, line: 1, reason: "the header is not probe.csv's")),
+            (LongRangeProbe.csvHeader + "\n" + row + "\n" + row.replacingOccurrences(of: ",586,", with: ",many,") + "\n",
+             .unreadableResults(path: path, line: 3, reason: "expected 14 fields of the kinds the header names")),
+            (LongRangeProbe.csvHeader + "\n" + row.replacingOccurrences(of: "1,128,25", with: "2,128,25") + "\n",
+             .unreadableResults(path: path, line: 2, reason: "the model LSTM 1×128 contradicts its cell and sizes")),
+        ]
+        for (text, expected) in cases {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try LongRangeProbe.results(fromFile: path)) { XCTAssertEqual($0 as? ProbeError, expected) }
+        }
+        XCTAssertThrowsError(try LongRangeProbe.results(fromFile: path + ".missing")) {
+            XCTAssertEqual(($0 as? ProbeError)?.description.hasPrefix(path + ".missing: cannot be read"), true)
+        }
+    }
+
     // MARK: Helpers
 
     private func ids(of generated: LongRangeText) throws -> [Int32] {

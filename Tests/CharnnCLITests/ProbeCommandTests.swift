@@ -44,6 +44,14 @@ final class ProbeCommandTests: CLITestCase {
         let svg = String(decoding: try sandbox.read("p/probe.svg"), as: UTF8.self)
         XCTAssertTrue(svg.contains("chance 12.5%") && svg.contains("--seq 12"), "probe.svg lacks chance or the window")
         XCTAssertTrue(sandbox.exists("p/gap-15/text.txt") && sandbox.exists("p/gap-3/lstm-1x8/latest.safetensors.zst"))
+
+        // Redrawn from the CSV alone, the plot is the one the run drew.
+        let redrawn = try sandbox.run(["probe", "plot", "p/probe.csv", "--out", "again.svg"])
+        assertSuccess(redrawn)
+        XCTAssertEqual(try sandbox.read("again.svg"), try sandbox.read("p/probe.svg"))
+        let missing = try sandbox.run(["probe", "plot", "p/probe.csv", "nowhere.csv", "--out", "never.svg"])
+        assertCleanFailure(missing, code: 1, mentions: ["nowhere.csv", "probe.csv"])
+        XCTAssertFalse(sandbox.exists("never.svg"))
     }
 
     func testBracketsTableAgreesWithItsCSV() throws {

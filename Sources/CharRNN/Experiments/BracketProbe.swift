@@ -161,6 +161,7 @@ extension BracketReport {
         return CurvePlot.svg(curves: curves, title: title, xLabel: "distance from the opening bracket (characters)",
                              yLabel: "right closer ranked first (%)", logarithmicX: true,
                              xTicks: filledBuckets.map { Double(buckets[$0].lower) }, yRange: 0...100,
-                             references: [PlotReference(axis: .x, value: Double(seq), label: "--seq \(seq)")], dots: true)
+                             references: [PlotReference(axis: .x, value: Double(seq), label: "--seq \(seq)")], dots: true,
+                             legendAbove: true)
     }
 }

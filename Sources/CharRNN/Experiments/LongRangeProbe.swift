@@ -134,25 +134,77 @@ extension LongRangeProbe {
         return text
     }
 
-    /// `probe.svg`: key accuracy against the gap, one line per model, chance and the `--seq` window drawn.
+    /// The results of a `probe.csv` (what `csv` wrote), to redraw or combine runs without training again.
+    /// - Throws: `ProbeError.unreadableResults` naming the file and, for a bad row, its line.
+    public static func results(fromFile path: String) throws(ProbeError) -> [LongRangeResult] {
+        guard FileManager.default.isReadableFile(atPath: path),
+              let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw .unreadableResults(path: path, line: nil, reason: "cannot be read as UTF-8 text")
+        }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        guard lines.first == csvHeader else {
+            throw .unreadableResults(path: path, line: 1, reason: "the header is not probe.csv's")
+        }
+        var results: [LongRangeResult] = []
+        for (index, line) in lines.enumerated().dropFirst() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 14, let cell = CellKind(rawValue: fields[1]),
+                  let layers = Int(fields[2]), let hidden = Int(fields[3]), let gap = Int(fields[4]),
+                  let seq = Int(fields[5]), let accuracy = Double(fields[6]), let chance = Double(fields[7]),
+                  let scored = Int(fields[8]), let loss = Double(fields[9]), let parameters = Int(fields[10]),
+                  let speed = Double(fields[11]), let steps = Int(fields[12]), let seconds = Double(fields[13]),
+                  (0...1).contains(accuracy), scored >= 0 else {
+                throw .unreadableResults(path: path, line: index + 1, reason: "expected 14 fields of the kinds the header names")
+            }
+            let model = ProbeModel(cell: cell, layerCount: layers, hiddenSize: hidden)
+            guard model.label == fields[0] else {
+                throw .unreadableResults(path: path, line: index + 1, reason: "the model \(fields[0]) contradicts its cell and sizes")
+            }
+            // Six decimals of a fraction of at most a million keys: the count is recovered exactly.
+            results.append(LongRangeResult(
+                model: model, gap: gap, seq: seq, keysScored: scored, keysRight: Int((accuracy * Double(scored)).rounded()),
+                chance: chance, validationLoss: loss, parameterCount: parameters, charsPerSecond: speed,
+                steps: steps, seconds: seconds))
+        }
+        return results
+    }
+
+    /// "Recall across a gap with --seq 50", or "… with --seq 50 and 200" for combined runs.
+    public static func title(_ results: [LongRangeResult]) -> String {
+        let seqs = distinctSeqs(results).map(String.init)
+        guard let last = seqs.last else { return "Recall across a gap" }
+        let list = seqs.count == 1 ? last : seqs.dropLast().joined(separator: ", ") + " and " + last
+        return "Recall across a gap with --seq " + list
+    }
+
+    /// `probe.svg`: key accuracy against the gap, one line per model (and window, when the results
+    /// come from runs with different `--seq`), chance and each `--seq` window drawn.
     public static func svg(_ results: [LongRangeResult], title: String) -> String {
+        let seqs = distinctSeqs(results)
+        func curveLabel(_ r: LongRangeResult) -> String { r.model.label + (seqs.count > 1 ? ", --seq \(r.seq)" : "") }
         var labels: [String] = []
-        for r in results where !labels.contains(r.model.label) { labels.append(r.model.label) }
+        for r in results where !labels.contains(curveLabel(r)) { labels.append(curveLabel(r)) }
         let curves = labels.map { label in
-            (label, results.filter { $0.model.label == label }.map { (Double($0.gap), 100 * $0.keyAccuracy) })
+            (label, results.filter { curveLabel($0) == label }.map { (Double($0.gap), 100 * $0.keyAccuracy) })
         }
         var references: [PlotReference] = []
         if let first = results.first {
             references.append(PlotReference(axis: .y, value: 100 * first.chance,
                                             label: String(format: "chance %.1f%%", 100 * first.chance)))
-            if first.seq > 2 {
-                references.append(PlotReference(axis: .x, value: Double(first.seq - 2),
-                                                label: "--seq \(first.seq): longest gap in one window"))
-            }
+        }
+        for seq in seqs where seq > 2 {
+            references.append(PlotReference(axis: .x, value: Double(seq - 2), label: "--seq \(seq): longest gap in one window"))
         }
         let gaps = Array(Set(results.map(\.gap))).sorted().map(Double.init)
         return CurvePlot.svg(curves: curves, title: title, xLabel: "gap D (characters between the key and its recall)",
                              yLabel: "key accuracy on held-out lines (%)", logarithmicX: true, xTicks: gaps,
-                             yRange: 0...100, references: references, dots: true)
+                             yRange: 0...100, references: references, dots: true, legendAbove: true)
+    }
+
+    private static func distinctSeqs(_ results: [LongRangeResult]) -> [Int] {
+        var seqs: [Int] = []
+        for r in results where !seqs.contains(r.seq) { seqs.append(r.seq) }
+        return seqs
     }
 }

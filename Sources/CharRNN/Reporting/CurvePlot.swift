@@ -30,12 +30,24 @@ enum CurvePlot {
     ///   - yRange: the y axis's span; nil: the data's, padded by 5% and never below 0.
     ///   - references: dashed lines, included in the x span.
     ///   - dots: a dot at every point, for curves of a few measurements.
+    ///   - legendAbove: the legend in rows between the title and the plot, where no curve can hide it
+    ///     (curves that end high on the right would run under the usual top-right legend).
     static func svg(curves: [(label: String, points: [(Double, Double)])], title: String,
                     xLabel: String, yLabel: String, logarithmicX: Bool = false, xTicks: [Double]? = nil,
                     yRange: ClosedRange<Double>? = nil, references: [PlotReference] = [],
-                    dots: Bool = false) -> String {
-        let width = 720.0, height = 420.0
-        let left = 70.0, right = 20.0, top = 40.0, bottom = 55.0
+                    dots: Bool = false, legendAbove: Bool = false) -> String {
+        let width = 720.0, left = 70.0, right = 20.0, bottom = 55.0
+        // Above the plot, entries run left to right in rows, each its label's width (about 7 px a
+        // character) plus 45 px; otherwise they stack in the plot's top-right corner.
+        var legendSpots: [(x: Double, y: Double)] = []
+        var rowX = left, rowY = 44.0
+        for curve in curves {
+            let entryWidth = 45 + 7 * Double(curve.label.count)
+            if legendAbove, rowX > left, rowX + entryWidth > width - right { (rowX, rowY) = (left, rowY + 18) }
+            legendSpots.append(legendAbove ? (rowX, rowY) : (width - right - 190, 56 + 18 * Double(legendSpots.count)))
+            rowX += entryWidth
+        }
+        let top = legendAbove ? rowY + 16 : 40.0, height = 380 + top
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         let all = curves.flatMap(\.points).filter { $0.0.isFinite && $0.1.isFinite && (!logarithmicX || $0.0 > 0) }
         let xs = all.map(\.0) + references.filter { $0.axis == .x }.map(\.value)
@@ -77,12 +89,15 @@ enum CurvePlot {
         svg += "<text x=\"\(left + plotWidth / 2)\" y=\"\(height - 12)\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
         svg += "<text transform=\"translate(18,\(top + plotHeight / 2)) rotate(-90)\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
         for reference in references {
-            // A vertical line is labelled at its foot, a horizontal one above its left end.
+            // A vertical line is labelled at its foot, on the side with room; a horizontal one above its left end.
+            let rightHalf = reference.axis == .x && x(reference.value) > left + plotWidth / 2
             let (x1, y1, x2, y2, labelX, labelY) = reference.axis == .x
-                ? (x(reference.value), top, x(reference.value), top + plotHeight, x(reference.value) + 4, top + plotHeight - 8)
+                ? (x(reference.value), top, x(reference.value), top + plotHeight,
+                   x(reference.value) + (rightHalf ? -4 : 4), top + plotHeight - 8)
                 : (left, y(reference.value), left + plotWidth, y(reference.value), left + 6, y(reference.value) - 5)
             svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#777\" stroke-dasharray=\"6,4\"/>", x1, y1, x2, y2)
-            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" fill=\"#555\">", labelX, labelY) + escape(reference.label) + "</text>\n"
+            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%@\" fill=\"#555\">", labelX, labelY,
+                          rightHalf ? "end" : "start") + escape(reference.label) + "</text>\n"
         }
         for (index, curve) in curves.enumerated() {
             let color = palette[index % palette.count]
@@ -99,9 +114,9 @@ enum CurvePlot {
                     svg += "\n"
                 }
             }
-            let legendY = top + 16 + 18 * Double(index)
-            svg += "<line x1=\"\(left + plotWidth - 190)\" y1=\"\(legendY)\" x2=\"\(left + plotWidth - 165)\" y2=\"\(legendY)\" stroke=\"\(color)\" stroke-width=\"2\"/>"
-            svg += "<text x=\"\(left + plotWidth - 160)\" y=\"\(legendY + 4)\">\(escape(curve.label))</text>\n"
+            let (legendX, legendY) = legendSpots[index]
+            svg += "<line x1=\"\(legendX)\" y1=\"\(legendY)\" x2=\"\(legendX + 25)\" y2=\"\(legendY)\" stroke=\"\(color)\" stroke-width=\"2\"/>"
+            svg += "<text x=\"\(legendX + 30)\" y=\"\(legendY + 4)\">\(escape(curve.label))</text>\n"
         }
         svg += "</svg>\n"
         return svg
