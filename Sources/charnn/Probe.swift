@@ -58,12 +58,10 @@ extension Probe {
         static let configuration = CommandConfiguration(
             commandName: "long-range",
             abstract: "Train each cell on synthetic lines 'K, D filler characters, =, K' and score the recalled K.",
-            discussion: """
-            For each gap D, OUT/gap-D/text.txt is written (seeded), every cell trains on it from scratch
-            with the same seed and budget, and is scored on the held-out lines: how often its most likely
-            character after '=' is the line's key (chance: 1 in 8). Prints a table; writes OUT/probe.csv
-            and OUT/probe.svg (key accuracy against the gap, chance and the --seq window drawn).
-            """)
+            discussion: "For each gap D, OUT/gap-D/text.txt is written (seeded), every cell trains on it from "
+                + "scratch with the same seed and budget, and is scored on the held-out lines: how often its most "
+                + "likely character after '=' is the line's key (chance: 1 in 8). Prints a table; writes "
+                + "OUT/probe.csv and OUT/probe.svg (key accuracy against the gap, chance and the --seq window drawn).")
 
         @OptionGroup var probe: ProbeOptions
         @Option(help: "Gaps D to probe, comma-separated, in characters.") var gaps = "10,25,50,100,200,400"
@@ -112,12 +110,10 @@ extension Probe {
     struct Brackets: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train each cell on source code and score its closing brackets by distance to their opener.",
-            discussion: """
-            Every cell trains on CORPUS with the same seed and budget; on the held-out part, at each ), ]
-            or } whose opener is also held out (comments and string literals skipped, C-style), the
-            closer the model ranks first among the three is compared with the right one. Prints the
-            models' table and accuracy by distance; writes OUT/brackets.csv and OUT/brackets.svg.
-            """)
+            discussion: "Every cell trains on CORPUS with the same seed and budget; on the held-out part, at each ), ] "
+                + "or } whose opener is also held out (comments and string literals skipped, C-style), the closer "
+                + "the model ranks first among the three is compared with the right one. Prints the models' table "
+                + "and accuracy by distance; writes OUT/brackets.csv and OUT/brackets.svg.")
 
         @Argument(help: "Source code to train on (C-family syntax).") var corpus: String
         @OptionGroup var probe: ProbeOptions
