@@ -8,8 +8,7 @@ struct Compare: ParsableCommand {
         discussion: "Prints parameters, training and sampling speed and the best validation loss of each, and writes OUT/compare.svg.")
 
     @Argument(help: "The text to train on.") var corpus: String
-    @Option(help: "Training budget per model: 90s, 5m, 1h.") var time: String?
-    @Option(help: "Training budget per model, in steps (instead of --time).") var steps: Int?
+    @OptionGroup var budget: BudgetOptions
     @Flag(help: "Also train a GRU widened to the LSTM's parameter count.") var sameParams = false
     @OptionGroup var model: ModelOptions
     @Option(help: "Learning rate.") var lr = TrainingDefaults.learningRate
@@ -19,9 +18,6 @@ struct Compare: ParsableCommand {
     @Option(help: "Output folder: one subfolder per model, and compare.svg.") var out = "checkpoints/compare"
 
     func validate() throws {
-        guard time == nil || steps == nil else { throw ValidationError("give --time or --steps, not both") }
-        if let time, parseDuration(time) == nil { throw ValidationError("--time must be a duration such as 90s, 5m or 1h, got \(time)") }
-        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
         guard valEvery >= 1 else { throw ValidationError("--val-every must be positive, got \(valEvery)") }
         guard model.cell == nil else { throw ValidationError("compare trains an LSTM and a GRU; drop --cell") }
         guard lr > 0 else { throw ValidationError("--lr must be positive, got \(lr)") }
@@ -50,7 +46,7 @@ struct Compare: ParsableCommand {
                 options.saveEvery = 0
                 options.seed = seed
                 options.threads = threads
-                options.budget = steps.map { .steps($0) } ?? .seconds(parseDuration(time ?? "5m")!)
+                options.budget = budget.budget
                 options.outputFolder = (out as NSString).appendingPathComponent(
                     run.label.lowercased().replacingOccurrences(of: " ", with: "-")
                         .replacingOccurrences(of: "×", with: "x").filter { $0.isLetter || $0.isNumber || $0 == "-" })

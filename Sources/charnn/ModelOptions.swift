@@ -74,3 +74,22 @@ struct OptimiserOptions: ParsableArguments {
         options.weightDecay = weightDecay
     }
 }
+
+/// The budget of each model of a command that trains several in turn (compare, probe): equal
+/// wall-clock time by default, or equal steps.
+struct BudgetOptions: ParsableArguments {
+    static let defaultTime = "5m"
+
+    @Option(help: "Training budget per model: 90s, 5m, 1h. (default: \(BudgetOptions.defaultTime))") var time: String?
+    @Option(help: "Training budget per model, in steps (instead of --time).") var steps: Int?
+
+    func validate() throws {
+        guard time == nil || steps == nil else { throw ValidationError("give --time or --steps, not both") }
+        if let time, parseDuration(time) == nil { throw ValidationError("--time must be a duration such as 90s, 5m or 1h, got \(time)") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
+    }
+
+    var budget: TrainingBudget {
+        steps.map { .steps($0) } ?? .seconds(parseDuration(time ?? BudgetOptions.defaultTime)!)
+    }
+}
