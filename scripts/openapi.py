@@ -13,7 +13,7 @@ def errors(*codes):
     names = {"400": "Bad request: malformed JSON, a wrong type, a value out of range, unknown characters",
              "404": "No such session", "409": "The session is serving another request",
              "413": "Body over 1 MiB", "429": "No free slot (Retry-After says when to retry)",
-             "503": "Shutting down"}
+             "405": "Method not allowed on this path", "503": "Shutting down"}
     return {c: {"description": names[c], "content": {"application/json": {"schema": ref("Error")}}} for c in codes}
 
 text_field = {"type": "string", "description": "UTF-8 text."}
@@ -56,7 +56,7 @@ completion = {"type": "object", "required": ["id", "object", "created", "model",
                                                "total_tokens": {"type": "integer"}}}}}
 completion_responses = {"200": {"description": "The completion, or with stream: text/event-stream of chunks of this shape, then data: [DONE]",
                                 "content": {"application/json": {"schema": ref("Completion")},
-                                            "text/event-stream": {"schema": {"type": "string"}}}}}
+                                            "text/event-stream": {}}}}
 session_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 model = {"type": "object", "required": ["id", "object", "owned_by"], "properties": {
     "id": {"type": "string", "description": "The checkpoint's file name without extensions."},

@@ -26,6 +26,10 @@ struct APIResponder: HTTPResponder {
         var response: Response
         do {
             guard let handler else {
+                if route != "other" {
+                    throw APIError(status: .methodNotAllowed, message: "\(request.method) is not served at \(route).",
+                                   type: "invalid_request_error", code: "method_not_allowed")
+                }
                 throw APIError.notFound("No route \(request.method) \(request.uri.path); see GET /openapi.json.")
             }
             response = try await handler(request)
@@ -43,7 +47,8 @@ struct APIResponder: HTTPResponder {
 
     private typealias Handler = (Request) async throws -> Response
 
-    /// The route's name (for metrics) and its handler; no handler for an unknown route or method.
+    /// The route's name (for metrics) and its handler; no handler for an unknown method on a known
+    /// route (405), nor for an unknown route ("other", 404).
     private func route(_ method: HTTPRequest.Method, _ segments: [String]) -> (String, Handler?) {
         // /v1/sessions/{id} and /v1/sessions/{id}/{action}
         if segments.count >= 3 && segments.count <= 4 && segments[0] == "v1" && segments[1] == "sessions" {
@@ -52,10 +57,13 @@ struct APIResponder: HTTPResponder {
             case (.post, "feed"): return ("/v1/sessions/{id}/feed", { try await feedSession($0, id: id) })
             case (.post, "complete"): return ("/v1/sessions/{id}/complete", { try await complete($0, session: id) })
             case (.delete, nil): return ("/v1/sessions/{id}", { _ in try deleteSession(id) })
+            case (_, nil): return ("/v1/sessions/{id}", nil)
+            case (_, "feed"), (_, "complete"): return ("/v1/sessions/{id}/" + segments[3], nil)
             default: return ("other", nil)
             }
         }
-        switch (method, "/" + segments.joined(separator: "/")) {
+        let path = "/" + segments.joined(separator: "/")
+        switch (method, path) {
         case (.get, "/"): return ("/", { _ in page() })
         case (.get, "/health"): return ("/health", { _ in health() })
         case (.get, "/metrics"): return ("/metrics", { _ in metricsText() })
@@ -67,6 +75,9 @@ struct APIResponder: HTTPResponder {
         case (.post, "/v1/restore"): return ("/v1/restore", { try await restore($0) })
         case (.post, "/v1/activations"): return ("/v1/activations", { try await activations($0) })
         case (.post, "/v1/sessions"): return ("/v1/sessions", { try await createSession($0) })
+        case (_, "/"), (_, "/health"), (_, "/metrics"), (_, "/openapi.json"), (_, "/v1/models"), (_, "/v1/completions"),
+             (_, "/v1/score"), (_, "/v1/restore"), (_, "/v1/activations"), (_, "/v1/sessions"):
+            return (path, nil)
         default: return ("other", nil)
         }
     }

@@ -546,11 +546,7 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Completion"
         }
        },
-       "text/event-stream": {
-        "schema": {
-         "type": "string"
-        }
-       }
+       "text/event-stream": {}
       },
       "description": "The completion, or with stream: text/event-stream of chunks of this shape, then data: [DONE]"
      },
@@ -893,11 +889,7 @@ enum OpenAPIDocument {
          "$ref": "#/components/schemas/Completion"
         }
        },
-       "text/event-stream": {
-        "schema": {
-         "type": "string"
-        }
-       }
+       "text/event-stream": {}
       },
       "description": "The completion, or with stream: text/event-stream of chunks of this shape, then data: [DONE]"
      },

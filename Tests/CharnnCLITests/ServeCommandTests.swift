@@ -250,6 +250,7 @@ final class ServeCommandTests: CLITestCase {
         let big = Data(("{\"prompt\": \"" + String(repeating: "a", count: 1 << 20) + "\"}").utf8)
         try assertError(try server.request("POST", "/v1/completions", body: big), 413, param: nil, "body over 1 MiB")
         try assertError(try server.request("GET", "/v1/nothing"), 404, param: nil, "unknown route")
+        try assertError(try server.request("PUT", "/v1/completions"), 405, param: nil, "wrong method")
         try assertError(try server.request("DELETE", "/v1/sessions/nope"), 404, param: nil, "unknown session")
         try assertError(try server.post("/v1/score", ["text": 3]), 400, param: "text", "score of a number")
 
