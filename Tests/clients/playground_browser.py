@@ -22,7 +22,9 @@ parser.add_argument("--length", type=int, required=True)
 parser.add_argument("--expected-file", required=True)
 parser.add_argument("--screenshot", required=True)
 parser.add_argument("--neuron-text", default="", help="text for the neuron view (default: the generated text)")
-parser.add_argument("--unit", default="top")
+parser.add_argument("--unit", default="top", help="a unit number, or top: the most active units")
+parser.add_argument("--layer", default="0")
+parser.add_argument("--quantity", default="hidden", choices=["hidden", "cell"])
 args = parser.parse_args()
 expected = open(args.expected_file, encoding="utf-8").read()
 failures = []
@@ -36,7 +38,7 @@ def check(ok, what):
 
 options = webdriver.ChromeOptions()
 options.binary_location = "/usr/bin/chromium"
-for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1360,1000"]:
+for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1360,1500"]:
     options.add_argument(flag)
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 try:
@@ -74,8 +76,8 @@ try:
         driver.execute_script("document.getElementById('neuron-text').value = arguments[0]", args.neuron_text)
     else:
         driver.find_element(By.ID, "use-generated").click()
-    if args.unit != "top":
-        driver.execute_script("document.getElementById('unit').value = arguments[0]", args.unit)
+    for element_id, value in (("layer", args.layer), ("quantity", args.quantity), ("unit", args.unit)):
+        driver.execute_script("document.getElementById(arguments[0]).value = arguments[1]", element_id, value)
     driver.find_element(By.ID, "trace").click()
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#neuron-output .neuron")) > 0)
     rows = driver.find_elements(By.CSS_SELECTOR, "#neuron-output .neuron")
