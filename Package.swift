@@ -9,6 +9,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // MARK: - System libraries (Debian: libopenblas-dev, libzstd-dev, libopenmpi-dev)
@@ -38,10 +42,22 @@ let package = Package(
             name: "CharRNN",
             dependencies: ["COpenBLAS", "CZstd", "CMPI", "CCPUFeatures", "CKernels", "CProcess"]
         ),
+        // HTTP for `charnn serve`, apart so that the library never depends on the HTTP stack.
+        .target(
+            name: "CharnnServer",
+            dependencies: [
+                "CharRNN",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .executableTarget(
             name: "charnn",
             dependencies: [
                 "CharRNN",
+                "CharnnServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

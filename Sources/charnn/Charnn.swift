@@ -13,7 +13,7 @@ struct Charnn: ParsableCommand {
           charnn sample --temp 0.8
         """,
         subcommands: [Train.self, Sample.self, Eval.self, Info.self, Export.self, Restore.self, Compare.self, Sweep.self,
-                      Probe.self, Bench.self]
+                      Probe.self, Bench.self, Serve.self]
     )
 
     static func main() {

@@ -27,12 +27,19 @@ public enum Evaluator {
                                 weights: WeightPrecision = .f32) throws(DataError) -> EvaluationResult {
         let (ids, unknown) = try encode(fileBytes, path: path, vocabulary: checkpoint.vocabulary,
                                         normalization: checkpoint.normalization)
-        guard ids.count >= 2 else { throw .nothingToScore(path: path, known: ids.count, unknown: unknown) }
         let model = checkpoint.makeModel()
         if weights == .f16 { HalfPrecisionStep.roundMatricesToHalf(model) }
-        let total = sumOfLosses(model: model, ids: ids)
+        guard let result = evaluate(ids: ids, unknown: unknown, model: model) else {
+            throw .nothingToScore(path: path, known: ids.count, unknown: unknown)
+        }
+        return result
+    }
+
+    /// Scores already-encoded ids (a request's text) with a loaded model, as `evaluate` scores a file.
+    public static func evaluate(ids: [Int32], unknown: Int, model: CharRNNModel<Float>) -> EvaluationResult? {
+        guard ids.count >= 2 else { return nil }
         let scored = ids.count - 1
-        let nats = total / Double(scored)
+        let nats = sumOfLosses(model: model, ids: ids) / Double(scored)
         return EvaluationResult(natsPerChar: nats, bitsPerChar: nats / Foundation.log(2.0),
                                 perplexity: Foundation.exp(nats), charsScored: scored, unknownSkipped: unknown)
     }

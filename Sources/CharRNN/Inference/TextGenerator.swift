@@ -46,8 +46,16 @@ public final class TextGenerator {
 
     /// The context fed when there is no prime: a line break when the vocabulary has one (text
     /// starts as after a line), otherwise the first character of the vocabulary. Never printed.
-    public var defaultContext: Int32 {
+    public var defaultContext: Int32 { Self.defaultContext(vocabulary) }
+
+    static func defaultContext(_ vocabulary: Vocabulary) -> Int32 {
         vocabulary.id(of: "\n") ?? 0
+    }
+
+    /// What a generation feeds before its first pick: the prime, or the default context. The
+    /// serving batcher feeds exactly this too, so a seed gives the same text there as here.
+    static func context(prime: [Int32], vocabulary: Vocabulary) -> [Int32] {
+        prime.isEmpty ? [defaultContext(vocabulary)] : prime
     }
 
     /// Generates `length` characters after feeding `prime` (or `defaultContext` when empty), from
@@ -56,7 +64,7 @@ public final class TextGenerator {
     public func generate(prime: [Int32], length: Int, picker: inout TokenPicker, generator: inout SplitMix64,
                          stop: [UInt8] = [], emit: ([UInt8]) -> Bool) {
         reset()
-        for id in prime.isEmpty ? [defaultContext] : prime { feed(id) }
+        for id in Self.context(prime: prime, vocabulary: vocabulary) { feed(id) }
         var bytes: [UInt8] = []
         var tail: [UInt8] = []
         bytes.reserveCapacity(4)

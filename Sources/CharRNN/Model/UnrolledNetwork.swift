@@ -34,7 +34,7 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     public let withGradients: Bool
     /// Where `backward` accumulates, in the model's parameter layout.
     let gradients: UnsafeMutableBufferPointer<Scalar>
-    private let stages: [StackLayer<Scalar>]
+    let stages: [StackLayer<Scalar>]
     /// Every recurrent layer, in state order (layer-major, forward direction first).
     private let layers: [RecurrentLayer<Scalar>]
     private let dropped: [UnsafeMutablePointer<Scalar>]

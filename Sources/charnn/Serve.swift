@@ -1,0 +1,60 @@
+import ArgumentParser
+import CharnnServer
+import CharRNN
+import Foundation
+import Synchronization
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the model over HTTP: OpenAI-compatible completions, sessions, scoring, and a playground at /.",
+        discussion: "Without --checkpoint: ./checkpoints/best.safetensors.zst, else ./checkpoints/latest.safetensors.zst.")
+
+    @Option(help: "Checkpoint to serve.") var checkpoint: String?
+    @Option(help: "Address to listen on (loopback unless you say otherwise).") var host = "127.0.0.1"
+    @Option(help: "Port to listen on; 0 picks a free one (the URL printed names it).") var port = 8080
+    @Option(help: "Generations running at once, requests and sessions together; more get 429.") var maxStreams = 64
+    @Option(help: "Largest max_tokens a request may ask for, in characters.") var maxLength = 4096
+    @Option(help: "Largest n (completions per request), at most --max-streams.") var maxChoices = 8
+    @Option(help: "Sessions held at once; more get 429.") var maxSessions = 1000
+    @Option(help: "Idle seconds after which a session is dropped.") var sessionTtl = 600
+    @Option(help: "OpenBLAS threads for the batched steps.") var threads = 1
+
+    func validate() throws {
+        func require(_ ok: Bool, _ message: String) throws {
+            if !ok { throw ValidationError(message) }
+        }
+        try require(port >= 0 && port <= 65535, "--port must be in 0...65535, got \(port)")
+        try require(maxStreams >= 1 && maxStreams <= 4096, "--max-streams must be in 1...4096, got \(maxStreams)")
+        try require(maxLength >= 1, "--max-length must be at least 1, got \(maxLength)")
+        try require(maxChoices >= 1, "--max-choices must be at least 1, got \(maxChoices)")
+        try require(maxSessions >= 0, "--max-sessions must be 0 or positive, got \(maxSessions)")
+        try require(sessionTtl >= 1, "--session-ttl must be at least 1 second, got \(sessionTtl)")
+        try require(threads >= 1, "--threads must be at least 1, got \(threads)")
+    }
+
+    /// The command line runs synchronously: the server runs on Swift's concurrency pool while this
+    /// thread waits for it to end.
+    func run() throws {
+        var configuration = ServerConfiguration(checkpoint: checkpoint)
+        configuration.host = host
+        configuration.port = port
+        configuration.maxStreams = maxStreams
+        configuration.maxLength = maxLength
+        configuration.maxChoices = min(maxChoices, maxStreams)  // more could never all run
+        configuration.maxSessions = maxSessions
+        configuration.sessionTimeToLive = .seconds(sessionTtl)
+        configuration.threads = threads
+        let outcome = Mutex<Result<Void, Error>>(.success(()))
+        let ended = DispatchSemaphore(value: 0)
+        Task { [configuration] in
+            do {
+                try await CharnnServer.run(configuration)
+            } catch {
+                outcome.withLock { $0 = .failure(error) }
+            }
+            ended.signal()
+        }
+        ended.wait()
+        if case .failure(let error) = outcome.withLock({ $0 }) { throw fail(error) }
+    }
+}
