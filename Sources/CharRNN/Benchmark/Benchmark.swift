@@ -102,7 +102,7 @@ public enum Benchmark {
         return rates
     }
 
-    /// MB/s of reading and tokenising `path` (median of `repetitions`).
+    /// MB/s of reading and tokenising `path` in chunks (median of `repetitions`).
     public static func encodingRates(path: String, tokenization: Tokenization, normalization: Normalization,
                                      repetitions: Int = 5) throws(DataError) -> (rates: [Double], bytes: Int) {
         var rates: [Double] = []

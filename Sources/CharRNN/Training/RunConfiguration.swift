@@ -15,6 +15,9 @@ public struct RunConfiguration: Equatable, Sendable {
     public var batch: Int
     public var seq: Int
     public var validationFraction: Double
+    /// At most this many validation characters; nil: all that `validationFraction` holds out.
+    public var validationLimit: Int?
+    public var separator: String
 
     public init(options: TrainingOptions, resumed: Checkpoint? = nil) throws(TrainingError) {
         let base = resumed?.config, record = resumed?.training
@@ -32,6 +35,8 @@ public struct RunConfiguration: Equatable, Sendable {
         seq = options.seq ?? record?.seq ?? TrainingDefaults.seq
         validationFraction = options.validationFraction ?? record?.validationFraction
             ?? TrainingDefaults.validationFraction
+        validationLimit = options.validationLimit ?? record?.validationLimit
+        separator = options.separator ?? record?.separator ?? TrainingDefaults.separator
         if bidirectional, task == .lm { throw .bidirectionalLanguageModel }
     }
 
@@ -66,9 +71,12 @@ public struct RunConfiguration: Equatable, Sendable {
             compare("batch", record.batch, batch)
             compare("seq", record.seq, seq)
             compare("val-frac", record.validationFraction, validationFraction)
+            compare("val-chars", record.validationLimit.map(String.init) ?? "all", validationLimit.map(String.init) ?? "all")
+            compare("separator", (record.separator ?? TrainingDefaults.separator).debugDescription,
+                    separator.debugDescription)
         }
         guard differences.isEmpty else { throw .architectureMismatch(checkpoint: path, differences: differences) }
-        if let record = checkpoint.training, record.corpus != fingerprint, !force {
+        if let record = checkpoint.training, !fingerprint.matches(record.corpus), !force {
             throw .corpusMismatch(checkpoint: path, expected: record.corpus, found: fingerprint)
         }
         guard checkpoint.vocabulary == vocabulary else { throw .vocabularyMismatch(checkpoint: path) }
