@@ -12,7 +12,7 @@ struct Charnn: ParsableCommand {
           charnn train corpus.txt
           charnn sample --temp 0.8
         """,
-        subcommands: [Train.self, Sample.self, Eval.self, Info.self, Export.self, Restore.self, Compare.self, Bench.self]
+        subcommands: [Train.self, Sample.self, Next.self, Eval.self, Info.self, Export.self, Restore.self, Compare.self, Bench.self]
     )
 
     static func main() {
