@@ -70,7 +70,7 @@ struct CorpusEncoder {
 
     /// Encodes `bytes` from `i` until their end, a symbol without an id yet, or an ill-formed
     /// sequence; `i` and `ids.count` advance past what was encoded. The hot loop: a table lookup
-    /// and a store per ASCII byte.
+    /// and a store per ASCII byte (or per byte, for `bytes`).
     @inline(__always)
     private static func encodeRun<ID: FixedWidthInteger & UnsignedInteger>(
         _ bytes: UnsafeBufferPointer<UInt8>, from i: inout Int, into ids: IDStorage<ID>,
@@ -80,21 +80,24 @@ struct CorpusEncoder {
         var written = ids.count, position = i
         defer { (ids.count, i) = (written, position) }
         while position < n {
-            let byte = bytes[position]
-            if byte < 0x80 || !scalars {
+            // A run of single-byte symbols.
+            while position < n {
+                let byte = bytes[position]
+                if byte >= 0x80 && scalars { break }
                 let id = table[Int(byte)]
                 if id < 0 { return .unseen(UInt32(byte)) }
                 out[written] = ID(truncatingIfNeeded: id)
-                position += 1
-            } else {
-                let (value, length) = StrictUTF8.decodeMultiByte(bytes, at: position)
-                if length == 0 { return .illFormed }
-                let id = table[Int(value)]
-                if id < 0 { return .unseen(value) }
-                out[written] = ID(truncatingIfNeeded: id)
-                position += length
+                position &+= 1
+                written &+= 1
             }
-            written += 1
+            guard position < n else { break }
+            let (value, length) = StrictUTF8.decodeMultiByte(bytes, at: position)
+            if length == 0 { return .illFormed }
+            let id = table[Int(value)]
+            if id < 0 { return .unseen(value) }
+            out[written] = ID(truncatingIfNeeded: id)
+            position &+= length
+            written &+= 1
         }
         return .finished
     }
