@@ -195,6 +195,7 @@ final class CorpusTests: XCTestCase {
             .fileNotFound(path: "p"), .isDirectory(path: "p"), .permissionDenied(path: "p"),
             .unreadable(path: "p", reason: "r"), .invalidUTF8(path: "p", offset: 3),
             .normalizationNeedsUTF8(path: "p", offset: 3), .emptyCorpus(path: "p"), .singleSymbol(path: "p"),
+            .noTextFiles(folder: "p", skipped: 2), .binaryFile(path: "p", offset: 4),
             .corpusTooSmall(role: "training", have: 1, need: 2, batch: 1, steps: 1),
             .emptyValidation(characters: 10, fraction: 0.01), .emptyVocabulary,
             .symbolNotOneScalar(index: 0, symbol: "ab\n"), .symbolsNotIncreasing(index: 1),

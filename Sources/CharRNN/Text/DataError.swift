@@ -66,7 +66,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
                 + "pass a longer or more varied corpus"
         case .corpusTooSmall(let role, let have, let need, let batch, let steps):
             let remedy = role == "validation"
-                ? "raise --val-frac, or lower --batch or --seq"
+                ? "raise --val-frac (or --val-chars), or lower --batch or --seq"
                 : "lower --batch or --seq, or use a longer corpus"
             return "\(role) data has \(have) characters, but --batch \(batch) × --seq \(steps) "
                 + "needs at least \(need) (batch·seq + 1); \(remedy)"
