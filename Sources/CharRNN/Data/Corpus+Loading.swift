@@ -26,20 +26,23 @@ extension Corpus {
     ///   offset, `.normalizationNeedsUTF8`, `.emptyCorpus`, `.singleSymbol`.
     public static func load(_ files: [SourceFile], options: CorpusOptions,
                             progress: ((LoadingProgress) -> Void)? = nil) throws(DataError) -> Corpus {
-        try load(files, options: options, progress: progress) { file throws(DataError) in try ByteReader(file) }
+        // Sizes from stat, not from open files: a folder of thousands of files would run out of descriptors.
+        try load(files, options: options, progress: progress, sizes: files.map(ByteReader.size)) { file throws(DataError) in
+            try ByteReader(file)
+        }
     }
 
+    /// `sizes`: each file's byte count when known beforehand (for the progress total and to
+    /// reserve the ids at once); `open` opens a file when its turn comes.
     static func load(_ files: [SourceFile], options: CorpusOptions, progress: ((LoadingProgress) -> Void)? = nil,
-                     open: (SourceFile) throws(DataError) -> ByteReader) throws(DataError) -> Corpus {
-        var readers: [ByteReader] = []
-        for file in files { readers.append(try open(file)) }  // every file opens before any is read
-        let sizes = readers.map(\.size)
+                     sizes: [Int?]? = nil, open: (SourceFile) throws(DataError) -> ByteReader) throws(DataError) -> Corpus {
+        let sizes = sizes ?? files.map { _ in nil }
         let total: Int? = sizes.contains(nil) ? nil : sizes.reduce(0) { $0 + $1! }
         let separator = Array(options.separator.utf8)
         var loader = Loader(options: options, capacity: (total ?? 1 << 20) + separator.count * files.count)
         loader.progress = progress.map { report in { report(LoadingProgress(bytesRead: $0, totalBytes: total)) } }
-        for (file, reader) in zip(files, readers) {
-            var reader = reader
+        for file in files {
+            var reader = try open(file)
             try loader.read(file, from: &reader, separator: separator)
         }
         return try loader.finish(describing: files)
@@ -58,6 +61,14 @@ struct ByteReader {
         descriptor = -1
         memory = bytes
         size = bytes.count
+    }
+
+    /// The size of a regular file, from `stat`; nil for standard input, pipes and what cannot be read
+    /// (opening it then names the error).
+    static func size(of file: SourceFile) -> Int? {
+        var status = stat()
+        guard !file.isStandardInput, stat(file.path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
+        return Int(status.st_size)
     }
 
     init(_ file: SourceFile) throws(DataError) {

@@ -36,7 +36,7 @@ public struct Corpus: Sendable {
         options.tokenization = tokenization
         options.normalization = normalization
         self = try Corpus.load([SourceFile(path: origin, name: (origin as NSString).lastPathComponent)],
-                               options: options, open: { _ throws(DataError) in ByteReader(bytes) })
+                               options: options, sizes: [bytes.count], open: { _ throws(DataError) in ByteReader(bytes) })
     }
 }
 
