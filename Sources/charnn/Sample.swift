@@ -37,6 +37,8 @@ struct Sample: ParsableCommand {
     var skipUnknown = false
 
     static let maximumBeam = 256
+    /// Beam search keeps a parent and a character per beam and step: 8 bytes each, 400 MB at this bound.
+    static let maximumBeamHistory = 50_000_000
 
     func validate() throws {
         func require(_ ok: Bool, _ message: String) throws {
@@ -60,6 +62,9 @@ struct Sample: ParsableCommand {
         try require(temp == nil && topK == 0 && topP == 1,
                     "beam search is deterministic: --temp, --top-k and --top-p do not go with --beam")
         try require(count <= beam, "--count \(count) asks for more beams than --beam \(beam) keeps")
+        try require(beam * length <= Self.maximumBeamHistory,
+                    "--beam \(beam) × --length \(length) is more history than beam search keeps "
+                        + "(\(Self.maximumBeamHistory) beam-steps); lower one of them")
     }
 
     func run() throws {

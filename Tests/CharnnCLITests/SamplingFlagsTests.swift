@@ -102,7 +102,7 @@ final class SamplingFlagsTests: CLITestCase {
             (["--beam", "0"], "--beam"), (["--beam", "2", "--probs", "3"], "--probs"),
             (["--beam", "2", "--count", "3"], "--count"), (["--beam", "2", "--temp", "1"], "--temp"),
             (["--prime", "a", "--prime-file", "latin.txt"], "--prime-file"), (["--probs", "0"], "--probs"),
-            (["--beam-length-penalty", "1"], "--beam"),
+            (["--beam-length-penalty", "1"], "--beam"), (["--beam", "256", "--length", "1000000"], "--length"),
         ]
         for (flags, name) in usage {
             let result = try sandbox.run(["sample", "--checkpoint", checkpoint] + flags)
