@@ -4,18 +4,19 @@ import Foundation
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure training, sampling or tokenizer throughput, or the FMA peak (flags as the PyTorch peer's).")
+        abstract: "Measure training, sampling, priming or tokenizer throughput, or the FMA peak (flags as the PyTorch peer's).")
 
-    enum Mode: String, ExpressibleByArgument, CaseIterable { case train, sample, encode, peak }
+    enum Mode: String, ExpressibleByArgument, CaseIterable { case train, sample, prime, encode, peak }
 
     @OptionGroup var model: ModelOptions
     @Option(help: "Vocabulary size of the random data.") var vocab = 65
     @Option(help: "Timed training steps (after warm-up).") var steps = 15
     @Option(help: "Untimed warm-up steps.") var warmup = 3
     @Option(help: "Threads, used as train uses them.") var threads = 2
-    @Option(help: "What to measure: train, sample, encode, or peak (the FMA limit of one core and of --threads).") var mode = Mode.train
+    @Option(help: "What to measure: train, sample, prime, encode, or peak (the FMA limit of one core and of --threads).") var mode = Mode.train
     @Option(help: "Characters per sample (sample mode).") var sampleLen = 2000
-    @Option(help: "Samples to time (sample mode).") var sampleReps = 3
+    @Option(help: "Samples (or primes) to time (sample and prime modes).") var sampleReps = 3
+    @Option(help: "Characters of random prime (prime mode).") var primeLen = 1_000_000
     @Option(help: "Weight precision of sampling: f32 or f16 (sample mode).") var weights = WeightPrecision.f32
     @Option(help: "Text to tokenise (encode mode).") var corpus = "corpora/tinyshakespeare.txt"
     @Flag(help: "Tokenise as bytes (encode mode).") var bytes = false
@@ -24,7 +25,7 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard vocab >= 2, steps >= 1, warmup >= 0,
-              threads >= 1, sampleLen >= 1, sampleReps >= 1 else {
+              threads >= 1, sampleLen >= 1, sampleReps >= 1, primeLen >= 1 else {
             throw ValidationError("sizes and counts must be positive (--vocab at least 2, --warmup 0 or more)")
         }
     }
@@ -82,6 +83,11 @@ struct Bench: ParsableCommand {
             result["peak_isa"] = FMAPeak.loopName(level)
             result["peak_gflops_one_thread"] = FMAPeak.gflops(threads: 1, level: level, seconds: 0.5)
             result["peak_gflops"] = FMAPeak.gflops(threads: threads, level: level, seconds: 0.5)
+        case .prime:
+            let rates = Benchmark.primingRates(settings, length: primeLen)
+            result["prime_chars"] = primeLen
+            result["prime_chars_per_s"] = Benchmark.median(rates.windowed)
+            result["prime_step_chars_per_s"] = Benchmark.median(rates.stepwise)
         case .encode:
             do {
                 let (rates, size) = try Benchmark.encodingRates(path: corpus, tokenization: bytes ? .bytes : .scalars,

@@ -12,8 +12,8 @@ struct Charnn: ParsableCommand {
           charnn train corpus.txt
           charnn sample --temp 0.8
         """,
-        subcommands: [Train.self, Sample.self, Eval.self, Info.self, Export.self, Restore.self, Compare.self, Sweep.self,
-                      Probe.self, Bench.self, Serve.self]
+        subcommands: [Train.self, Sample.self, Next.self, Eval.self, Info.self, Export.self, Restore.self, Compare.self,
+                      Sweep.self, Probe.self, Bench.self, Serve.self]
     )
 
     static func main() {

@@ -37,7 +37,7 @@ struct Compare: ParsableCommand {
             var entries: [ComparisonEntry] = []
             for run in runs {
                 FileHandle.standardError.write(Data("== \(run.label)\n".utf8))
-                var options = TrainingOptions(corpusPath: corpus)
+                var options = TrainingOptions(corpus: [corpus])
                 model.apply(to: &options)
                 options.cell = run.cell
                 options.hiddenSize = run.hidden

@@ -12,12 +12,23 @@ struct Eval: ParsableCommand {
     @Option(help: "Weight precision: f32 as trained, or f16 (the matrices rounded as sample --weights f16 reads them).")
     var weights = WeightPrecision.f32
     @Flag(help: "Print one JSON object.") var json = false
+    @Flag(help: "Print JSON lines instead: each scored character and its loss in nats, {\"char\": c, \"loss\": x}.")
+    var perChar = false
 
     func run() throws {
         setBLASThreadCount(threads)
         do {
             let loaded = try CheckpointDiscovery.languageModel(checkpoint)
             let bytes = try Corpus.readFile(atPath: file)
+            if perChar {
+                let scored = try Evaluator.score(fileBytes: bytes, path: file, checkpoint: loaded, weights: weights)
+                let out = OutputStream()
+                for (index, loss) in scored.losses.enumerated() {
+                    guard out.write(JSONLines.loss(scored.ids[index + 1], nats: loss, vocabulary: loaded.vocabulary) + "\n")
+                    else { return }
+                }
+                return out.flush()
+            }
             let result = try Evaluator.evaluate(fileBytes: bytes, path: file, checkpoint: loaded, weights: weights)
             if json {
                 let encoder = JSONEncoder()

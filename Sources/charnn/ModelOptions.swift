@@ -39,7 +39,7 @@ struct ModelOptions: ParsableArguments {
 
     /// The configuration of a fresh run with these flags.
     func freshRun() throws -> RunConfiguration {
-        var options = TrainingOptions(corpusPath: "")
+        var options = TrainingOptions(corpus: [])
         apply(to: &options)
         return try RunConfiguration(options: options)
     }

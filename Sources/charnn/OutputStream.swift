@@ -17,7 +17,8 @@ final class OutputStream {
         return !closed
     }
 
-    func write(_ text: String) { write(Array(text.utf8)) }
+    @discardableResult
+    func write(_ text: String) -> Bool { write(Array(text.utf8)) }
 
     func flush() {
         var offset = 0

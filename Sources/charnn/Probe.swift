@@ -43,7 +43,7 @@ struct ProbeOptions: ParsableArguments {
 
     /// The training options every run of a probe starts from.
     func template(corpus: String, model: ModelOptions, optimiser: OptimiserOptions) -> TrainingOptions {
-        var options = TrainingOptions(corpusPath: corpus)
+        var options = TrainingOptions(corpus: [corpus])
         model.apply(to: &options)
         optimiser.apply(to: &options)
         options.budget = budget.budget

@@ -4,32 +4,69 @@ import Foundation
 
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Generate text from a trained model.",
-        discussion: "Without --checkpoint: ./checkpoints/best.safetensors.zst, else ./checkpoints/latest.safetensors.zst.")
+        abstract: "Generate text from a trained model: sampled, or the likeliest by beam search.",
+        discussion: """
+        Without --checkpoint: ./checkpoints/best.safetensors.zst, else ./checkpoints/latest.safetensors.zst.
+        A prime given with --prime is printed before each sample; one read with --prime-file or
+        --prime - (standard input) is not. --beam prints the --count likeliest continuations found,
+        best first. --probs prints JSON lines instead of text, one per generated character:
+        {"char": c, "p": p, "top": [[c, p], …]}, p being the model's own probability (temperature 1).
+        """)
 
     @Option(help: "Checkpoint to sample from.") var checkpoint: String?
-    @Option(help: "Temperature: below 1 is more conservative, above 1 more surprising; 0 is greedy (argmax).")
-    var temp = 0.8
+    @Option(help: "Temperature: below 1 is more conservative, above 1 more surprising; 0 is greedy (argmax). (default: 0.8)")
+    var temp: Double?
     @Option(help: "Keep only the K most likely characters at each step; 0 keeps all.") var topK = 0
     @Option(help: "Nucleus sampling: keep the smallest set of likeliest characters whose probability reaches P, in (0, 1].")
     var topP = 1.0
     @Option(help: "Characters to generate per sample.") var length = 1000
-    @Option(help: "Text fed to the model first (sets the state) and printed before the sample.") var prime = ""
+    @Option(help: "Text fed to the model first (sets the state) and printed before the sample; - reads it from standard input.")
+    var prime: String?
+    @Option(help: "File whose text is fed to the model first, any length (not printed).") var primeFile: String?
     @Option(help: "Seed of the sampling stream: the same seed gives the same text. (default: random)") var seed: UInt64?
-    @Option(help: "Independent samples, separated by a blank line.") var count = 1
+    @Option(help: "Independent samples, separated by a blank line; with --beam, the best distinct beams.") var count = 1
     @Option(help: "End a sample when this text appears in it.") var stop: String?
+    @Option(help: "Beam search with N beams: the likeliest continuation of --length characters instead of a sample.")
+    var beam: Int?
+    @Option(help: "With --beam: rank finished beams by log-probability / length^A; with --stop, A near 1 undoes the plain sum's preference for short endings. (default: 0)")
+    var beamLengthPenalty: Double?
+    @Option(help: "Print JSON lines instead of text: for each generated character its probability and the K likeliest characters there.")
+    var probs: Int?
     @Option(help: "OpenBLAS threads (batch-1 work gains little from more).") var threads = 1
     @Option(help: "Weight precision: f32 as trained, or f16 (half the memory read per character; the checkpoint stays f32).")
     var weights = WeightPrecision.f32
-    @Flag(help: "Drop characters of --prime that the model does not know (with a note) instead of failing.")
+    @Flag(help: "Drop characters of the prime that the model does not know (with a note) instead of failing.")
     var skipUnknown = false
 
+    static let maximumBeam = 256
+    /// Beam search keeps a parent and a character per beam and step: 8 bytes each, 400 MB at this bound.
+    static let maximumBeamHistory = 50_000_000
+
     func validate() throws {
-        guard temp >= 0, temp.isFinite else { throw ValidationError("--temp must be 0 (greedy) or positive, got \(temp)") }
-        guard topK >= 0 else { throw ValidationError("--top-k must be 0 (off) or positive, got \(topK)") }
-        guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1], got \(topP)") }
-        guard length >= 0 else { throw ValidationError("--length must be 0 or positive, got \(length)") }
-        guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
+        func require(_ ok: Bool, _ message: String) throws {
+            if !ok { throw ValidationError(message) }
+        }
+        if let temp { try require(temp >= 0 && temp.isFinite, "--temp must be 0 (greedy) or positive, got \(temp)") }
+        try require(topK >= 0, "--top-k must be 0 (off) or positive, got \(topK)")
+        try require(topP > 0 && topP <= 1, "--top-p must be in (0, 1], got \(topP)")
+        try require(length >= 0, "--length must be 0 or positive, got \(length)")
+        try require(count >= 1, "--count must be at least 1, got \(count)")
+        try require(prime == nil || primeFile == nil, "give --prime or --prime-file, not both")
+        if let probs { try require(probs >= 1, "--probs must be at least 1 (characters listed per position), got \(probs)") }
+        if let beamLengthPenalty {
+            try require(beam != nil, "--beam-length-penalty goes with --beam")
+            try require(beamLengthPenalty >= 0 && beamLengthPenalty.isFinite,
+                        "--beam-length-penalty must be 0 or positive, got \(beamLengthPenalty)")
+        }
+        guard let beam else { return }
+        try require(beam >= 1 && beam <= Self.maximumBeam, "--beam must be in 1...\(Self.maximumBeam), got \(beam)")
+        try require(probs == nil, "--probs reports sampled characters; it does not go with --beam")
+        try require(temp == nil && topK == 0 && topP == 1,
+                    "beam search is deterministic: --temp, --top-k and --top-p do not go with --beam")
+        try require(count <= beam, "--count \(count) asks for more beams than --beam \(beam) keeps")
+        try require(beam * length <= Self.maximumBeamHistory,
+                    "--beam \(beam) × --length \(length) is more history than beam search keeps "
+                        + "(\(Self.maximumBeamHistory) beam-steps); lower one of them")
     }
 
     func run() throws {
@@ -38,35 +75,47 @@ struct Sample: ParsableCommand {
             let loaded = try CheckpointDiscovery.languageModel(checkpoint)
             let generator = TextGenerator(checkpoint: loaded, weights: weights)
             let vocabulary = loaded.vocabulary
-            let (primeIDs, unknown) = vocabulary.encode(prime, normalization: loaded.normalization)
-            if !unknown.isEmpty {
-                let names = Set(unknown).sorted { $0.value < $1.value }.map(describe).joined(separator: ", ")
-                guard skipUnknown else {
-                    throw CLIError("--prime has characters the model does not know: \(names); "
-                                   + "remove them or pass --skip-unknown")
-                }
-                FileHandle.standardError.write(Data("charnn: note: dropped from --prime: \(names)\n".utf8))
-            }
-            var picker = TokenPicker(vocabularySize: vocabulary.count, temperature: temp, topK: topK, topP: topP)
-            var random = SplitMix64(seed: seed ?? UInt64.random(in: .min ... .max))
+            let input = PrimeInput(text: prime, file: primeFile, flag: "--prime")
+            let (primeIDs, echo) = try input.read(for: loaded, skipUnknown: skipUnknown)
+            generator.prime(primeIDs)
+            let primed = generator.saveState()
             let out = OutputStream()
             let stopBytes = Array((stop ?? "").utf8)
+            if let beam {
+                let search = BeamSearch(model: generator.model, vocabulary: vocabulary, width: beam)
+                let found = search.search(from: primed, length: length, count: count, stop: stopBytes,
+                                          lengthPenalty: beamLengthPenalty ?? 0)
+                for (index, hypothesis) in found.enumerated() {
+                    if index > 0 { out.write("\n\n") }
+                    out.write(echo + vocabulary.bytes(of: hypothesis.ids))
+                }
+                out.write("\n")
+                return out.flush()
+            }
+            var picker = TokenPicker(vocabularySize: vocabulary.count, temperature: temp ?? 0.8, topK: topK, topP: topP)
+            var random = SplitMix64(seed: seed ?? UInt64.random(in: .min ... .max))
             for index in 0..<count {
-                if index > 0 { out.write("\n\n") }
-                out.write(vocabulary.bytes(of: primeIDs))
-                generator.generate(prime: primeIDs, length: length, picker: &picker, generator: &random,
-                                   stop: stopBytes) { out.write($0) }
+                generator.restore(primed)
+                if let probs {
+                    generator.generate(length: length, picker: &picker, generator: &random, stop: stopBytes) { id, _, logits in
+                        let distribution = CharacterDistribution(logits: logits)
+                        return out.write(JSONLines.generated(id, probability: distribution.probabilities[Int(id)],
+                                                             top: distribution.top(probs), vocabulary: vocabulary,
+                                                             sample: count > 1 ? index : nil) + "\n")
+                    }
+                } else {
+                    if index > 0 { out.write("\n\n") }
+                    out.write(echo)
+                    generator.generate(length: length, picker: &picker, generator: &random, stop: stopBytes) { _, bytes, _ in
+                        out.write(bytes)
+                    }
+                }
                 if out.closed { return }
             }
-            out.write("\n")
+            if probs == nil { out.write("\n") }
             out.flush()
         } catch {
             throw fail(error)
         }
-    }
-
-    private func describe(_ scalar: Unicode.Scalar) -> String {
-        let hex = "U+" + String(format: "%04X", scalar.value)
-        return scalar.properties.isWhitespace || scalar.value < 0x20 ? hex : "'\(scalar)' (\(hex))"
     }
 }

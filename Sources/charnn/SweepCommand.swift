@@ -12,7 +12,7 @@ struct Sweep: ParsableCommand {
         best.safetensors.zst.
         """)
 
-    @Argument(help: "The text to train on.") var corpus: String?
+    @Argument(help: "The text to train on: files and folders, as for train.") var corpus: [String] = []
 
     @Option(help: "Recurrent cells to try, e.g. lstm,gru.") var cell: String?
     @Option(help: "GRU formulations to try.") var gruVariant: String?
@@ -46,7 +46,8 @@ struct Sweep: ParsableCommand {
 
     func validate() throws {
         if resume { return }
-        try require(corpus != nil, "give the corpus to train on (or --resume --out FOLDER)")
+        try require(!corpus.isEmpty, "give the corpus to train on (or --resume --out FOLDER)")
+        try require(!corpus.contains("-"), "a sweep reads its corpus once per trial: give files or folders, not -")
         try require((budget == nil) != (budgetSteps == nil), "give one budget: --budget DURATION or --budget-steps N")
         if let budget { try require(parseDuration(budget) != nil, "--budget must be a duration such as 90s, 10m or 1h, got \(budget)") }
         if let budgetSteps { try require(budgetSteps >= 1, "--budget-steps must be at least 1, got \(budgetSteps)") }
@@ -103,7 +104,6 @@ struct Sweep: ParsableCommand {
 
     /// A new sweep's state, after checking every trial's flags as `charnn train` would.
     private func newSweep(cores: Int) throws -> SweepState {
-        guard let corpus else { throw CLIError("give the corpus to train on") }
         if FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent(SweepState.fileName)) {
             throw SweepError.folderHoldsSweep(folder: out)
         }
@@ -115,7 +115,7 @@ struct Sweep: ParsableCommand {
         if let valFrac { common += ["--val-frac", String(valFrac)] }
         for flags in configurations {
             do {
-                _ = try Train.parse([corpus] + common + flags)
+                _ = try Train.parse(corpus + common + flags)
             } catch {
                 throw CLIError("the configuration \(flags.joined(separator: " ")) is refused by charnn train: "
                                + Train.message(for: error))
@@ -129,7 +129,7 @@ struct Sweep: ParsableCommand {
             let parallel = ranks > 1 ? ranks : jobCount(for: grid, cores: cores)
             total = .seconds(total: parseDuration(budget!)!, jobs: min(parallel, configurations.count))
         }
-        var state = SweepState(corpus: [corpus], grid: grid, common: common, budget: total, eta: eta, seed: seed,
+        var state = SweepState(corpus: corpus, grid: grid, common: common, budget: total, eta: eta, seed: seed,
                                trials: configurations.enumerated().map {
                                    SweepState.Trial(id: $0.offset, flags: $0.element, rung: 0, status: .pending)
                                })

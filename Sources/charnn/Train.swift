@@ -7,14 +7,25 @@ struct Train: ParsableCommand {
     static let latestInOut = "@latest"
 
     static let configuration = CommandConfiguration(
-        abstract: "Train a char-RNN on a UTF-8 text file.",
+        abstract: "Train a char-RNN on UTF-8 text: files, folders or standard input.",
         discussion: """
+        Several files and folders make one corpus: folders are walked recursively in sorted path \
+        order, passing over hidden files and files that are not text; each file's last --val-frac \
+        is held out for validation. `charnn train -` reads standard input; a stream is fingerprinted \
+        as it is read, so --resume with - needs the same text piped again (or --force).
+
         Checkpoints go to --out: latest.safetensors.zst (every --save-every steps and at the end) and \
         best.safetensors.zst (whenever validation improves), with metrics.csv and loss.svg beside them. \
         Ctrl-C finishes the current step, saves latest and exits; --resume continues exactly.
         """)
 
-    @Argument(help: "The text to train on (UTF-8; see --bytes).") var corpus: String
+    @Argument(help: ArgumentHelp("Text files and folders to train on, or - for standard input (UTF-8; see --bytes).",
+                                 valueName: "corpus"))
+    var corpus: [String] = []
+    @Option(help: ArgumentHelp("Take from folders only the files whose name matches this shell pattern; repeat for several.",
+                               valueName: "pattern"))
+    var include: [String] = []
+    @Option(help: "Text put between one file and the next. (default: one line break)") var separator: String?
 
     @OptionGroup var model: ModelOptions
     @Option(help: "What to learn: lm (next character), restore-diacritics or restore-case (the original of each character of a degraded text). (default: lm)")
@@ -30,7 +41,10 @@ struct Train: ParsableCommand {
     @Option(help: "Train for this many optimiser steps in total (0: save the initial model and exit).") var steps: Int?
     @Option(help: "Train for this long: 90s, 10m, 1h.") var time: String?
 
-    @Option(help: "Fraction of the corpus, at its end, held out for validation.") var valFrac: Double?
+    @Option(help: "Fraction of each file, at its end, held out for validation. (default: \(TrainingDefaults.validationFraction))")
+    var valFrac: Double?
+    @Option(help: "At most this many validation characters, each file keeping its share (for very large corpora). (default: all)")
+    var valChars: Int?
     @Option(help: "Validate every N steps (and at the end); 0: only at the end.") var valEvery = TrainingDefaults.validationEvery
     @Option(help: "Save latest every N steps (and at the end); 0: only at the end.") var saveEvery = TrainingDefaults.saveEvery
     @Option(help: "Progress line every N steps when not on a terminal.") var logEvery = TrainingDefaults.logEvery
@@ -50,6 +64,9 @@ struct Train: ParsableCommand {
         if bidirectional, task == .lm || (task == nil && resume == nil) {
             throw ValidationError("--bidirectional: \(TrainingError.bidirectionalLanguageModel.description)")
         }
+        try require(!corpus.isEmpty, "give the text to train on: one or more files or folders, or - for standard input")
+        try require(corpus.filter { $0 == SourceFile.standardInput }.count <= 1, "- (standard input) can be given only once")
+        if let valChars { try require(valChars >= 1, "--val-chars must be at least 1, got \(valChars)") }
         if let valFrac { try require(valFrac > 0 && valFrac < 1, "--val-frac must be in (0, 1), got \(valFrac)") }
         try require([epochs != nil, steps != nil, time != nil].filter { $0 }.count <= 1,
                     "give at most one of --epochs, --steps and --time")
@@ -65,7 +82,10 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        var options = TrainingOptions(corpusPath: corpus)
+        var options = TrainingOptions(corpus: corpus)
+        options.include = include
+        options.separator = separator
+        options.validationLimit = valChars
         options.tokenization = bytes ? .bytes : nil
         options.normalization = normalize
         model.apply(to: &options)
@@ -91,8 +111,15 @@ struct Train: ParsableCommand {
         // Under `mpirun -np N` this process is one of N ranks; otherwise it trains alone.
         let group = ProcessGroup.fromEnvironment()
         do {
-            let trainer = try Trainer(options: options, group: group)
+            if group.size > 1, corpus.contains(SourceFile.standardInput) {
+                throw CLIError("- (standard input) reaches only rank 0 under mpirun; pass the corpus as files")
+            }
+            let bar = LoadingBar(interactive: group.isLeader && isatty(STDERR_FILENO) == 1)
+            let trainer = try { defer { bar.finish() }
+                return try Trainer(options: options, group: group, loading: bar.update)
+            }()
             let printer = ProgressPrinter(plainEvery: logEvery)
+            if group.isLeader { notes(trainer).forEach(printer.note) }
             Interruption.install()
             if group.size > 1, group.isLeader {
                 printer.note("data-parallel over \(group.size) ranks: \(trainer.streamsPerRank) streams each")
@@ -109,4 +136,27 @@ struct Train: ParsableCommand {
             throw exit
         }
     }
+
+    /// What the user should know about the corpus before training starts.
+    private func notes(_ trainer: Trainer) -> [String] {
+        var notes: [String] = []
+        let corpus = trainer.corpus
+        if corpus.sources.count > 1 {
+            notes.append("corpus: \(corpus.sources.count) files, \(corpus.byteCount) bytes (charnn info lists them)")
+        }
+        let surprising = trainer.skippedFiles.filter { $0.reason != .hidden && $0.reason != .notIncluded }
+        if !surprising.isEmpty {
+            let shown = surprising.prefix(3).map { "\($0.path) (\($0.reason.rawValue))" }.joined(separator: ", ")
+            notes.append("passed over \(surprising.count) file(s): \(shown)\(surprising.count > 3 ? ", …" : "")")
+        }
+        let validation = trainer.validationCharacters
+        if valChars == nil, validation > Train.largeValidation {
+            notes.append("validating on all \(validation) held-out characters each time; "
+                         + "bound them with --val-chars (e.g. --val-chars 1000000)")
+        }
+        return notes
+    }
+
+    /// Validation characters above which a run without --val-chars is told of the option.
+    static let largeValidation = 5_000_000
 }

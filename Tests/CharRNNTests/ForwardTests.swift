@@ -35,6 +35,25 @@ final class ForwardTests: XCTestCase {
         }
     }
 
+    /// One row times a transposed matrix (the batch-1 step, which goes to gemv) is the naive
+    /// product, with a row stride in b and alpha, beta applied, in Float and Double alike.
+    func testOneRowTimesTransposedIsTheNaiveProduct() {
+        func check<Scalar: BLASScalar>(_: Scalar.Type) {
+            let (n, k, ldb) = (5, 3, 4)
+            let a: [Scalar] = [1, -2, 0.5]
+            let b: [Scalar] = (0..<(n * ldb)).map { Scalar($0 % 7) - 3 }
+            var c: [Scalar] = [1, 2, 3, 4, 5]
+            let expected = (0..<n).map { j in
+                2 * (0..<k).reduce(Scalar(0)) { $0 + a[$1] * b[j * ldb + $1] } + 0.5 * c[j]
+            }
+            Scalar.gemm(transA: false, transB: true, m: 1, n: n, k: k, alpha: 2, a: a, lda: k, b: b, ldb: ldb,
+                        beta: 0.5, c: &c, ldc: n)
+            XCTAssertEqual(c, expected, "\(Scalar.self)")
+        }
+        check(Float.self)
+        check(Double.self)
+    }
+
     /// The Float path (sgemm) computes what the Double path (dgemm) computes, to float precision.
     func testFloatAndDoubleModelsAgree() {
         for (cell, variant) in Self.cells {

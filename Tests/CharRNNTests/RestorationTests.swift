@@ -49,7 +49,7 @@ final class RestorationTests: XCTestCase {
     func testPrepareAddsTheDegradedForms() throws {
         let text = "Đi đâu thế"
         let corpus = try Corpus(text: Array(text.utf8), tokenization: .scalars, normalization: .none, origin: "t.txt")
-        let (vocabulary, ids, degradedForm) = TrainingTask.restoreDiacritics.prepare(corpus)
+        let (vocabulary, ids, _, degradedForm) = TrainingTask.restoreDiacritics.prepare(corpus)
         let expected: [Unicode.Scalar] = [" ", "D", "a", "d", "e", "h", "i", "t", "u", "â", "Đ", "đ", "ế"]
         XCTAssertEqual(vocabulary.symbols, expected.sorted { $0.value < $1.value }.map(String.init))
         XCTAssertEqual(vocabulary.bytes(of: ids), Array(text.utf8))

@@ -54,16 +54,6 @@ final class SamplingTests: XCTestCase {
         XCTAssertEqual(Double(zeros) / 6000, 2.0 / 3, accuracy: 0.03)
     }
 
-    private func trainedCheckpoint() throws -> Checkpoint {
-        let folder = makeTemporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let corpus = (folder as NSString).appendingPathComponent("corpus.txt")
-        try syntheticText(characters: 4000).write(toFile: corpus, atomically: true, encoding: .utf8)
-        let trainer = try Trainer(options: tinyOptions(corpus: corpus, out: folder, steps: 30))
-        _ = try trainer.run { _ in }
-        return trainer.checkpoint()
-    }
-
     private func sample(_ generator: TextGenerator, seed: UInt64, prime: [Int32] = [], temperature: Double = 0.8,
                         length: Int = 200) -> [UInt8] {
         var picker = TokenPicker(vocabularySize: generator.vocabulary.count, temperature: temperature)
@@ -140,5 +130,59 @@ final class SamplingTests: XCTestCase {
         XCTAssertEqual(result.natsPerChar, total / Double(ids.count - 1), accuracy: 1e-5)
         XCTAssertEqual(result.bitsPerChar, result.natsPerChar / Foundation.log(2.0), accuracy: 1e-12)
         XCTAssertEqual(result.perplexity, Foundation.exp(result.natsPerChar), accuracy: 1e-9)
+    }
+}
+
+/// Priming in windows, and the probabilities `--probs` reports.
+final class PrimingTests: XCTestCase {
+    /// A prime of 1,000 characters (three full windows and a remainder) leaves the state and the
+    /// next logits that feeding it one character at a time leaves.
+    func testWindowedPrimeEqualsFeedingCharacterByCharacter() throws {
+        let checkpoint = try trainedCheckpoint()
+        let text = syntheticText(characters: 1000, seed: 4)
+        let ids = checkpoint.vocabulary.encode(text, normalization: .none).ids
+        XCTAssertGreaterThan(ids.count, 3 * TextGenerator.primeWindow)
+        let windowed = TextGenerator(checkpoint: checkpoint)
+        windowed.prime(ids)
+        let stepwise = TextGenerator(checkpoint: checkpoint)
+        stepwise.reset()
+        for id in ids { stepwise.feed(id) }
+        for (x, y) in zip(windowed.state.h, stepwise.state.h) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+        for (x, y) in zip(windowed.state.c, stepwise.state.c) { XCTAssertEqual(x, y, accuracy: 1e-4) }
+        for (x, y) in zip(Array(windowed.logits), Array(stepwise.logits)) { XCTAssertEqual(x, y, accuracy: 1e-4) }
+        // A restored state is the state saved: logits and h, c.
+        let saved = windowed.saveState(), before = Array(windowed.logits), state = windowed.state
+        windowed.feed(ids[0])
+        XCTAssertNotEqual(Array(windowed.logits), before)
+        windowed.restore(saved)
+        XCTAssertEqual(Array(windowed.logits), before)
+        XCTAssertEqual(windowed.state.h, state.h)
+        XCTAssertEqual(windowed.state.c, state.c)
+    }
+
+    /// The probability of each sampled character, under the model's own distribution, is what
+    /// scoring the sampled text gives at that position: −log p = the position's loss. The top
+    /// probabilities are sorted and sum to at most 1.
+    func testProbabilitiesOfASampleMatchItsPerPositionLosses() throws {
+        let checkpoint = try trainedCheckpoint()
+        let generator = TextGenerator(checkpoint: checkpoint)
+        generator.prime([])
+        var picker = TokenPicker(vocabularySize: checkpoint.vocabulary.count, temperature: 1.2)
+        var random = SplitMix64(seed: 8)
+        var ids: [Int32] = [], probabilities: [Double] = []
+        generator.generate(length: 300, picker: &picker, generator: &random) { id, _, logits in
+            let distribution = CharacterDistribution(logits: logits)
+            let top = distribution.top(5)
+            XCTAssertEqual(top.count, 5)
+            XCTAssertLessThanOrEqual(top.map(\.probability).reduce(0, +), 1 + 1e-12)
+            XCTAssertEqual(top.map(\.probability), top.map(\.probability).sorted(by: >))
+            XCTAssertEqual(distribution.probabilities.reduce(0, +), 1, accuracy: 1e-9)
+            ids.append(id)
+            probabilities.append(distribution.probabilities[Int(id)])
+            return true
+        }
+        let losses = Evaluator.positionLosses(model: checkpoint.makeModel(), ids: [generator.defaultContext] + ids)
+        XCTAssertEqual(losses.count, ids.count)
+        for (p, loss) in zip(probabilities, losses) { XCTAssertEqual(-Foundation.log(p), loss, accuracy: 1e-4) }
     }
 }

@@ -114,20 +114,4 @@ final class StreamLayoutTests: XCTestCase {
         }
         XCTAssertThrowsError(try StreamLayout(ids: positions(0), batchSize: 1, steps: 1, role: "validation"))
     }
-
-    func testSplitTakesLastFloorFractionAsValidation() {
-        let ids = positions(100)
-        let (training, validation) = StreamLayout.split(ids, validationFraction: 0.1)
-        XCTAssertEqual(training.count, 90)
-        XCTAssertEqual(validation.count, 10)
-        XCTAssertEqual(training[89], 89)
-        XCTAssertEqual(validation[0], 90)
-        XCTAssertEqual(validation[9], 99)
-
-        XCTAssertEqual(StreamLayout.split(ids, validationFraction: 0).validation.count, 0)
-        XCTAssertEqual(StreamLayout.split(positions(7), validationFraction: 0.5).validation.count, 3)
-        // 0.29 · 100 is 28.999… in binary floating point; ⌊·⌋ gives 28, as Python's int(0.29 * 100).
-        XCTAssertEqual(StreamLayout.split(ids, validationFraction: 0.29).validation.count, 28)
-        XCTAssertEqual(StreamLayout.split(ids, validationFraction: 0.29).training.count, 72)
-    }
 }

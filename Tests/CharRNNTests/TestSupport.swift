@@ -38,3 +38,14 @@ func tinyOptions(corpus: String, out: String, steps: Int) -> TrainingOptions {
     options.outputFolder = out
     return options
 }
+
+/// A tiny model trained 30 steps on synthetic text: enough to have preferences to sample from.
+func trainedCheckpoint() throws -> Checkpoint {
+    let folder = makeTemporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let corpus = (folder as NSString).appendingPathComponent("corpus.txt")
+    try syntheticText(characters: 4000).write(toFile: corpus, atomically: true, encoding: .utf8)
+    let trainer = try Trainer(options: tinyOptions(corpus: corpus, out: folder, steps: 30))
+    _ = try trainer.run { _ in }
+    return trainer.checkpoint()
+}

@@ -78,7 +78,7 @@ final class VocabularyTests: XCTestCase {
         let corpus = try Corpus(text: Array(text.utf8), tokenization: .scalars, normalization: .none, origin: "t")
         let encoded = corpus.vocabulary.encode(text, normalization: .none)
         XCTAssertEqual(encoded.unknown, [])
-        XCTAssertEqual(encoded.ids, Array(corpus.ids))
+        XCTAssertEqual(encoded.ids, Array(corpus.training))
         XCTAssertEqual(String(decoding: corpus.vocabulary.bytes(of: encoded.ids), as: UTF8.self), text)
         let rebuilt = try Vocabulary(symbols: corpus.vocabulary.symbols, tokenization: .scalars)
         XCTAssertEqual(rebuilt, corpus.vocabulary)

@@ -176,10 +176,11 @@ final class TrainCommandTests: CLITestCase {
                       || result.err.localizedCaseInsensitiveContains("no such"), result.err)
     }
 
-    func testDirectoryAsCorpusIsRefused() throws {
+    /// A folder is a corpus of the text files in it; one with none is refused by name.
+    func testFolderWithoutTextFilesIsRefused() throws {
         try FileManager.default.createDirectory(at: sandbox.url("folder"), withIntermediateDirectories: true)
         let result = try sandbox.run(["train", "folder"] + Self.tinyModel + ["--steps", "5"])
-        assertCleanFailure(result, code: 1, mentions: ["folder", "directory"])
+        assertCleanFailure(result, code: 1, mentions: ["folder", "no text files"])
     }
 
     func testEmptyCorpusIsRefused() throws {

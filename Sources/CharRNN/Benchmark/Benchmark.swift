@@ -81,14 +81,40 @@ public enum Benchmark {
         return flops * Double(repetitions) / best / 1e9
     }
 
-    /// Characters per second of batch-1 generation at the settings' temperature, one per repetition.
-    public static func samplingRates(_ s: Settings) -> [Double] {
-        setBLASThreadCount(s.threads)
+    /// A generator over the settings' model with random weights.
+    private static func randomGenerator(_ s: Settings) -> TextGenerator {
         let model = CharRNNModel<Float>(config: s.config, seed: s.seed)
         // Any V distinct scalars in increasing order serve as the vocabulary of random weights.
         let symbols = (0..<s.config.vocabularySize).map { String(UnicodeScalar(UInt32(0x4E00 + $0))!) }
-        let generator = TextGenerator(model: model, vocabulary: try! Vocabulary(symbols: symbols, tokenization: .scalars),
-                                      normalization: .none, weights: s.weights)
+        return TextGenerator(model: model, vocabulary: try! Vocabulary(symbols: symbols, tokenization: .scalars),
+                             normalization: .none, weights: s.weights)
+    }
+
+    /// Characters per second of priming with `length` random ids, one per repetition: in windows
+    /// (`TextGenerator.prime`), and one step per character (`feed`) over the first 100,000.
+    public static func primingRates(_ s: Settings, length: Int) -> (windowed: [Double], stepwise: [Double]) {
+        setBLASThreadCount(s.threads)
+        let generator = randomGenerator(s)
+        var random = SplitMix64(seed: s.seed)
+        let ids = (0..<length).map { _ in Int32(random.next() % UInt64(s.config.vocabularySize)) }
+        var windowed: [Double] = [], stepwise: [Double] = []
+        for _ in 0..<s.sampleRepetitions {
+            var start = DispatchTime.now().uptimeNanoseconds
+            generator.prime(ids)
+            windowed.append(Double(length) / (Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9))
+            let steps = min(length, 100_000)
+            start = DispatchTime.now().uptimeNanoseconds
+            generator.reset()
+            for id in ids.prefix(steps) { generator.feed(id) }
+            stepwise.append(Double(steps) / (Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9))
+        }
+        return (windowed, stepwise)
+    }
+
+    /// Characters per second of batch-1 generation at the settings' temperature, one per repetition.
+    public static func samplingRates(_ s: Settings) -> [Double] {
+        setBLASThreadCount(s.threads)
+        let generator = randomGenerator(s)
         var picker = TokenPicker(vocabularySize: s.config.vocabularySize, temperature: s.temperature)
         var random = SplitMix64(seed: s.seed)
         var rates: [Double] = []
@@ -104,7 +130,7 @@ public enum Benchmark {
         return rates
     }
 
-    /// MB/s of reading and tokenising `path` (median of `repetitions`).
+    /// MB/s of reading and tokenising `path` in chunks (median of `repetitions`).
     public static func encodingRates(path: String, tokenization: Tokenization, normalization: Normalization,
                                      repetitions: Int = 5) throws(DataError) -> (rates: [Double], bytes: Int) {
         var rates: [Double] = []

@@ -33,6 +33,10 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
     public var batch: Int
     public var seq: Int
     public var validationFraction: Double
+    /// `--val-chars`; nil: no bound (and in checkpoints older than the option).
+    public var validationLimit: Int?
+    /// Between corpus files; nil in checkpoints older than several files, which used one file.
+    public var separator: String?
     public var seed: UInt64
     /// Seed of the dropout masks (which are keyed by it, the step and the position).
     public var dropoutSeed: UInt64
@@ -53,6 +57,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         if batch < 1 || seq < 1 { return "batch and seq must be at least 1" }
         if windowsPerEpoch < 1 || window < 0 || window >= windowsPerEpoch { return "window outside the epoch" }
         if !(validationFraction > 0 && validationFraction < 1) { return "val_frac outside (0, 1)" }
+        if let limit = validationLimit, limit < 1 { return "val_chars must be at least 1" }
         if !(learningRate > 0) || !learningRate.isFinite { return "lr must be positive" }
         if !(clip >= 0) || lrDecayAfter < 0 || warmupSteps < 0 || (totalSteps ?? 0) < 0 { return "negative optimiser setting" }
         if let best = bestValidationLoss, !(best >= 0) { return "best_val_loss must be a non-negative number" }
@@ -64,6 +69,8 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         case windowsPerEpoch = "windows_per_epoch"
         case batch, seq
         case validationFraction = "val_frac"
+        case validationLimit = "val_chars"
+        case separator
         case seed
         case dropoutSeed = "dropout_seed"
         case learningRate = "lr"

@@ -27,9 +27,9 @@ public enum Safetensors {
         tensors: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)],
         metadata: [String: String]
     ) -> [UInt8] {
-        var header = "{" + quoted(metadataKey) + ":{"
+        var header = "{" + JSONString.quoted(metadataKey) + ":{"
         let metadataKeys = metadata.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        header += metadataKeys.map { quoted($0) + ":" + quoted(metadata[$0]!) }.joined(separator: ",")
+        header += metadataKeys.map { JSONString.quoted($0) + ":" + JSONString.quoted(metadata[$0]!) }.joined(separator: ",")
         header += "}"
         var names = Set<String>()
         var dataLength = 0
@@ -41,7 +41,7 @@ public enum Safetensors {
                          "tensor '\(tensor.name)': shape \(tensor.shape) does not hold \(tensor.values.count) values")
             let begin = dataLength
             dataLength += count * MemoryLayout<UInt32>.size
-            header += "," + quoted(tensor.name) + ":{\"dtype\":\"\(float32)\",\"shape\":["
+            header += "," + JSONString.quoted(tensor.name) + ":{\"dtype\":\"\(float32)\",\"shape\":["
                 + tensor.shape.map(String.init).joined(separator: ",")
                 + "],\"data_offsets\":[\(begin),\(dataLength)]}"
         }
@@ -62,26 +62,6 @@ public enum Safetensors {
             }
         }
         return file
-    }
-
-    /// `string` as a JSON string literal: quotes, backslashes and control characters escaped,
-    /// everything else as UTF-8.
-    static func quoted(_ string: String) -> String {
-        var result = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
     }
 }
 

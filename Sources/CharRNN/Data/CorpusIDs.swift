@@ -1,16 +1,30 @@
 /// Token ids stored in the narrowest unsigned type that holds the vocabulary: `UInt8` when
-/// V ≤ 256, `UInt16` when V ≤ 65,536, else `UInt32`. Read as `Int32`; slices are O(1) views.
+/// V ≤ 256, `UInt16` when V ≤ 65,536, else `UInt32`. Read as `Int32`; slices are O(1) views of
+/// the same storage.
 public struct CorpusIDs: Sendable, RandomAccessCollection {
     enum Storage: Sendable {
-        case uint8(ArraySlice<UInt8>)
-        case uint16(ArraySlice<UInt16>)
-        case uint32(ArraySlice<UInt32>)
+        case uint8(IDStorage<UInt8>)
+        case uint16(IDStorage<UInt16>)
+        case uint32(IDStorage<UInt32>)
     }
 
     let storage: Storage
+    /// The ids of `storage` this view covers.
+    private let range: Range<Int>
 
+    /// All the ids written to `storage`.
     init(storage: Storage) {
         self.storage = storage
+        range = switch storage {
+        case .uint8(let ids): 0..<ids.count
+        case .uint16(let ids): 0..<ids.count
+        case .uint32(let ids): 0..<ids.count
+        }
+    }
+
+    private init(storage: Storage, range: Range<Int>) {
+        self.storage = storage
+        self.range = range
     }
 
     /// Copies `ids` into the storage width that fits `vocabularySize`.
@@ -18,10 +32,16 @@ public struct CorpusIDs: Sendable, RandomAccessCollection {
         precondition(vocabularySize > 0, "vocabulary size \(vocabularySize) must be positive")
         precondition(ids.allSatisfy { $0 >= 0 && Int($0) < vocabularySize },
                      "ids must lie in 0..<\(vocabularySize)")
+        func stored<ID: FixedWidthInteger & UnsignedInteger>(_: ID.Type) -> IDStorage<ID> {
+            let storage = IDStorage<ID>(capacity: ids.count)
+            for (i, id) in ids.enumerated() { storage.base[i] = ID(id) }
+            storage.count = ids.count
+            return storage
+        }
         switch Self.bytesPerID(vocabularySize: vocabularySize) {
-        case 1: storage = .uint8(ArraySlice(ids.map { UInt8($0) }))
-        case 2: storage = .uint16(ArraySlice(ids.map { UInt16($0) }))
-        default: storage = .uint32(ArraySlice(ids.map { UInt32($0) }))
+        case 1: self.init(storage: .uint8(stored(UInt8.self)))
+        case 2: self.init(storage: .uint16(stored(UInt16.self)))
+        default: self.init(storage: .uint32(stored(UInt32.self)))
         }
     }
 
@@ -43,19 +63,14 @@ public struct CorpusIDs: Sendable, RandomAccessCollection {
 
     public var endIndex: Int { count }
 
-    public var count: Int {
-        switch storage {
-        case .uint8(let ids): ids.count
-        case .uint16(let ids): ids.count
-        case .uint32(let ids): ids.count
-        }
-    }
+    public var count: Int { range.count }
 
     public subscript(i: Int) -> Int32 {
-        switch storage {
-        case .uint8(let ids): Int32(ids[ids.startIndex + i])
-        case .uint16(let ids): Int32(ids[ids.startIndex + i])
-        case .uint32(let ids): Int32(ids[ids.startIndex + i])
+        precondition(i >= 0 && i < range.count, "id index \(i) outside 0..<\(range.count)")
+        return switch storage {
+        case .uint8(let ids): Int32(ids.base[range.lowerBound + i])
+        case .uint16(let ids): Int32(ids.base[range.lowerBound + i])
+        case .uint32(let ids): Int32(ids.base[range.lowerBound + i])
         }
     }
 
@@ -63,13 +78,23 @@ public struct CorpusIDs: Sendable, RandomAccessCollection {
     public func slice(_ range: Range<Int>) -> CorpusIDs {
         precondition(range.lowerBound >= 0 && range.upperBound <= count,
                      "slice \(range) outside 0..<\(count)")
-        func rebased<Element>(_ ids: ArraySlice<Element>) -> ArraySlice<Element> {
-            ids[(ids.startIndex + range.lowerBound)..<(ids.startIndex + range.upperBound)]
-        }
+        let lower = self.range.lowerBound
+        return CorpusIDs(storage: storage, range: (lower + range.lowerBound)..<(lower + range.upperBound))
+    }
+
+    /// The viewed ids as a buffer of their stored width, for allocation-free loops.
+    func withStored<Result>(_ body: (StoredIDs) -> Result) -> Result {
         switch storage {
-        case .uint8(let ids): return CorpusIDs(storage: .uint8(rebased(ids)))
-        case .uint16(let ids): return CorpusIDs(storage: .uint16(rebased(ids)))
-        case .uint32(let ids): return CorpusIDs(storage: .uint32(rebased(ids)))
+        case .uint8(let ids): body(.uint8(UnsafeBufferPointer(rebasing: ids.buffer[range])))
+        case .uint16(let ids): body(.uint16(UnsafeBufferPointer(rebasing: ids.buffer[range])))
+        case .uint32(let ids): body(.uint32(UnsafeBufferPointer(rebasing: ids.buffer[range])))
         }
+    }
+
+    /// A view of stored ids in their own width.
+    enum StoredIDs {
+        case uint8(UnsafeBufferPointer<UInt8>)
+        case uint16(UnsafeBufferPointer<UInt16>)
+        case uint32(UnsafeBufferPointer<UInt32>)
     }
 }

@@ -9,9 +9,16 @@ struct FNV1a {
         value = (value ^ word) &* 0x0000_0100_0000_01b3  // FNV prime
     }
 
+    /// Continues the hash over `bytes`: a text hashed chunk by chunk hashes as it does whole.
+    mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) {
+        var hash = self  // a local copy stays in a register through the loop
+        for byte in bytes { hash.add(UInt64(byte)) }
+        self = hash
+    }
+
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var hash = FNV1a()
-        for byte in bytes { hash.add(UInt64(byte)) }
+        hash.add(bytes)
         return hash.value
     }
 

@@ -39,10 +39,12 @@ public struct StreamLayout: Sendable {
                      targets: UnsafeMutablePointer<Int32>) {
         precondition(k >= 0 && k < windowsPerEpoch, "window \(k) outside 0..<\(windowsPerEpoch)")
         let streams = streams ?? 0..<batchSize
-        switch ids.storage {
-        case .uint8(let stored): stored.withUnsafeBufferPointer { fill(window: k, streams, from: $0, inputs, targets) }
-        case .uint16(let stored): stored.withUnsafeBufferPointer { fill(window: k, streams, from: $0, inputs, targets) }
-        case .uint32(let stored): stored.withUnsafeBufferPointer { fill(window: k, streams, from: $0, inputs, targets) }
+        ids.withStored { stored in
+            switch stored {
+            case .uint8(let ids): fill(window: k, streams, from: ids, inputs, targets)
+            case .uint16(let ids): fill(window: k, streams, from: ids, inputs, targets)
+            case .uint32(let ids): fill(window: k, streams, from: ids, inputs, targets)
+            }
         }
     }
 
@@ -77,13 +79,5 @@ public struct StreamLayout: Sendable {
                 targets[t * B + b] = Int32(ids[rowStart + t + 1])
             }
         }
-    }
-
-    /// Splits off the last ⌊`f`·n⌋ ids (computed in `Double`) as validation; the rest is training.
-    public static func split(_ ids: CorpusIDs, validationFraction f: Double) -> (training: CorpusIDs, validation: CorpusIDs) {
-        precondition(f >= 0 && f < 1, "validation fraction \(f) must lie in [0, 1)")
-        let n = ids.count
-        let validationCount = Int((f * Double(n)).rounded(.down))
-        return (ids.slice(0..<(n - validationCount)), ids.slice((n - validationCount)..<n))
     }
 }

@@ -65,16 +65,21 @@ public struct BracketProbe {
     /// - Throws: the corpus's `DataError`s; `ProbeError.noBracketPairs` when the held-out part has none.
     public func run(announce: (String) -> Void, report: (TrainingEvent) -> Void) throws -> BracketReport {
         let run = try RunConfiguration(options: template)
-        let corpus = try Corpus.load(path: template.corpusPath, tokenization: run.tokenization,
-                                     normalization: run.normalization)
+        let corpusPath = template.corpusPaths.first ?? ""
+        // Read as training reads it: one file, its last --val-frac held out.
+        var reading = CorpusOptions()
+        (reading.tokenization, reading.normalization) = (run.tokenization, run.normalization)
+        reading.holdout = Holdout(fraction: run.validationFraction)
+        let corpus = try Corpus.load(try CorpusSources.resolve([corpusPath], tokenization: run.tokenization).files,
+                                     options: reading)
         let vocabulary = corpus.vocabulary
-        let ids = Array(corpus.ids)
+        let ids = Array(corpus.training) + Array(corpus.validation)
         let text = ids.map { Unicode.Scalar(vocabulary.scalarValues[Int($0)])! }
-        let heldOutStart = ids.count - StreamLayout.split(corpus.ids, validationFraction: run.validationFraction).validation.count
+        let heldOutStart = corpus.training.count
         let sites = BracketPairs.sites(in: text)
         let heldOut = RecallSite.within(sites, from: heldOutStart)
         guard !heldOut.isEmpty else {
-            throw ProbeError.noBracketPairs(path: template.corpusPath, heldOutCharacters: ids.count - heldOutStart)
+            throw ProbeError.noBracketPairs(path: corpusPath, heldOutCharacters: ids.count - heldOutStart)
         }
 
         let trainingClosers = sites.filter { $0.target < heldOutStart }.map { text[$0.target] }
@@ -94,7 +99,7 @@ public struct BracketProbe {
         for model in ProbeModel.lineup(cells: cells, sameParameters: sameParameters, run: run,
                                        vocabularySize: vocabulary.count) {
             announce(model.label)
-            let trainer = try Trainer(options: model.options(from: template, corpus: template.corpusPath, folder: outputFolder))
+            let trainer = try Trainer(options: model.options(from: template, corpus: corpusPath, folder: outputFolder))
             let summary = try trainer.run(report: report)
             let right = RecallSite.outcomes(of: ModelPredictor(model: trainer.model, candidates: candidates),
                                             on: heldOutIDs, sites: heldOut)

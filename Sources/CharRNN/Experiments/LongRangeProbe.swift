@@ -82,9 +82,8 @@ public struct LongRangeProbe {
                 announce("\(model.label), gap \(gap)")
                 let trainer = try Trainer(options: model.options(from: template, corpus: textPath, folder: folder))
                 let summary = try trainer.run(report: report)
-                let ids = Array(trainer.corpus.ids)
-                let heldOutStart = ids.count - StreamLayout.split(trainer.corpus.ids,
-                                                                  validationFraction: trainer.configuration.validationFraction).validation.count
+                let ids = Array(trainer.corpus.training) + Array(trainer.corpus.validation)
+                let heldOutStart = trainer.corpus.training.count
                 let sites = RecallSite.within(text.sites, from: heldOutStart)
                 let outcomes = RecallSite.outcomes(of: ModelPredictor(model: trainer.model),
                                                    on: Array(ids[heldOutStart...]), sites: sites)

@@ -35,7 +35,7 @@ public struct ProbeModel: Equatable, Sendable {
     /// once, at the end (the probes score the final model, so its loss is the one to report).
     public func options(from template: TrainingOptions, corpus: String, folder: String) -> TrainingOptions {
         var options = template
-        options.corpusPath = corpus
+        options.corpusPaths = [corpus]
         options.cell = cell
         options.hiddenSize = hiddenSize
         options.layerCount = layerCount

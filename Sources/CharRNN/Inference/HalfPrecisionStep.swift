@@ -125,6 +125,18 @@ final class HalfPrecisionStep {
                 layers.flatMap { Array(UnsafeBufferPointer(start: $0.c, count: H)) })
     }
 
+    /// Sets the state and logits, as `state` and `logits` gave them.
+    func restore(h: [Float], c: [Float], logits saved: [Float]) {
+        let H = config.hiddenSize
+        for (k, layer) in layers.enumerated() {
+            for j in 0..<H {
+                layer.h[j] = h[k * H + j]
+                layer.c[j] = c[k * H + j]
+            }
+        }
+        _ = logits.update(fromContentsOf: saved)
+    }
+
     /// Advances the state by character `id` and leaves the next character's logits in `logits`.
     func feed(_ id: Int32) {
         let H = config.hiddenSize, E = config.embeddingSize

@@ -42,6 +42,10 @@ extension Double {
 @inline(__always)
 private func transpose(_ flag: Bool) -> CBLAS_TRANSPOSE { flag ? CblasTrans : CblasNoTrans }
 
+// rowTimesTransposed: one row times a transposed matrix, (1, k) · (n, k)ᵀ, is the matrix-vector
+// product (n, k) · (k): `gemv` reads the matrix once, where `gemm` first copies all of it into its
+// packed layout, which was most of the cost of a batch-1 step (sampling, priming, scoring).
+
 extension Float: BLASScalar {
     @inline(__always)
     public static func gemm(
@@ -50,6 +54,9 @@ extension Float: BLASScalar {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        if m == 1, !transA, transB {  // see `rowTimesTransposed`
+            return gemv(m: n, n: k, alpha: alpha, a: b, lda: ldb, x: a, beta: beta, y: c)
+        }
         cblas_sgemm(CblasRowMajor, transpose(transA), transpose(transB),
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -83,6 +90,9 @@ extension Double: BLASScalar {
         b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
+        if m == 1, !transA, transB {  // see `rowTimesTransposed`
+            return gemv(m: n, n: k, alpha: alpha, a: b, lda: ldb, x: a, beta: beta, y: c)
+        }
         cblas_dgemm(CblasRowMajor, transpose(transA), transpose(transB),
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

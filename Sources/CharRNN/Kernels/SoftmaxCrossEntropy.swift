@@ -3,10 +3,12 @@
 ///     p = softmax(z) = e^{z − max z} / Σ e^{z − max z}      loss_r = log Σ e^{z} − z[y_r]
 ///     ∂(mean loss)/∂z_r = (p_r − onehot(y_r)) / rows
 enum SoftmaxCrossEntropy {
-    /// Replaces `logits` with probabilities and returns the summed loss over the rows.
+    /// Replaces `logits` with probabilities and returns the summed loss over the rows; each row's
+    /// loss also goes to `rowLosses` when given.
     @inline(__always)
     static func forward<Scalar: BLASScalar>(
-        logits: UnsafeMutablePointer<Scalar>, targets: UnsafePointer<Int32>, rows: Int, classes V: Int
+        logits: UnsafeMutablePointer<Scalar>, targets: UnsafePointer<Int32>, rows: Int, classes V: Int,
+        rowLosses: UnsafeMutablePointer<Double>? = nil
     ) -> Double {
         var total = 0.0
         for r in 0..<rows {
@@ -21,7 +23,9 @@ enum SoftmaxCrossEntropy {
                 z[j] = e
                 sum += e
             }
-            total += Double(Scalar.log(sum) - shiftedTarget)
+            let loss = Double(Scalar.log(sum) - shiftedTarget)
+            rowLosses?[r] = loss
+            total += loss
             let inverse = 1 / sum
             for j in 0..<V { z[j] *= inverse }
         }

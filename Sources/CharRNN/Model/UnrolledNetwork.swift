@@ -140,18 +140,36 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     /// Runs the window in `inputs` from the carried state, scores it against `targets`, carries the
     /// final state into `stateH`/`stateC`, and returns the mean cross-entropy in nats per position.
     /// In `training` passes dropout masks are drawn (see `drawMask`); otherwise dropout is off.
+    /// `rowLosses`, when given, receives each position's loss (T·B, in the order of `targets`).
     @discardableResult
-    public func forward(training: Bool = false) -> Double {
+    public func forward(training: Bool = false, rowLosses: UnsafeMutablePointer<Double>? = nil) -> Double {
         computeLogits(training: training)
         let rows = batchSize * steps
         let total = SoftmaxCrossEntropy.forward(logits: logits.baseAddress!, targets: targets.baseAddress!,
-                                                rows: rows, classes: model.config.vocabularySize)
+                                                rows: rows, classes: model.config.vocabularySize, rowLosses: rowLosses)
         return total / Double(rows)
     }
 
     /// Runs the window in `inputs` from the carried state and leaves the decoder's raw logits in
     /// `logits` (T·B, V), without scoring; the final state is carried as by `forward`.
     public func computeLogits(training: Bool = false) {
+        let config = model.config
+        let (rows, V, W) = (batchSize * steps, config.vocabularySize, config.outputSize)
+        let parameters = model.parameters.baseAddress!
+        let x = advance(training: training)
+
+        // Decoder: logits = x · W_decᵀ + b_dec.
+        let logits = self.logits.baseAddress!
+        broadcastRows(parameters + model.layout.decoderBias.offset, plus: nil, rows: rows, columns: V, into: logits)
+        Scalar.gemm(transA: false, transB: true, m: rows, n: V, k: W, alpha: 1, a: x, lda: W,
+                    b: parameters + model.layout.decoderWeight.offset, ldb: W, beta: 1, c: logits, ldc: V)
+    }
+
+    /// Runs the window in `inputs` through the embedding and the recurrent layers only, carrying
+    /// the final state as `computeLogits` does: what priming a long text needs, without the
+    /// decoder's (T·B, V) GEMM. Returns the top layer's output (T, B, W).
+    @discardableResult
+    public func advance(training: Bool = false) -> UnsafePointer<Scalar> {
         let config = model.config
         let (B, T, E, H, V) = (batchSize, steps, config.embeddingSize, config.hiddenSize, config.vocabularySize)
         let W = config.outputSize
@@ -187,12 +205,7 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
             layers[i].storeFinalState(h: stateH.baseAddress! + i * stateCount, c: stateC.baseAddress! + i * stateCount,
                                   count: stateCount)
         }
-
-        // Decoder: logits = x · W_decᵀ + b_dec.
-        let logits = self.logits.baseAddress!
-        broadcastRows(parameters + model.layout.decoderBias.offset, plus: nil, rows: rows, columns: V, into: logits)
-        Scalar.gemm(transA: false, transB: true, m: rows, n: V, k: W, alpha: 1, a: x, lda: W,
-                    b: parameters + model.layout.decoderWeight.offset, ldb: W, beta: 1, c: logits, ldc: V)
+        return x
     }
 
     /// Adds the gradient of the last `forward`'s mean loss to the model's gradients (which the

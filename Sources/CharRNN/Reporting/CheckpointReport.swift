@@ -49,13 +49,34 @@ public struct CheckpointReport {
         if let t = checkpoint.training {
             lines.append("training: step \(t.step), epoch \(t.epoch) (window \(t.window) of \(t.windowsPerEpoch)), batch \(t.batch) × seq \(t.seq), lr \(t.learningRate)")
             lines.append("best validation loss: " + (t.bestValidationLoss.map { String(format: "%.4f nats/char (%.4f bits/char)", $0, $0 / Foundation.log(2.0)) } ?? "none yet"))
-            lines.append("corpus: \(t.corpus.byteCount) bytes, \(t.corpus.hash)")
+            lines += corpusLines(t.corpus)
         } else {
             lines.append("training: none saved (weights only)")
         }
         lines.append("optimiser state: \(checkpoint.adamM == nil ? "no" : "yes (Adam m, v)")")
         lines.append("size: \(checkpoint.compressedSize) bytes compressed, \(checkpoint.uncompressedSize) uncompressed")
         return lines.joined(separator: "\n")
+    }
+
+    /// Files listed in the text report; `--json` lists every one.
+    static let listedFiles = 20
+
+    /// The corpus a checkpoint was trained on: its files (name and size) when it has several.
+    func corpusLines(_ corpus: CorpusFingerprint) -> [String] {
+        let files = corpus.files ?? []
+        guard files.count > 1 else {
+            let name = files.first.map { "\($0.name), " } ?? ""
+            return ["corpus: \(name)\(corpus.byteCount) bytes, \(corpus.hash)"]
+        }
+        var lines = ["corpus: \(files.count) files, \(corpus.byteCount) bytes, \(corpus.hash)"]
+        let width = min(files.map(\.name.count).max()!, 60)
+        for file in files.prefix(Self.listedFiles) {
+            lines.append("  \(file.name.padding(toLength: max(width, file.name.count), withPad: " ", startingAt: 0))  \(file.byteCount) bytes")
+        }
+        if files.count > Self.listedFiles {
+            lines.append("  … and \(files.count - Self.listedFiles) more (info --json lists them all)")
+        }
+        return lines
     }
 
     public func json() -> String {

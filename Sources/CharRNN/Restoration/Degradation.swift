@@ -4,21 +4,27 @@ import Foundation
 /// character may stand for (what decoding may choose from).
 extension TrainingTask {
     /// Input and output share one vocabulary: the corpus's characters and their degraded forms.
-    /// Returns it, the corpus ids re-expressed in it, and `degradedForm[id]`: the id of id's degraded form.
-    public func prepare(_ corpus: Corpus) -> (vocabulary: Vocabulary, ids: CorpusIDs, degradedForm: [Int32]) {
+    /// Returns it, the corpus's training and validation ids re-expressed in it, and
+    /// `degradedForm[id]`: the id of id's degraded form.
+    public func prepare(_ corpus: Corpus)
+        -> (vocabulary: Vocabulary, training: CorpusIDs, validation: CorpusIDs, degradedForm: [Int32]) {
         let original = corpus.vocabulary
         guard self != .lm, original.tokenization == .scalars else {
-            return (original, corpus.ids, (0..<Int32(original.count)).map { $0 })
+            return (original, corpus.training, corpus.validation, (0..<Int32(original.count)).map { $0 })
         }
         let scalars = original.symbols.map { $0.unicodeScalars.first! }
         let all = Set(scalars).union(scalars.map(degrade)).sorted { $0.value < $1.value }
         // The sorted union of valid scalars is a valid vocabulary.
         let vocabulary = try! Vocabulary(symbols: all.map { String($0) }, tokenization: .scalars)
         let degradedForm = degradedForms(vocabulary)
-        guard all.count != scalars.count else { return (vocabulary, corpus.ids, degradedForm) }
+        guard all.count != scalars.count else {
+            return (vocabulary, corpus.training, corpus.validation, degradedForm)
+        }
         let remap = scalars.map { vocabulary.id(of: $0)! }
-        let ids = CorpusIDs(corpus.ids.lazy.map { remap[Int($0)] }, vocabularySize: vocabulary.count)
-        return (vocabulary, ids, degradedForm)
+        func remapped(_ ids: CorpusIDs) -> CorpusIDs {
+            CorpusIDs(ids.lazy.map { remap[Int($0)] }, vocabularySize: vocabulary.count)
+        }
+        return (vocabulary, remapped(corpus.training), remapped(corpus.validation), degradedForm)
     }
 
     /// The degraded form of one character: itself for the language model.

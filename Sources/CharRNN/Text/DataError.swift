@@ -13,6 +13,10 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case nothingToScore(path: String, known: Int, unknown: Int)
     /// NFC normalisation was asked for bytes that are not UTF-8.
     case normalizationNeedsUTF8(path: String, offset: Int)
+    /// A folder given as corpus in which no file is taken; `skipped` files were passed over.
+    case noTextFiles(folder: String, skipped: Int)
+    /// A file named as corpus holds a NUL byte at `offset` (within its first block): not text.
+    case binaryFile(path: String, offset: Int)
     case emptyCorpus(path: String)
     case singleSymbol(path: String)
     /// Fewer than `need` = `batch`·`steps` + 1 ids; `role` is "training" or "validation".
@@ -30,7 +34,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         let corruptVocabulary = "the vocabulary (e.g. in a checkpoint) is corrupt; train again to rebuild it"
         switch self {
         case .fileNotFound(let path):
-            return "\(path): no such file; check the corpus path"
+            return "\(path): no such file; check the path"
         case .isDirectory(let path):
             return "\(path): is a directory, not a text file; pass the path of one text file"
         case .permissionDenied(let path):
@@ -48,6 +52,13 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case .normalizationNeedsUTF8(let path, let offset):
             return "\(path): cannot normalise, invalid UTF-8 at byte offset \(offset); "
                 + "drop --normalize nfc to train on the raw bytes"
+        case .noTextFiles(let folder, let skipped):
+            let passed = skipped > 0 ? " (\(skipped) passed over: hidden, not text, or not matching --include)" : ""
+            return "\(folder): no text files to train on\(passed); pass a folder holding UTF-8 text files, "
+                + "or --bytes to take every file"
+        case .binaryFile(let path, let offset):
+            return "\(path): not a text file (NUL byte at offset \(offset)); pass --bytes to train on raw bytes, "
+                + "or leave the file out"
         case .emptyCorpus(let path):
             return "\(path): the corpus is empty; pass a file with text in it"
         case .singleSymbol(let path):
@@ -55,7 +66,7 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
                 + "pass a longer or more varied corpus"
         case .corpusTooSmall(let role, let have, let need, let batch, let steps):
             let remedy = role == "validation"
-                ? "raise --val-frac, or lower --batch or --seq"
+                ? "raise --val-frac (or --val-chars), or lower --batch or --seq"
                 : "lower --batch or --seq, or use a longer corpus"
             return "\(role) data has \(have) characters, but --batch \(batch) × --seq \(steps) "
                 + "needs at least \(need) (batch·seq + 1); \(remedy)"

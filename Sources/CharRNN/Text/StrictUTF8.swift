@@ -50,6 +50,18 @@ enum StrictUTF8 {
         return nil
     }
 
+    /// How many leading bytes of `bytes` end on a sequence boundary: all of them, unless the last
+    /// one to three bytes begin a multi-byte sequence that the next chunk of the text may complete.
+    /// Those are left for the next chunk; at the end of the text they are an ill-formed sequence.
+    static func completePrefixLength(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var start = bytes.count
+        while start > 0, bytes.count - start < 3, bytes[start - 1] & 0xC0 == 0x80 { start -= 1 }
+        guard start > 0 else { return bytes.count }
+        let lead = bytes[start - 1]
+        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+        return bytes.count - (start - 1) < length ? start - 1 : bytes.count
+    }
+
     /// Whether every byte is below 0x80; checks eight bytes at a time.
     static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let raw = UnsafeRawBufferPointer(bytes)

@@ -114,4 +114,23 @@ public struct Vocabulary: Equatable, Sendable {
         }
         return (ids, unknown)
     }
+
+    /// Encodes the bytes of a file (a prime, a text to score) as `encode(_:normalization:)` does;
+    /// for a `scalars` vocabulary they must be UTF-8. A `bytes` vocabulary takes them as they are
+    /// (normalised first when they are UTF-8 and the model was trained on NFC).
+    /// - Throws: `DataError.invalidUTF8Text` naming `origin` and the offset of the first bad byte.
+    public func encode(bytes: [UInt8], normalization: Normalization,
+                       origin: String) throws(DataError) -> (ids: [Int32], unknown: [Unicode.Scalar]) {
+        let invalidOffset = bytes.withUnsafeBufferPointer(StrictUTF8.firstInvalidOffset)
+        if tokenization == .scalars, let invalidOffset { throw .invalidUTF8Text(path: origin, offset: invalidOffset) }
+        guard tokenization == .scalars || (normalization == .nfc && invalidOffset == nil) else {
+            var ids: [Int32] = [], unknown: [Unicode.Scalar] = []
+            ids.reserveCapacity(bytes.count)
+            for byte in bytes {
+                if let id = id(ofValue: UInt32(byte)) { ids.append(id) } else { unknown.append(Unicode.Scalar(byte)) }
+            }
+            return (ids, unknown)
+        }
+        return encode(String(decoding: bytes, as: UTF8.self), normalization: normalization)
+    }
 }

@@ -17,6 +17,9 @@ public struct RunConfiguration: Equatable, Sendable {
     public var validationFraction: Double
     /// The seed of the initial weights and dropout: a resumed run keeps its checkpoint's.
     public var seed: UInt64
+    /// At most this many validation characters; nil: all that `validationFraction` holds out.
+    public var validationLimit: Int?
+    public var separator: String
 
     public init(options: TrainingOptions, resumed: Checkpoint? = nil) throws(TrainingError) {
         let base = resumed?.config, record = resumed?.training
@@ -35,6 +38,8 @@ public struct RunConfiguration: Equatable, Sendable {
         validationFraction = options.validationFraction ?? record?.validationFraction
             ?? TrainingDefaults.validationFraction
         seed = record?.seed ?? options.seed
+        validationLimit = options.validationLimit ?? record?.validationLimit
+        separator = options.separator ?? record?.separator ?? TrainingDefaults.separator
         if bidirectional, task == .lm { throw .bidirectionalLanguageModel }
         if task != .lm, tokenization == .bytes { throw .restorationOfBytes(task: task.rawValue) }
     }
@@ -70,9 +75,12 @@ public struct RunConfiguration: Equatable, Sendable {
             compare("batch", record.batch, batch)
             compare("seq", record.seq, seq)
             compare("val-frac", record.validationFraction, validationFraction)
+            compare("val-chars", record.validationLimit.map(String.init) ?? "all", validationLimit.map(String.init) ?? "all")
+            compare("separator", (record.separator ?? TrainingDefaults.separator).debugDescription,
+                    separator.debugDescription)
         }
         guard differences.isEmpty else { throw .architectureMismatch(checkpoint: path, differences: differences) }
-        if let record = checkpoint.training, record.corpus != fingerprint, !force {
+        if let record = checkpoint.training, !fingerprint.matches(record.corpus), !force {
             throw .corpusMismatch(checkpoint: path, expected: record.corpus, found: fingerprint)
         }
         guard checkpoint.vocabulary == vocabulary else { throw .vocabularyMismatch(checkpoint: path) }

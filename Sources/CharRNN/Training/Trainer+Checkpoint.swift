@@ -6,7 +6,8 @@ extension Trainer {
         let K = training.windowsPerEpoch
         let record = TrainingRecord(
             step: step, epoch: step / K, window: step % K, windowsPerEpoch: K, batch: configuration.batch,
-            seq: configuration.seq, validationFraction: configuration.validationFraction, seed: configuration.seed,
+            seq: configuration.seq, validationFraction: configuration.validationFraction,
+            validationLimit: configuration.validationLimit, separator: configuration.separator, seed: configuration.seed,
             dropoutSeed: replicas.dropoutSeed, learningRate: options.learningRate,
             schedule: options.schedule.rawValue, lrDecay: options.lrDecay, lrDecayAfter: options.lrDecayAfter,
             warmupSteps: options.warmupSteps, totalSteps: totalSteps, clip: options.clip, adam: adam.settings,

@@ -7,6 +7,8 @@ public final class Trainer {
     public let options: TrainingOptions
     public let configuration: RunConfiguration
     public let corpus: Corpus
+    /// What the folder walks passed over (hidden, not text, …), for the command line to mention.
+    public let skippedFiles: [SkippedFile]
     /// The model's vocabulary: the corpus's, plus degraded forms for a restoration task.
     public let vocabulary: Vocabulary
     public let config: ModelConfig
@@ -20,7 +22,8 @@ public final class Trainer {
     let totalSteps: Int?
     let latestPath: String, bestPath: String
     let resumedFrom: String?
-    let validationCharacters: Int
+    /// Characters of validation text (each validation scores them all).
+    public let validationCharacters: Int
     /// The processes training this model together; this one takes `shard.streams` of the batch.
     let group: ProcessGroup
     let shard: StateShard
@@ -35,7 +38,9 @@ public final class Trainer {
     var validationsWithoutImprovement = 0
 
     /// With a `group` of N ranks, rank r trains on streams r·B/N ..< (r+1)·B/N of every window.
-    public init(options: TrainingOptions, group: ProcessGroup = .single) throws {
+    /// `loading` hears how far reading the corpus has come.
+    public init(options: TrainingOptions, group: ProcessGroup = .single,
+                loading: ((LoadingProgress) -> Void)? = nil) throws {
         self.options = options
         self.group = group
         latestPath = (options.outputFolder as NSString).appendingPathComponent("latest.safetensors.zst")
@@ -50,8 +55,15 @@ public final class Trainer {
         resumedFrom = resumed?.path
         let run = try RunConfiguration(options: options, resumed: resumed?.checkpoint)
         configuration = run
-        corpus = try Corpus.load(path: options.corpusPath, tokenization: run.tokenization,
-                                 normalization: run.normalization)
+        let selection = try CorpusSources.resolve(options.corpusPaths, include: options.include,
+                                                  tokenization: run.tokenization)
+        skippedFiles = selection.skipped
+        var reading = CorpusOptions()
+        reading.tokenization = run.tokenization
+        reading.normalization = run.normalization
+        reading.separator = run.separator
+        reading.holdout = Holdout(fraction: run.validationFraction, limit: run.validationLimit)
+        corpus = try Corpus.load(selection.files, options: reading, progress: loading)
         let prepared = run.task.prepare(corpus)
         vocabulary = prepared.vocabulary
         config = run.modelConfig(vocabularySize: vocabulary.count)
@@ -66,15 +78,14 @@ public final class Trainer {
         shard = StateShard(config: config, batch: run.batch, streams: streams)
 
         let degradedForm = run.task == .lm ? nil : prepared.degradedForm
-        let (trainingIDs, validationIDs) = StreamLayout.split(prepared.ids, validationFraction: run.validationFraction)
-        training = WindowSource(layout: try StreamLayout(ids: trainingIDs, batchSize: run.batch, steps: run.seq,
+        training = WindowSource(layout: try StreamLayout(ids: prepared.training, batchSize: run.batch, steps: run.seq,
                                                          role: "training"),
                                 degradedForm: degradedForm)
-        validationCharacters = validationIDs.count
-        guard validationIDs.count > 0 else {
-            throw DataError.emptyValidation(characters: corpus.ids.count, fraction: run.validationFraction)
+        validationCharacters = prepared.validation.count
+        guard prepared.validation.count > 0 else {
+            throw DataError.emptyValidation(characters: corpus.training.count, fraction: run.validationFraction)
         }
-        let validation = WindowSource(layout: try StreamLayout(ids: validationIDs, batchSize: run.batch,
+        let validation = WindowSource(layout: try StreamLayout(ids: prepared.validation, batchSize: run.batch,
                                                                steps: run.seq, role: "validation"),
                                       degradedForm: degradedForm)
 
@@ -185,7 +196,8 @@ public final class Trainer {
 
     private var plotTitle: String {
         "\(config.cell.rawValue.uppercased()) \(config.layerCount)×\(config.hiddenSize) on "
-            + (options.corpusPath as NSString).lastPathComponent
+            + (corpus.sources.count == 1 ? (corpus.sources[0].file.name as NSString).lastPathComponent
+                                         : "\(corpus.sources.count) files")
     }
 
     /// char-rnn's rule: a loss above three times the run's first one has exploded.

@@ -23,7 +23,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case .architectureMismatch(let path, let differences):
             return "cannot resume \(path): \(differences.joined(separator: ", ")); drop those flags or start a new run with another --out"
         case .corpusMismatch(let path, let expected, let found):
-            return "cannot resume \(path): it was trained on a different corpus (\(expected.byteCount) bytes, \(expected.hash)) than this one (\(found.byteCount) bytes, \(found.hash)); pass --force to continue on this corpus"
+            let changes = found.differences(from: expected).joined(separator: ", ")
+            return "cannot resume \(path): the corpus differs from the one it was trained on (\(changes)); pass --force to continue on this corpus"
         case .vocabularyMismatch(let path):
             return "cannot resume \(path): this corpus has a different vocabulary than the checkpoint; train a new model with another --out"
         case .noCheckpointToResume(let path):

@@ -24,6 +24,11 @@ public enum TrainingDefaults {
     public static let batch = 50
     public static let seq = 50
     public static let validationFraction = 0.05
+    /// Between one corpus file and the next: a line break, so that a file whose last line has no
+    /// line break does not run into the next file's first line, and files that end with one are
+    /// parted by a blank line, the paragraph break the model has seen inside files. It is in the
+    /// vocabulary of nearly every text already, so it adds no symbol.
+    public static let separator = "\n"
     public static let task = TrainingTask.lm
 
     public static let learningRate = 2e-3
@@ -40,7 +45,11 @@ public enum TrainingDefaults {
 /// resumed run takes them from its checkpoint and only the ones given are compared with it
 /// (`RunConfiguration` resolves them).
 public struct TrainingOptions: Sendable {
-    public var corpusPath: String
+    /// Files and folders (walked as `CorpusSources` walks them), `-` for standard input.
+    public var corpusPaths: [String]
+    /// Shell patterns a file found in a folder must match (any of them); none: every file.
+    public var include: [String] = []
+    public var separator: String?
     public var tokenization: Tokenization?
     public var normalization: Normalization?
     public var cell: CellKind?
@@ -52,6 +61,8 @@ public struct TrainingOptions: Sendable {
     public var batch: Int?
     public var seq: Int?
     public var validationFraction: Double?
+    /// Validation text at most this long (`Holdout.limit`).
+    public var validationLimit: Int?
     public var task: TrainingTask?
     public var bidirectional: Bool?
 
@@ -82,7 +93,9 @@ public struct TrainingOptions: Sendable {
     /// Resume even when the corpus differs from the checkpoint's.
     public var force = false
 
-    public init(corpusPath: String) { self.corpusPath = corpusPath }
+    public init(corpus paths: [String]) { corpusPaths = paths }
+
+    public init(corpusPath: String) { self.init(corpus: [corpusPath]) }
 }
 
 extension TrainingBudget {

@@ -1,11 +1,8 @@
-/// Validation: the mean cross-entropy (nats per character) over the validation part, with the state
-/// carried from a zero start, dropout off, at most `maximumWindows` windows; for a restoration task
+/// Validation: the mean cross-entropy (nats per character) over every window of the validation part
+/// (which `--val-chars` bounds), with the state carried from a zero start, dropout off; for a restoration task
 /// also the character and word accuracy of its decoding. Every rank scores its own streams and the
 /// results are combined over the group.
 final class Validator {
-    /// Bounds validation's cost on very large corpora; tinyshakespeare's whole validation part is 22 windows.
-    static let maximumWindows = 400
-
     let source: WindowSource
     let network: UnrolledNetwork<Float>
     let vocabulary: Vocabulary
@@ -23,7 +20,7 @@ final class Validator {
         decoder = source.degradedForm.map(RestorationDecoder.init)
     }
 
-    var windowCount: Int { min(source.windowsPerEpoch, Validator.maximumWindows) }
+    var windowCount: Int { source.windowsPerEpoch }
 
     func run() -> (loss: Double, accuracy: RestorationAccuracy?) {
         let w = network, B = network.batchSize, T = network.steps
