@@ -65,13 +65,8 @@ struct OptimiserOptions: ParsableArguments {
     }
 
     func apply(to options: inout TrainingOptions) {
-        options.learningRate = lr
-        options.schedule = schedule
-        options.lrDecay = lrDecay
-        options.lrDecayAfter = lrDecayAfter
-        options.warmupSteps = warmup
-        options.clip = clip
-        options.weightDecay = weightDecay
+        (options.learningRate, options.schedule, options.clip, options.weightDecay) = (lr, schedule, clip, weightDecay)
+        (options.lrDecay, options.lrDecayAfter, options.warmupSteps) = (lrDecay, lrDecayAfter, warmup)
     }
 }
 

@@ -23,18 +23,10 @@ public enum BLASKernels {
     public static func cpuFeatures() -> CPUFeatures {
         let raw = ccpu_read_features()
         var cpu = CPUFeatures(isX86: raw.is_x86)
-        cpu.avx = raw.avx
-        cpu.fma = raw.fma
-        cpu.avx2 = raw.avx2
-        cpu.f16c = raw.f16c
-        cpu.avx512f = raw.avx512f
-        cpu.avx512bw = raw.avx512bw
-        cpu.avx512vl = raw.avx512vl
-        cpu.avx512dq = raw.avx512dq
-        cpu.avx512cd = raw.avx512cd
-        cpu.avx512bf16 = raw.avx512_bf16
-        cpu.osSavesYMM = raw.os_saves_ymm
-        cpu.osSavesZMM = raw.os_saves_zmm
+        (cpu.avx, cpu.fma, cpu.avx2, cpu.f16c) = (raw.avx, raw.fma, raw.avx2, raw.f16c)
+        (cpu.avx512f, cpu.avx512bw, cpu.avx512vl) = (raw.avx512f, raw.avx512bw, raw.avx512vl)
+        (cpu.avx512dq, cpu.avx512cd, cpu.avx512bf16) = (raw.avx512dq, raw.avx512cd, raw.avx512_bf16)
+        (cpu.osSavesYMM, cpu.osSavesZMM) = (raw.os_saves_ymm, raw.os_saves_zmm)
         return cpu
     }
 

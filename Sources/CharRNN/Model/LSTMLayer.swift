@@ -25,12 +25,7 @@ struct LSTMLayer<Scalar: BLASScalar> {
     let weights: RecurrentTensors<Scalar>
     let gradients: RecurrentTensors<Scalar>
 
-    let gates: UnsafeMutablePointer<Scalar>
-    let c: UnsafeMutablePointer<Scalar>
-    let h: UnsafeMutablePointer<Scalar>
-    let tanhScratch: UnsafeMutablePointer<Scalar>
-    let dhCarry: UnsafeMutablePointer<Scalar>
-    let dcCarry: UnsafeMutablePointer<Scalar>
+    let gates, c, h, tanhScratch, dhCarry, dcCarry: UnsafeMutablePointer<Scalar>
 
     /// The pre-activation gradients, (T, B, 4H), valid after `backward`: they replace `gates`.
     var dGates: UnsafeMutablePointer<Scalar> { gates }

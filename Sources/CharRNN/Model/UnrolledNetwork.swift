@@ -16,12 +16,9 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     let inputs: UnsafeMutableBufferPointer<Int32>
     /// Target ids of the window, (T, B).
     let targets: UnsafeMutableBufferPointer<Int32>
-    /// The carried hidden state (L·directions, B, H) and, for the LSTM, the cell state.
-    let stateH: UnsafeMutableBufferPointer<Scalar>
-    let stateC: UnsafeMutableBufferPointer<Scalar>
-    /// ∂loss/∂(incoming state) after `backward`, (L·directions, B, H).
-    let dStateH: UnsafeMutableBufferPointer<Scalar>
-    let dStateC: UnsafeMutableBufferPointer<Scalar>
+    /// The carried hidden state (L·directions, B, H) and, for the LSTM, the cell state; their
+    /// gradients ∂loss/∂(incoming state) after `backward`.
+    let stateH, stateC, dStateH, dStateC: UnsafeMutableBufferPointer<Scalar>
     /// (T·B, V): raw logits after `computeLogits`, softmax probabilities after `forward`,
     /// ∂loss/∂logits after `backward`.
     let logits: UnsafeMutableBufferPointer<Scalar>
