@@ -102,6 +102,7 @@ extension APIResponder {
     }
 
     func feedSession(_ request: Request, id: String) async throws -> Response {
+        try served.sessions?.requireExists(id)
         var fields = try await fields(of: request)
         let text = try requiredText(&fields)
         let skipUnknown = try fields.bool("skip_unknown") ?? false

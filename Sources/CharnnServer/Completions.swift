@@ -110,6 +110,7 @@ extension APIResponder {
     }
 
     func complete(_ request: Request, session: String?) async throws -> Response {
+        if let session { try served.sessions?.requireExists(session) }
         var fields = try await fields(of: request, allowEmpty: session != nil)
         let parsed = try parseCompletion(&fields, session: session)
         var generations: [Generation] = []

@@ -75,6 +75,16 @@ public final class SessionStore: Sendable {
         }
     }
 
+    /// Throws `unknownSession` unless `id` is alive: a request about a session that does not exist
+    /// is answered 404 before its body is judged.
+    public func requireExists(_ id: String) throws(ServingError) {
+        let exists = entries.withLock { entries in
+            Self.dropExpired(&entries, now: .now, timeToLive: timeToLive)
+            return entries[id] != nil
+        }
+        guard exists else { throw .unknownSession(id) }
+    }
+
     public func delete(_ id: String) throws(ServingError) {
         let removed = entries.withLock { entries in entries.removeValue(forKey: id) != nil }
         guard removed else { throw .unknownSession(id) }
