@@ -37,7 +37,7 @@ public final class ChildProcess {
         var child: pid_t = 0
         let status = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
         guard status == 0 else {
-            throw SweepError.unreadableState(path: executable, reason: "cannot start: \(String(cString: strerror(status)))")
+            throw SweepError.trialNotStarted(executable: executable, reason: String(cString: strerror(status)))
         }
         pid = child
     }

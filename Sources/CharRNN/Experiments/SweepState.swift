@@ -107,6 +107,7 @@ public enum SweepError: Error, CustomStringConvertible, Equatable {
     case trialsFailed(count: Int, folder: String)
     case interrupted(signal: Int32, folder: String)
     case schedulerSilent(folder: String)
+    case trialNotStarted(executable: String, reason: String)
 
     public var description: String {
         switch self {
@@ -123,6 +124,8 @@ public enum SweepError: Error, CustomStringConvertible, Equatable {
                 + "raise the budget or try fewer configurations (--samples)"
         case .trialsFailed(let count, let folder):
             return "all \(count) trials failed; see the trials' logs in \(folder)/trials"
+        case .trialNotStarted(let executable, let reason):
+            return "\(executable): cannot start a trial (\(reason)); check that the charnn binary is still there"
         case .schedulerSilent(let folder):
             return "\(folder): rank 0 of the sweep has gone silent (no heartbeat); this rank stops, restart the sweep with --resume"
         case .interrupted(let signal, let folder):

@@ -62,8 +62,6 @@ public final class StreamReplicas: @unchecked Sendable {
         losses.deallocate()
     }
 
-    public var batchShare: Int { streams.count }
-
     // Plain loops in the per-step path: no closure contexts, in any build.
     public func resetState() {
         for r in networks.indices { networks[r].resetState() }

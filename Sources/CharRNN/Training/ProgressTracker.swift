@@ -31,7 +31,7 @@ struct ProgressTracker {
         return group.max(elapsed >= timeBudget ? 1 : 0) > 0
     }
 
-    mutating func record(loss: Double, gradientNorm: Double, learningRate: Double, step: Int) {
+    mutating func record(loss: Double, gradientNorm: Double, learningRate: Double) {
         smoothedLoss = smoothedLoss.map { 0.98 * $0 + 0.02 * loss } ?? loss
         self.gradientNorm = gradientNorm
         self.learningRate = learningRate

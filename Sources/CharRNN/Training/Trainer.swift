@@ -132,7 +132,7 @@ public final class Trainer {
             let (loss, norm) = trainOnWindow(replicas, adam: adam, clip: options.clip, learningRate: rate, group: group)
             try stopIfDiverged(loss: loss, gradientNorm: norm)
             step += 1
-            progress.record(loss: loss, gradientNorm: norm, learningRate: rate, step: step)
+            progress.record(loss: loss, gradientNorm: norm, learningRate: rate)
 
             let validated = validates(step) ? try validateAndKeepBest(report: report) : nil
             if step % options.logEvery == 0 || validated != nil {
