@@ -101,6 +101,7 @@ struct Bench: ParsableCommand {
         }
         result["peak_rss_mb"] = Benchmark.peakResidentMegabytes()
         result.merge(BLASKernels.current.benchFields) { $1 }  // blas_core, blas_core_source, cpu_isa
+        result["recurrent_kernels"] = RecurrentKernels.path.rawValue
         guard group.isLeader else { return }
         if json {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])

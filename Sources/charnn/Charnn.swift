@@ -20,6 +20,11 @@ struct Charnn: ParsableCommand {
         ChildProcess.stopWithParentIfAsked()
         BLASKernels.reexecuteIfOpenBLASChoseWeakKernels()  // before anything is read or written
         signal(SIGPIPE, SIG_IGN)
+        do {
+            try RecurrentKernels.applyEnvironment()
+        } catch {
+            exit(withError: error)
+        }
         var command: ParsableCommand
         do {
             command = try parseAsRoot(rewriteBareResume(Array(CommandLine.arguments.dropFirst())))

@@ -25,4 +25,24 @@ void ckernels_gemv_f16_portable(const uint16_t *W, int64_t rows, int64_t cols, c
 uint16_t ckernels_float_to_half(float value);
 float ckernels_half_to_float(uint16_t value);
 
+/// Panels for the recurrent products of a window: a weight matrix W (rows × depth) is read once per
+/// window into panels of 8·groups rows, each stored depth-major, so a micro-kernel streams it with
+/// contiguous loads. Row g·group_rows + 8p + lane of W lands in panel p at depth k, offset
+/// (p·depth + k)·8·groups + 8g + lane. W's element (row, k) is source[row·row_stride + k·column_stride]
+/// (so Wᵀ packs without a copy). group_rows must be a multiple of 8; panels holds
+/// groups·group_rows·depth floats.
+void ckernels_pack_panels(const float *source, int64_t row_stride, int64_t column_stride, int64_t groups,
+                          int64_t group_rows, int64_t depth, float *panels);
+/// c[r, g·group_rows + j] (+)= Σ_k a[r·lda + k] · W[g·group_rows + j, k] for r < m, from W's panels;
+/// adds to c when `accumulate`, else overwrites. groups ∈ 1…4. Needs AVX2 and FMA.
+void ckernels_packed_product_avx2(const float *a, int64_t m, int64_t depth, int64_t lda, const float *panels,
+                                  int64_t groups, int64_t group_rows, float *c, int64_t ldc, int accumulate);
+/// One LSTM step for m rows, fused: gates (m, 4·hidden) holds the input projection and biases (i, f,
+/// g, o blocks) and receives the activated gates; the recurrent product with weight_hh's panels
+/// (groups 4, group_rows hidden, depth hidden) is added in registers, then c_next = f ⊙ c_prev + i ⊙ g
+/// and h_next = o ⊙ tanh(c_next), rows of `hidden` floats. hidden must be a multiple of 8. Needs AVX2
+/// and FMA.
+void ckernels_lstm_step_avx2(float *gates, int64_t m, int64_t hidden, const float *h_prev, const float *panels,
+                             const float *c_prev, float *c_next, float *h_next);
+
 #endif

@@ -17,7 +17,9 @@
 /// (reset-before). Gradients: `dInput` (T, B, 3H) for the input pre-activations overwrites `gates`
 /// step by step (each (b, j) reads its gates before writing); `dRecurrent` (T, B, 3H) for the
 /// recurrent ones (reset-after only: there they differ in the n block) lives in scratch shared by all
-/// layers. The layer's own: `scratch` (B, 3H), `dhCarry` (B, H).
+/// layers. The layer's own: `scratch` (B, 3H), `dhCarry` (B, H); on the packed path
+/// (`PackedRecurrentKernels`) `panels` (3H·H) holds weight_hh's blocks packed once per forward pass,
+/// and their transposes once per backward pass.
 ///
 /// Backward identities: σ′ = σ(1−σ), tanh′ = 1 − tanh²; with dh the gradient at h_t,
 ///
@@ -41,6 +43,7 @@ struct GRULayer<Scalar: BLASScalar> {
     var dInput: UnsafeMutablePointer<Scalar> { gates }
     let scratch: UnsafeMutablePointer<Scalar>
     let dhCarry: UnsafeMutablePointer<Scalar>
+    let panels: UnsafeMutablePointer<Scalar>?
 
     /// `sharedScratch` (T, B, 3H), shared by every layer, is nil in forward-only networks.
     init(D: Int, H: Int, B: Int, T: Int, variant: GRUVariant, weights: RecurrentTensors<Scalar>,
@@ -55,6 +58,7 @@ struct GRULayer<Scalar: BLASScalar> {
         dRecurrent = variant == .resetAfter ? sharedScratch : nil
         scratch = arena.slice(B * 3 * H).baseAddress!
         dhCarry = arena.slice(B * H).baseAddress!
+        panels = PackedRecurrentKernels<Scalar>.isUsed(hidden: H, steps: T) ? arena.slice(3 * H * H).baseAddress! : nil
     }
 
     /// Outputs h_1 … h_T, (T, B, H).
@@ -68,6 +72,18 @@ struct GRULayer<Scalar: BLASScalar> {
         broadcastRows(weights.biasIH, plus: foldedBias, rows: T * B, columns: G, into: gates)
         Scalar.gemm(transA: false, transB: true, m: T * B, n: G, k: D, alpha: 1, a: x, lda: D,
                     b: weights.weightIH, ldb: D, beta: 1, c: gates, ldc: G)
+        if let panels {
+            switch variant {
+            case .resetAfter:  // all of W_hh: r, z, n
+                PackedRecurrentKernels.pack(weights.weightHH, rowStride: H, columnStride: 1, groups: 3, groupRows: H,
+                                            depth: H, into: panels)
+            case .resetBefore:  // W_h[r,z], then W_hn apart: it multiplies r ⊙ h_{t−1}
+                PackedRecurrentKernels.pack(weights.weightHH, rowStride: H, columnStride: 1, groups: 2, groupRows: H,
+                                            depth: H, into: panels)
+                PackedRecurrentKernels.pack(weights.weightHH + 2 * H * H, rowStride: H, columnStride: 1, groups: 1,
+                                            groupRows: H, depth: H, into: panels + 2 * H * H)
+            }
+        }
         for t in 0..<T {
             switch variant {
             case .resetAfter: stepResetAfter(t)
@@ -82,8 +98,13 @@ struct GRULayer<Scalar: BLASScalar> {
         let z = gates + t * B * G, hPrev = h + t * B * H, hNext = h + (t + 1) * B * H
         let rn = recurrentN + t * B * H
         broadcastRows(weights.biasHH, plus: nil, rows: B, columns: G, into: scratch)
-        Scalar.gemm(transA: false, transB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H,
-                    b: weights.weightHH, ldb: H, beta: 1, c: scratch, ldc: G)
+        if let panels {
+            PackedRecurrentKernels.product(hPrev, rows: B, depth: H, lda: H, panels: panels, groups: 3, groupRows: H,
+                                           into: scratch, ldc: G, accumulate: true)
+        } else {
+            Scalar.gemm(transA: false, transB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H,
+                        b: weights.weightHH, ldb: H, beta: 1, c: scratch, ldc: G)
+        }
         for b in 0..<B {
             let zb = z + b * G, sb = scratch + b * G, row = b * H
             for j in 0..<(2 * H) { zb[j] += sb[j] }
@@ -107,16 +128,26 @@ struct GRULayer<Scalar: BLASScalar> {
         let z = gates + t * B * G, hPrev = h + t * B * H, hNext = h + (t + 1) * B * H
         let rh = recurrentN + t * B * H
         // r and z blocks: h_{t−1} · W_h[r,z]ᵀ, (B, 2H) with row stride 3H.
-        Scalar.gemm(transA: false, transB: true, m: B, n: 2 * H, k: H, alpha: 1, a: hPrev, lda: H,
-                    b: weights.weightHH, ldb: H, beta: 1, c: z, ldc: G)
+        if let panels {
+            PackedRecurrentKernels.product(hPrev, rows: B, depth: H, lda: H, panels: panels, groups: 2, groupRows: H,
+                                           into: z, ldc: G, accumulate: true)
+        } else {
+            Scalar.gemm(transA: false, transB: true, m: B, n: 2 * H, k: H, alpha: 1, a: hPrev, lda: H,
+                        b: weights.weightHH, ldb: H, beta: 1, c: z, ldc: G)
+        }
         for b in 0..<B {
             let zb = z + b * G, row = b * H
             Scalar.sigmoid(inPlace: zb, count: 2 * H)
             for j in 0..<H { rh[row + j] = zb[j] * hPrev[row + j] }
         }
         // n block: (r ⊙ h_{t−1}) · W_hnᵀ added onto its pre-activation.
-        Scalar.gemm(transA: false, transB: true, m: B, n: H, k: H, alpha: 1, a: rh, lda: H,
-                    b: weights.weightHH + 2 * H * H, ldb: H, beta: 1, c: z + 2 * H, ldc: G)
+        if let panels {
+            PackedRecurrentKernels.product(rh, rows: B, depth: H, lda: H, panels: panels + 2 * H * H, groups: 1,
+                                           groupRows: H, into: z + 2 * H, ldc: G, accumulate: true)
+        } else {
+            Scalar.gemm(transA: false, transB: true, m: B, n: H, k: H, alpha: 1, a: rh, lda: H,
+                        b: weights.weightHH + 2 * H * H, ldb: H, beta: 1, c: z + 2 * H, ldc: G)
+        }
         for b in 0..<B {
             let zb = z + b * G, row = b * H
             Scalar.tanh(inPlace: zb + 2 * H, count: H)
@@ -133,6 +164,18 @@ struct GRULayer<Scalar: BLASScalar> {
     func backward(dOutput: UnsafePointer<Scalar>, x: UnsafePointer<Scalar>,
                   dx: UnsafeMutablePointer<Scalar>?, fault: GradientFault = .none) {
         dhCarry.update(repeating: 0, count: B * H)
+        if let panels {  // transposes: the H output columns of every product in two groups of H/2
+            switch variant {
+            case .resetAfter:  // W_hhᵀ (H, 3H)
+                PackedRecurrentKernels.pack(weights.weightHH, rowStride: 1, columnStride: H, groups: 2,
+                                            groupRows: H / 2, depth: 3 * H, into: panels)
+            case .resetBefore:  // W_hnᵀ (H, H), then W_h[r,z]ᵀ (H, 2H)
+                PackedRecurrentKernels.pack(weights.weightHH + 2 * H * H, rowStride: 1, columnStride: H, groups: 2,
+                                            groupRows: H / 2, depth: H, into: panels)
+                PackedRecurrentKernels.pack(weights.weightHH, rowStride: 1, columnStride: H, groups: 2,
+                                            groupRows: H / 2, depth: 2 * H, into: panels + H * H)
+            }
+        }
         for t in stride(from: T - 1, through: 0, by: -1) {
             switch variant {
             case .resetAfter: backStepResetAfter(t, dOutput: dOutput, fault: fault)
@@ -161,8 +204,13 @@ struct GRULayer<Scalar: BLASScalar> {
             }
         }
         if fault != .dropRecurrentTerm {
-            Scalar.gemm(transA: false, transB: false, m: B, n: H, k: G, alpha: 1, a: dr, lda: G,
-                        b: weights.weightHH, ldb: H, beta: 1, c: dhCarry, ldc: H)
+            if let panels {
+                PackedRecurrentKernels.product(dr, rows: B, depth: G, lda: G, panels: panels, groups: 2,
+                                               groupRows: H / 2, into: dhCarry, ldc: H, accumulate: true)
+            } else {
+                Scalar.gemm(transA: false, transB: false, m: B, n: H, k: G, alpha: 1, a: dr, lda: G,
+                            b: weights.weightHH, ldb: H, beta: 1, c: dhCarry, ldc: H)
+            }
         }
     }
 
@@ -183,8 +231,13 @@ struct GRULayer<Scalar: BLASScalar> {
         }
         // d(r ⊙ h_{t−1}) = dn · W_hn, (B, H), in the scratch rows.
         let dRH = scratch
-        Scalar.gemm(transA: false, transB: false, m: B, n: H, k: H, alpha: 1, a: di + 2 * H, lda: G,
-                    b: weights.weightHH + 2 * H * H, ldb: H, beta: 0, c: dRH, ldc: H)
+        if let panels {
+            PackedRecurrentKernels.product(di + 2 * H, rows: B, depth: H, lda: G, panels: panels, groups: 2,
+                                           groupRows: H / 2, into: dRH, ldc: H, accumulate: false)
+        } else {
+            Scalar.gemm(transA: false, transB: false, m: B, n: H, k: H, alpha: 1, a: di + 2 * H, lda: G,
+                        b: weights.weightHH + 2 * H * H, ldb: H, beta: 0, c: dRH, ldc: H)
+        }
         for b in 0..<B {
             let zb = z + b * G, dib = di + b * G, row = b * H
             for j in 0..<H {
@@ -194,8 +247,13 @@ struct GRULayer<Scalar: BLASScalar> {
             }
         }
         if fault != .dropRecurrentTerm {
-            Scalar.gemm(transA: false, transB: false, m: B, n: H, k: 2 * H, alpha: 1, a: di, lda: G,
-                        b: weights.weightHH, ldb: H, beta: 1, c: dhCarry, ldc: H)
+            if let panels {
+                PackedRecurrentKernels.product(di, rows: B, depth: 2 * H, lda: G, panels: panels + H * H, groups: 2,
+                                               groupRows: H / 2, into: dhCarry, ldc: H, accumulate: true)
+            } else {
+                Scalar.gemm(transA: false, transB: false, m: B, n: H, k: 2 * H, alpha: 1, a: di, lda: G,
+                            b: weights.weightHH, ldb: H, beta: 1, c: dhCarry, ldc: H)
+            }
         }
     }
 

@@ -14,6 +14,8 @@
 /// incoming state. Backward overwrites `gates` with the pre-activation gradients dG step by step
 /// (each (b, j) reads its four gates before writing its four gradients) and recomputes tanh(c_t)
 /// into `tanhScratch` (B, H) rather than keeping it for every step; `dhCarry`, `dcCarry` (B, H).
+/// On the packed path (`PackedRecurrentKernels`) `panels` (4H·H) holds weight_hh packed once per
+/// forward pass, and weight_hhᵀ once per backward pass.
 ///
 /// Backward identities: σ′ = σ(1−σ), tanh′ = 1 − tanh²;
 ///
@@ -26,6 +28,7 @@ struct LSTMLayer<Scalar: BLASScalar> {
     let gradients: RecurrentTensors<Scalar>
 
     let gates, c, h, tanhScratch, dhCarry, dcCarry: UnsafeMutablePointer<Scalar>
+    let panels: UnsafeMutablePointer<Scalar>?
 
     /// The pre-activation gradients, (T, B, 4H), valid after `backward`: they replace `gates`.
     var dGates: UnsafeMutablePointer<Scalar> { gates }
@@ -41,6 +44,7 @@ struct LSTMLayer<Scalar: BLASScalar> {
         tanhScratch = arena.slice(B * H).baseAddress!
         dhCarry = arena.slice(B * H).baseAddress!
         dcCarry = arena.slice(B * H).baseAddress!
+        panels = PackedRecurrentKernels<Scalar>.isUsed(hidden: H, steps: T) ? arena.slice(4 * H * H).baseAddress! : nil
     }
 
     /// Outputs h_1 … h_T, (T, B, H).
@@ -52,6 +56,9 @@ struct LSTMLayer<Scalar: BLASScalar> {
         broadcastRows(weights.biasIH, plus: weights.biasHH, rows: T * B, columns: G, into: gates)
         Scalar.gemm(transA: false, transB: true, m: T * B, n: G, k: D, alpha: 1, a: x, lda: D,
                     b: weights.weightIH, ldb: D, beta: 1, c: gates, ldc: G)
+        if let panels {
+            return forwardPacked(panels: panels)
+        }
         for t in 0..<T {
             let z = gates + t * B * G
             let hPrev = h + t * B * H, cPrev = c + t * B * H
@@ -77,6 +84,19 @@ struct LSTMLayer<Scalar: BLASScalar> {
         }
     }
 
+    /// The steps of `forward` on the packed path: weight_hh's panels interleave the four gates in
+    /// blocks of 8 units, so one register tile holds i, f, g and o of the same units.
+    private func forwardPacked(panels: UnsafeMutablePointer<Scalar>) {
+        let G = 4 * H
+        PackedRecurrentKernels.pack(weights.weightHH, rowStride: H, columnStride: 1, groups: 4, groupRows: H,
+                                    depth: H, into: panels)
+        for t in 0..<T {
+            PackedRecurrentKernels.lstmStep(gates: gates + t * B * G, rows: B, hidden: H, hPrev: h + t * B * H,
+                                            panels: panels, cPrev: c + t * B * H, cNext: c + (t + 1) * B * H,
+                                            hNext: h + (t + 1) * B * H)
+        }
+    }
+
     /// Back-propagates `dOutput` (T, B, H), the loss gradient at h_1 … h_T, through the window.
     /// Accumulates the weight gradients, writes the input gradient to `dx` (T, B, D) when given,
     /// and leaves the incoming-state gradients in `dhCarry` and `dcCarry`.
@@ -85,6 +105,10 @@ struct LSTMLayer<Scalar: BLASScalar> {
         let G = 4 * H
         dhCarry.update(repeating: 0, count: B * H)
         dcCarry.update(repeating: 0, count: B * H)
+        if let panels {  // weight_hhᵀ (H, 4H): the H output columns in two groups of H/2
+            PackedRecurrentKernels.pack(weights.weightHH, rowStride: 1, columnStride: H, groups: 2, groupRows: H / 2,
+                                        depth: G, into: panels)
+        }
         for t in stride(from: T - 1, through: 0, by: -1) {
             let z = gates + t * B * G, dz = dGates + t * B * G
             let cPrev = c + t * B * H, dOut = dOutput + t * B * H
@@ -107,6 +131,9 @@ struct LSTMLayer<Scalar: BLASScalar> {
             }
             if fault == .dropRecurrentTerm {
                 dhCarry.update(repeating: 0, count: B * H)
+            } else if let panels {
+                PackedRecurrentKernels.product(dz, rows: B, depth: G, lda: G, panels: panels, groups: 2,
+                                               groupRows: H / 2, into: dhCarry, ldc: H, accumulate: false)
             } else {
                 Scalar.gemm(transA: false, transB: false, m: B, n: H, k: G, alpha: 1, a: dz, lda: G,
                             b: weights.weightHH, ldb: H, beta: 0, c: dhCarry, ldc: H)

@@ -23,7 +23,7 @@ public final class ProgressPrinter {
                 + "\(plan.windowsPerEpoch) steps per epoch; \(Self.grouped(plan.trainingCharacters)) training and "
                 + "\(Self.grouped(plan.validationCharacters)) validation characters"
             if let from = plan.resumedFrom { line += "; resuming \(from) at step \(plan.startStep)" }
-            line += "; kernels: \(BLASKernels.current.summary)"
+            line += "; kernels: \(BLASKernels.current.summary), recurrent steps \(RecurrentKernels.path.rawValue)"
             emit(line)
         case .step(let p):
             if interactive {

@@ -1,0 +1,106 @@
+import CKernels
+import Foundation
+import Synchronization
+
+/// Which code runs the per-step recurrent products of Float windows.
+public enum RecurrentKernelPath: String, Sendable, CaseIterable {
+    /// Swift loops around OpenBLAS `sgemm`: every CPU, every scalar type, and the reference the
+    /// fast path is tested against.
+    case generic
+    /// charnn's AVX2 + FMA kernels (`CKernels/RecurrentKernels.c`): weight_hh packed once per window
+    /// instead of by every step's `sgemm`, and the LSTM's gate nonlinearities and cell update applied
+    /// while the step's tile is still in registers.
+    case avx2
+}
+
+/// The process-wide choice of `RecurrentKernelPath`: the best this CPU runs, unless
+/// `CHARNN_KERNELS` names another (tests switch it to compare the paths on one machine).
+///
+/// There is no AVX-512 path: the machines this was written on have none to test it on, and the
+/// AVX2 kernels run on AVX-512 CPUs too.
+public enum RecurrentKernels {
+    public static let environmentVariable = "CHARNN_KERNELS"
+
+    private static let chosen = Atomic<Int>(-1)
+
+    /// The path layers built from now on use.
+    public static var path: RecurrentKernelPath {
+        get {
+            let index = chosen.load(ordering: .relaxed)
+            return index >= 0 ? RecurrentKernelPath.allCases[index] : best
+        }
+        set { chosen.store(RecurrentKernelPath.allCases.firstIndex(of: newValue)!, ordering: .relaxed) }
+    }
+
+    /// The fastest path this CPU can run.
+    public static var best: RecurrentKernelPath {
+        let cpu = BLASKernels.cpuFeatures()
+        return cpu.avx2 && cpu.fma && cpu.osSavesYMM ? .avx2 : .generic
+    }
+
+    /// Applies `CHARNN_KERNELS` when set; a name that is not a path, or a path this CPU cannot run,
+    /// is an error whose message says what to set instead.
+    public static func applyEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        guard let value = environment[environmentVariable], !value.isEmpty else { return }
+        let names = RecurrentKernelPath.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let requested = RecurrentKernelPath(rawValue: value.lowercased()) else {
+            throw KernelChoiceError("\(environmentVariable)=\(value): not a kernel path; use one of \(names), or unset it")
+        }
+        if requested == .avx2, best != .avx2 {
+            throw KernelChoiceError("\(environmentVariable)=avx2: this CPU has no AVX2 and FMA; use generic, or unset it")
+        }
+        path = requested
+    }
+}
+
+public struct KernelChoiceError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The packed kernels as the generic layers call them. A layer asks `isUsed` once, when it is built:
+/// true only for Float, so the pointer casts below reinterpret Float memory as Float.
+enum PackedRecurrentKernels<Scalar: BLASScalar> {
+    /// Whether a layer of this scalar type and shape runs the packed kernels: Float on the AVX2 path,
+    /// H a multiple of 16 (backward splits the H output columns in two groups of 8-lane panels), and
+    /// windows of at least 8 steps, over which one packing of weight_hh pays for itself.
+    static func isUsed(hidden H: Int, steps T: Int) -> Bool {
+        Scalar.self == Float.self && RecurrentKernels.path == .avx2 && H % 16 == 0 && T >= 8
+    }
+
+    /// Packs W (rows × depth, element (row, k) at source[row·rowStride + k·columnStride]) into the
+    /// panels of `groups` groups of `groupRows` rows (`ckernels_pack_panels`).
+    @inline(__always)
+    static func pack(_ source: UnsafePointer<Scalar>, rowStride: Int, columnStride: Int, groups: Int,
+                     groupRows: Int, depth: Int, into panels: UnsafeMutablePointer<Scalar>) {
+        ckernels_pack_panels(floats(source), Int64(rowStride), Int64(columnStride), Int64(groups),
+                             Int64(groupRows), Int64(depth), floats(panels))
+    }
+
+    /// c[r, g·groupRows + j] (+)= Σ_k a[r, k] · W[g·groupRows + j, k] for the first `rows` rows.
+    @inline(__always)
+    static func product(_ a: UnsafePointer<Scalar>, rows: Int, depth: Int, lda: Int, panels: UnsafePointer<Scalar>,
+                        groups: Int, groupRows: Int, into c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool) {
+        ckernels_packed_product_avx2(floats(a), Int64(rows), Int64(depth), Int64(lda), floats(panels), Int64(groups),
+                                     Int64(groupRows), floats(c), Int64(ldc), accumulate ? 1 : 0)
+    }
+
+    /// One fused LSTM step (`ckernels_lstm_step_avx2`).
+    @inline(__always)
+    static func lstmStep(gates: UnsafeMutablePointer<Scalar>, rows: Int, hidden: Int, hPrev: UnsafePointer<Scalar>,
+                         panels: UnsafePointer<Scalar>, cPrev: UnsafePointer<Scalar>,
+                         cNext: UnsafeMutablePointer<Scalar>, hNext: UnsafeMutablePointer<Scalar>) {
+        ckernels_lstm_step_avx2(floats(gates), Int64(rows), Int64(hidden), floats(hPrev), floats(panels),
+                                floats(cPrev), floats(cNext), floats(hNext))
+    }
+
+    @inline(__always)
+    private static func floats(_ pointer: UnsafePointer<Scalar>) -> UnsafePointer<Float> {
+        UnsafeRawPointer(pointer).assumingMemoryBound(to: Float.self)
+    }
+
+    @inline(__always)
+    private static func floats(_ pointer: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: Float.self)
+    }
+}
