@@ -179,7 +179,41 @@ void ckernels_lstm_step_avx2(float *gates, int64_t m, int64_t hidden, const floa
         }
     }
 }
+__attribute__((target("avx2,fma")))
+void ckernels_lstm_backward_step_avx2(float *gates, int64_t m, int64_t hidden, const float *c_prev, const float *c_next,
+                                      const float *d_out, const float *dh_carry, float *dc_carry) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    for (int64_t row = 0; row < m; row++) {
+        float *z = gates + row * 4 * hidden;
+        for (int64_t j = 0; j < hidden; j += 8) {
+            int64_t at = row * hidden + j;
+            __m256 i = _mm256_loadu_ps(z + j), f = _mm256_loadu_ps(z + hidden + j);
+            __m256 g = _mm256_loadu_ps(z + 2 * hidden + j), o = _mm256_loadu_ps(z + 3 * hidden + j);
+            __m256 squashed = tanh_avx2(_mm256_loadu_ps(c_next + at));
+            __m256 dh = _mm256_add_ps(_mm256_loadu_ps(d_out + at), _mm256_loadu_ps(dh_carry + at));
+            // dc = dc_{t+1}·f_{t+1} + dh ⊙ o ⊙ (1 − tanh² c_t)
+            __m256 dc = _mm256_fmadd_ps(_mm256_mul_ps(dh, o), _mm256_fnmadd_ps(squashed, squashed, one),
+                                        _mm256_loadu_ps(dc_carry + at));
+            __m256 di = _mm256_mul_ps(_mm256_mul_ps(dc, g), _mm256_mul_ps(i, _mm256_sub_ps(one, i)));
+            __m256 df = _mm256_mul_ps(_mm256_mul_ps(dc, _mm256_loadu_ps(c_prev + at)),
+                                      _mm256_mul_ps(f, _mm256_sub_ps(one, f)));
+            __m256 dg = _mm256_mul_ps(_mm256_mul_ps(dc, i), _mm256_fnmadd_ps(g, g, one));
+            __m256 dO = _mm256_mul_ps(_mm256_mul_ps(dh, squashed), _mm256_mul_ps(o, _mm256_sub_ps(one, o)));
+            _mm256_storeu_ps(z + j, di);
+            _mm256_storeu_ps(z + hidden + j, df);
+            _mm256_storeu_ps(z + 2 * hidden + j, dg);
+            _mm256_storeu_ps(z + 3 * hidden + j, dO);
+            _mm256_storeu_ps(dc_carry + at, _mm256_mul_ps(dc, f));
+        }
+    }
+}
 #else
+void ckernels_lstm_backward_step_avx2(float *gates, int64_t m, int64_t hidden, const float *c_prev, const float *c_next,
+                                      const float *d_out, const float *dh_carry, float *dc_carry) {
+    (void)gates; (void)m; (void)hidden; (void)c_prev; (void)c_next; (void)d_out; (void)dh_carry; (void)dc_carry;
+    __builtin_trap();  // never called: the caller checks for AVX2 first
+}
+
 void ckernels_packed_product_avx2(const float *a, int64_t m, int64_t depth, int64_t lda, const float *panels,
                                   int64_t groups, int64_t group_rows, float *c, int64_t ldc, int accumulate) {
     (void)a; (void)m; (void)depth; (void)lda; (void)panels; (void)groups; (void)group_rows; (void)c; (void)ldc;

@@ -44,5 +44,11 @@ void ckernels_packed_product_avx2(const float *a, int64_t m, int64_t depth, int6
 /// and FMA.
 void ckernels_lstm_step_avx2(float *gates, int64_t m, int64_t hidden, const float *h_prev, const float *panels,
                              const float *c_prev, float *c_next, float *h_next);
+/// The pointwise part of one LSTM backward step for m rows: `gates` (m, 4·hidden) holds the step's
+/// activated i, f, g, o and receives their pre-activation gradients; dh = d_out + dh_carry is the
+/// gradient at h_t, dc_carry the one at c_t from step t+1 (already times f_{t+1}) and receives
+/// dc_t ⊙ f_t. tanh(c_t) is recomputed from c_next. hidden must be a multiple of 8. Needs AVX2 and FMA.
+void ckernels_lstm_backward_step_avx2(float *gates, int64_t m, int64_t hidden, const float *c_prev, const float *c_next,
+                                      const float *d_out, const float *dh_carry, float *dc_carry);
 
 #endif

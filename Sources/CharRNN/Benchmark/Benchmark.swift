@@ -32,9 +32,12 @@ public enum Benchmark {
         return 3 * forward
     }
 
-    /// Seconds per training step (forward, backward, clip, Adam) after `warmup` steps. With a
-    /// `group` of N ranks each takes B/N streams and the gradients are all-reduced, as in training.
-    public static func trainingStepSeconds(_ s: Settings, group: ProcessGroup = .single) -> [Double] {
+    /// Seconds per training step (forward, backward, clip, Adam) after `warmup` steps: wall-clock,
+    /// and this process's CPU time (all its threads). On a shared machine the CPU time per step moves
+    /// far less than the wall-clock when other processes take turns on the cores, so two builds can
+    /// be compared by it while the wall-clock is noise. With a `group` of N ranks each takes B/N
+    /// streams and the gradients are all-reduced, as in training.
+    public static func trainingStepSeconds(_ s: Settings, group: ProcessGroup = .single) -> (wall: [Double], cpu: [Double]) {
         let share = s.batch / group.size
         let replicaCount = share % s.threads == 0 ? s.threads : 1  // as the trainer chooses
         setBLASThreadCount(replicaCount > 1 ? 1 : s.threads)
@@ -44,8 +47,9 @@ public enum Benchmark {
                                     totalStreams: s.batch, steps: s.seq, replicaCount: replicaCount)
         var generator = SplitMix64(seed: s.seed)
         let V = UInt64(s.config.vocabularySize)
-        var times: [Double] = []
+        var times: [Double] = [], cpuTimes: [Double] = []
         times.reserveCapacity(s.steps)
+        cpuTimes.reserveCapacity(s.steps)
         for step in 0..<(s.warmup + s.steps) {
             for network in replicas.networks {
                 for i in 0..<network.inputs.count {
@@ -53,12 +57,22 @@ public enum Benchmark {
                     network.targets[i] = Int32(generator.next() % V)
                 }
             }
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUSeconds()
             trainOnWindow(replicas, adam: adam, clip: 5, learningRate: 2e-3, group: group)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-            if step >= s.warmup { times.append(seconds) }
+            if step >= s.warmup {
+                times.append(seconds)
+                cpuTimes.append(processCPUSeconds() - cpuStart)
+            }
         }
-        return times
+        return (times, cpuTimes)
+    }
+
+    /// CPU time this process has used, all threads.
+    static func processCPUSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
     }
 
     /// GFLOP/s of OpenBLAS's `sgemm` at the step's recurrent shape, (B × H) · (H × G·H), measured here.

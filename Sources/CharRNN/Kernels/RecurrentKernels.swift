@@ -94,6 +94,15 @@ enum PackedRecurrentKernels<Scalar: BLASScalar> {
                                 floats(cPrev), floats(cNext), floats(hNext))
     }
 
+    /// The pointwise part of one LSTM backward step (`ckernels_lstm_backward_step_avx2`).
+    @inline(__always)
+    static func lstmBackwardStep(gates: UnsafeMutablePointer<Scalar>, rows: Int, hidden: Int, cPrev: UnsafePointer<Scalar>,
+                                 cNext: UnsafePointer<Scalar>, dOutput: UnsafePointer<Scalar>,
+                                 dhCarry: UnsafePointer<Scalar>, dcCarry: UnsafeMutablePointer<Scalar>) {
+        ckernels_lstm_backward_step_avx2(floats(gates), Int64(rows), Int64(hidden), floats(cPrev), floats(cNext),
+                                         floats(dOutput), floats(dhCarry), floats(dcCarry))
+    }
+
     @inline(__always)
     private static func floats(_ pointer: UnsafePointer<Scalar>) -> UnsafePointer<Float> {
         UnsafeRawPointer(pointer).assumingMemoryBound(to: Float.self)

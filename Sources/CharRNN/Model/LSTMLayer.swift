@@ -112,22 +112,12 @@ struct LSTMLayer<Scalar: BLASScalar> {
         for t in stride(from: T - 1, through: 0, by: -1) {
             let z = gates + t * B * G, dz = dGates + t * B * G
             let cPrev = c + t * B * H, dOut = dOutput + t * B * H
-            let tc = tanhScratch
-            tc.update(from: c + (t + 1) * B * H, count: B * H)
-            Scalar.tanh(inPlace: tc, count: B * H)
-            for b in 0..<B {
-                let zb = z + b * G, dzb = dz + b * G, row = b * H
-                for j in 0..<H {
-                    let i = zb[j], f = zb[H + j], g = zb[2 * H + j], o = zb[3 * H + j]
-                    let squashed = tc[row + j]
-                    let dh = dOut[row + j] + dhCarry[row + j]
-                    let dc = dcCarry[row + j] + dh * o * (1 - squashed * squashed)
-                    dzb[j] = dc * g * i * (1 - i)
-                    dzb[H + j] = dc * cPrev[row + j] * f * (1 - f)
-                    dzb[2 * H + j] = dc * i * (1 - g * g)
-                    dzb[3 * H + j] = dh * squashed * o * (1 - o)
-                    dcCarry[row + j] = dc * f
-                }
+            if panels != nil {
+                PackedRecurrentKernels.lstmBackwardStep(gates: z, rows: B, hidden: H, cPrev: cPrev,
+                                                        cNext: c + (t + 1) * B * H, dOutput: dOut,
+                                                        dhCarry: dhCarry, dcCarry: dcCarry)
+            } else {
+                backwardPointwise(z: z, cPrev: cPrev, cNext: c + (t + 1) * B * H, dOut: dOut)
             }
             if fault == .dropRecurrentTerm {
                 dhCarry.update(repeating: 0, count: B * H)
@@ -140,6 +130,30 @@ struct LSTMLayer<Scalar: BLASScalar> {
             }
         }
         accumulateWeightGradients(x: x, dx: dx)
+    }
+
+    /// The pointwise part of backward step t on the generic path: dG from the cached gates, and the
+    /// cell gradient carried to step t − 1.
+    private func backwardPointwise(z: UnsafeMutablePointer<Scalar>, cPrev: UnsafePointer<Scalar>,
+                                   cNext: UnsafePointer<Scalar>, dOut: UnsafePointer<Scalar>) {
+        let G = 4 * H
+        let tc = tanhScratch
+        tc.update(from: cNext, count: B * H)
+        Scalar.tanh(inPlace: tc, count: B * H)
+        for b in 0..<B {
+            let zb = z + b * G, dzb = zb, row = b * H  // dG replaces the gates it is computed from
+            for j in 0..<H {
+                let i = zb[j], f = zb[H + j], g = zb[2 * H + j], o = zb[3 * H + j]
+                let squashed = tc[row + j]
+                let dh = dOut[row + j] + dhCarry[row + j]
+                let dc = dcCarry[row + j] + dh * o * (1 - squashed * squashed)
+                dzb[j] = dc * g * i * (1 - i)
+                dzb[H + j] = dc * cPrev[row + j] * f * (1 - f)
+                dzb[2 * H + j] = dc * i * (1 - g * g)
+                dzb[3 * H + j] = dh * squashed * o * (1 - o)
+                dcCarry[row + j] = dc * f
+            }
+        }
     }
 
     private func accumulateWeightGradients(x: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>?) {
