@@ -50,5 +50,28 @@ void ckernels_lstm_step_avx2(float *gates, int64_t m, int64_t hidden, const floa
 /// dc_t ⊙ f_t. tanh(c_t) is recomputed from c_next. hidden must be a multiple of 8. Needs AVX2 and FMA.
 void ckernels_lstm_backward_step_avx2(float *gates, int64_t m, int64_t hidden, const float *c_prev, const float *c_next,
                                       const float *d_out, const float *dh_carry, float *dc_carry);
+/// One GRU reset-after step for m rows, fused: gates (m, 3·hidden) holds the input projection and
+/// b_ih (r, z, n blocks) and receives the activated gates; the recurrent product with weight_hh's
+/// panels (groups 3) plus bias_hh is added in registers; recurrent_n receives W_hn h_{t−1} + b_hn
+/// and h_next = (1 − z) ⊙ n + z ⊙ h_prev. Needs AVX2 and FMA.
+void ckernels_gru_reset_after_step_avx2(float *gates, int64_t m, int64_t hidden, const float *h_prev,
+                                        const float *panels, const float *bias_hh, float *recurrent_n, float *h_next);
+/// One GRU reset-before step for m rows, fused in two passes: r and z from W_h[r,z]'s panels
+/// (groups 2) with reset_h = r ⊙ h_prev, then n from W_hn's panels (groups 1) applied to reset_h, and
+/// h_next. gates holds the input projection and all biases (b_hh folded in). Needs AVX2 and FMA.
+void ckernels_gru_reset_before_step_avx2(float *gates, int64_t m, int64_t hidden, const float *h_prev,
+                                         const float *gate_panels, const float *candidate_panels, float *reset_h,
+                                         float *h_next);
+/// The pointwise part of one GRU backward step: from the activated gates and dh = d_out + dh_carry,
+/// writes dz and dn over the z and n blocks of `gates` and dh_carry = dh ⊙ z; with reset_after also
+/// dr over the r block and the recurrent gradients [dr, dz, dn ⊙ r] to d_recurrent (m, 3·hidden).
+/// Needs AVX2 and FMA.
+void ckernels_gru_backward_step_avx2(int reset_after, float *gates, float *d_recurrent, int64_t m, int64_t hidden,
+                                     const float *h_prev, const float *recurrent_n, const float *d_out,
+                                     float *dh_carry);
+/// Reset-before's gradient through r ⊙ h_{t−1}, given d_reset_h = dn · W_hn: dr over the r block of
+/// `gates`, and dh_carry += d_reset_h ⊙ r when through_reset. Needs AVX2 and FMA.
+void ckernels_gru_reset_gradient_avx2(float *gates, int64_t m, int64_t hidden, const float *h_prev,
+                                      const float *d_reset_h, float *dh_carry, int through_reset);
 
 #endif

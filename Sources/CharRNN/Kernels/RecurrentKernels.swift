@@ -103,6 +103,47 @@ enum PackedRecurrentKernels<Scalar: BLASScalar> {
                                          floats(dOutput), floats(dhCarry), floats(dcCarry))
     }
 
+    /// One fused GRU reset-after step (`ckernels_gru_reset_after_step_avx2`).
+    @inline(__always)
+    static func gruResetAfterStep(gates: UnsafeMutablePointer<Scalar>, rows: Int, hidden: Int,
+                                  hPrev: UnsafePointer<Scalar>, panels: UnsafePointer<Scalar>,
+                                  biasHH: UnsafePointer<Scalar>, recurrentN: UnsafeMutablePointer<Scalar>,
+                                  hNext: UnsafeMutablePointer<Scalar>) {
+        ckernels_gru_reset_after_step_avx2(floats(gates), Int64(rows), Int64(hidden), floats(hPrev), floats(panels),
+                                           floats(biasHH), floats(recurrentN), floats(hNext))
+    }
+
+    /// One fused GRU reset-before step (`ckernels_gru_reset_before_step_avx2`).
+    @inline(__always)
+    static func gruResetBeforeStep(gates: UnsafeMutablePointer<Scalar>, rows: Int, hidden: Int,
+                                   hPrev: UnsafePointer<Scalar>, gatePanels: UnsafePointer<Scalar>,
+                                   candidatePanels: UnsafePointer<Scalar>, resetH: UnsafeMutablePointer<Scalar>,
+                                   hNext: UnsafeMutablePointer<Scalar>) {
+        ckernels_gru_reset_before_step_avx2(floats(gates), Int64(rows), Int64(hidden), floats(hPrev),
+                                            floats(gatePanels), floats(candidatePanels), floats(resetH), floats(hNext))
+    }
+
+    /// The pointwise part of one GRU backward step (`ckernels_gru_backward_step_avx2`); `dRecurrent`
+    /// only for reset-after.
+    @inline(__always)
+    static func gruBackwardStep(resetAfter: Bool, gates: UnsafeMutablePointer<Scalar>,
+                                dRecurrent: UnsafeMutablePointer<Scalar>?, rows: Int, hidden: Int,
+                                hPrev: UnsafePointer<Scalar>, recurrentN: UnsafePointer<Scalar>,
+                                dOutput: UnsafePointer<Scalar>, dhCarry: UnsafeMutablePointer<Scalar>) {
+        ckernels_gru_backward_step_avx2(resetAfter ? 1 : 0, floats(gates), dRecurrent.map(floats),
+                                        Int64(rows), Int64(hidden), floats(hPrev), floats(recurrentN),
+                                        floats(dOutput), floats(dhCarry))
+    }
+
+    /// Reset-before's gradient through r ⊙ h_{t−1} (`ckernels_gru_reset_gradient_avx2`).
+    @inline(__always)
+    static func gruResetGradient(gates: UnsafeMutablePointer<Scalar>, rows: Int, hidden: Int,
+                                 hPrev: UnsafePointer<Scalar>, dResetH: UnsafePointer<Scalar>,
+                                 dhCarry: UnsafeMutablePointer<Scalar>, throughReset: Bool) {
+        ckernels_gru_reset_gradient_avx2(floats(gates), Int64(rows), Int64(hidden), floats(hPrev), floats(dResetH),
+                                         floats(dhCarry), throughReset ? 1 : 0)
+    }
+
     @inline(__always)
     private static func floats(_ pointer: UnsafePointer<Scalar>) -> UnsafePointer<Float> {
         UnsafeRawPointer(pointer).assumingMemoryBound(to: Float.self)

@@ -97,14 +97,13 @@ struct GRULayer<Scalar: BLASScalar> {
         let G = 3 * H
         let z = gates + t * B * G, hPrev = h + t * B * H, hNext = h + (t + 1) * B * H
         let rn = recurrentN + t * B * H
-        broadcastRows(weights.biasHH, plus: nil, rows: B, columns: G, into: scratch)
         if let panels {
-            PackedRecurrentKernels.product(hPrev, rows: B, depth: H, lda: H, panels: panels, groups: 3, groupRows: H,
-                                           into: scratch, ldc: G, accumulate: true)
-        } else {
-            Scalar.gemm(transA: false, transB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H,
-                        b: weights.weightHH, ldb: H, beta: 1, c: scratch, ldc: G)
+            return PackedRecurrentKernels.gruResetAfterStep(gates: z, rows: B, hidden: H, hPrev: hPrev, panels: panels,
+                                                            biasHH: weights.biasHH, recurrentN: rn, hNext: hNext)
         }
+        broadcastRows(weights.biasHH, plus: nil, rows: B, columns: G, into: scratch)
+        Scalar.gemm(transA: false, transB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H,
+                    b: weights.weightHH, ldb: H, beta: 1, c: scratch, ldc: G)
         for b in 0..<B {
             let zb = z + b * G, sb = scratch + b * G, row = b * H
             for j in 0..<(2 * H) { zb[j] += sb[j] }
@@ -127,27 +126,22 @@ struct GRULayer<Scalar: BLASScalar> {
         let G = 3 * H
         let z = gates + t * B * G, hPrev = h + t * B * H, hNext = h + (t + 1) * B * H
         let rh = recurrentN + t * B * H
-        // r and z blocks: h_{t−1} · W_h[r,z]ᵀ, (B, 2H) with row stride 3H.
         if let panels {
-            PackedRecurrentKernels.product(hPrev, rows: B, depth: H, lda: H, panels: panels, groups: 2, groupRows: H,
-                                           into: z, ldc: G, accumulate: true)
-        } else {
-            Scalar.gemm(transA: false, transB: true, m: B, n: 2 * H, k: H, alpha: 1, a: hPrev, lda: H,
-                        b: weights.weightHH, ldb: H, beta: 1, c: z, ldc: G)
+            return PackedRecurrentKernels.gruResetBeforeStep(gates: z, rows: B, hidden: H, hPrev: hPrev,
+                                                             gatePanels: panels, candidatePanels: panels + 2 * H * H,
+                                                             resetH: rh, hNext: hNext)
         }
+        // r and z blocks: h_{t−1} · W_h[r,z]ᵀ, (B, 2H) with row stride 3H.
+        Scalar.gemm(transA: false, transB: true, m: B, n: 2 * H, k: H, alpha: 1, a: hPrev, lda: H,
+                    b: weights.weightHH, ldb: H, beta: 1, c: z, ldc: G)
         for b in 0..<B {
             let zb = z + b * G, row = b * H
             Scalar.sigmoid(inPlace: zb, count: 2 * H)
             for j in 0..<H { rh[row + j] = zb[j] * hPrev[row + j] }
         }
         // n block: (r ⊙ h_{t−1}) · W_hnᵀ added onto its pre-activation.
-        if let panels {
-            PackedRecurrentKernels.product(rh, rows: B, depth: H, lda: H, panels: panels + 2 * H * H, groups: 1,
-                                           groupRows: H, into: z + 2 * H, ldc: G, accumulate: true)
-        } else {
-            Scalar.gemm(transA: false, transB: true, m: B, n: H, k: H, alpha: 1, a: rh, lda: H,
-                        b: weights.weightHH + 2 * H * H, ldb: H, beta: 1, c: z + 2 * H, ldc: G)
-        }
+        Scalar.gemm(transA: false, transB: true, m: B, n: H, k: H, alpha: 1, a: rh, lda: H,
+                    b: weights.weightHH + 2 * H * H, ldb: H, beta: 1, c: z + 2 * H, ldc: G)
         for b in 0..<B {
             let zb = z + b * G, row = b * H
             Scalar.tanh(inPlace: zb + 2 * H, count: H)
@@ -190,17 +184,22 @@ struct GRULayer<Scalar: BLASScalar> {
         let G = 3 * H
         let z = gates + t * B * G, hPrev = h + t * B * H, rn = recurrentN + t * B * H
         let di = dInput + t * B * G, dr = dRecurrent + t * B * G, dOut = dOutput + t * B * H
-        for b in 0..<B {
-            let zb = z + b * G, dib = di + b * G, drb = dr + b * G, row = b * H
-            for j in 0..<H {
-                let r = zb[j], u = zb[H + j], n = zb[2 * H + j]
-                let dh = dOut[row + j] + dhCarry[row + j]
-                let dn = dh * (1 - u) * (1 - n * n)
-                let du = dh * (hPrev[row + j] - n) * u * (1 - u)
-                let dReset = dn * rn[row + j] * r * (1 - r)
-                dib[j] = dReset; dib[H + j] = du; dib[2 * H + j] = dn
-                drb[j] = dReset; drb[H + j] = du; drb[2 * H + j] = dn * r
-                dhCarry[row + j] = dh * u
+        if panels != nil {
+            PackedRecurrentKernels.gruBackwardStep(resetAfter: true, gates: di, dRecurrent: dr, rows: B, hidden: H,
+                                                   hPrev: hPrev, recurrentN: rn, dOutput: dOut, dhCarry: dhCarry)
+        } else {
+            for b in 0..<B {
+                let zb = z + b * G, dib = di + b * G, drb = dr + b * G, row = b * H
+                for j in 0..<H {
+                    let r = zb[j], u = zb[H + j], n = zb[2 * H + j]
+                    let dh = dOut[row + j] + dhCarry[row + j]
+                    let dn = dh * (1 - u) * (1 - n * n)
+                    let du = dh * (hPrev[row + j] - n) * u * (1 - u)
+                    let dReset = dn * rn[row + j] * r * (1 - r)
+                    dib[j] = dReset; dib[H + j] = du; dib[2 * H + j] = dn
+                    drb[j] = dReset; drb[H + j] = du; drb[2 * H + j] = dn * r
+                    dhCarry[row + j] = dh * u
+                }
             }
         }
         if fault != .dropRecurrentTerm {
@@ -219,14 +218,20 @@ struct GRULayer<Scalar: BLASScalar> {
         let G = 3 * H
         let z = gates + t * B * G, hPrev = h + t * B * H
         let di = dInput + t * B * G, dOut = dOutput + t * B * H
-        for b in 0..<B {
-            let zb = z + b * G, dib = di + b * G, row = b * H
-            for j in 0..<H {
-                let u = zb[H + j], n = zb[2 * H + j]
-                let dh = dOut[row + j] + dhCarry[row + j]
-                dib[H + j] = dh * (hPrev[row + j] - n) * u * (1 - u)
-                dib[2 * H + j] = dh * (1 - u) * (1 - n * n)
-                dhCarry[row + j] = dh * u
+        if panels != nil {
+            PackedRecurrentKernels.gruBackwardStep(resetAfter: false, gates: di, dRecurrent: nil, rows: B, hidden: H,
+                                                   hPrev: hPrev, recurrentN: recurrentN + t * B * H, dOutput: dOut,
+                                                   dhCarry: dhCarry)
+        } else {
+            for b in 0..<B {
+                let zb = z + b * G, dib = di + b * G, row = b * H
+                for j in 0..<H {
+                    let u = zb[H + j], n = zb[2 * H + j]
+                    let dh = dOut[row + j] + dhCarry[row + j]
+                    dib[H + j] = dh * (hPrev[row + j] - n) * u * (1 - u)
+                    dib[2 * H + j] = dh * (1 - u) * (1 - n * n)
+                    dhCarry[row + j] = dh * u
+                }
             }
         }
         // d(r ⊙ h_{t−1}) = dn · W_hn, (B, H), in the scratch rows.
@@ -238,12 +243,17 @@ struct GRULayer<Scalar: BLASScalar> {
             Scalar.gemm(transA: false, transB: false, m: B, n: H, k: H, alpha: 1, a: di + 2 * H, lda: G,
                         b: weights.weightHH + 2 * H * H, ldb: H, beta: 0, c: dRH, ldc: H)
         }
-        for b in 0..<B {
-            let zb = z + b * G, dib = di + b * G, row = b * H
-            for j in 0..<H {
-                let r = zb[j]
-                dib[j] = dRH[row + j] * hPrev[row + j] * r * (1 - r)
-                if fault != .dropRecurrentTerm { dhCarry[row + j] += dRH[row + j] * r }
+        if panels != nil {
+            PackedRecurrentKernels.gruResetGradient(gates: di, rows: B, hidden: H, hPrev: hPrev, dResetH: dRH,
+                                                    dhCarry: dhCarry, throughReset: fault != .dropRecurrentTerm)
+        } else {
+            for b in 0..<B {
+                let zb = z + b * G, dib = di + b * G, row = b * H
+                for j in 0..<H {
+                    let r = zb[j]
+                    dib[j] = dRH[row + j] * hPrev[row + j] * r * (1 - r)
+                    if fault != .dropRecurrentTerm { dhCarry[row + j] += dRH[row + j] * r }
+                }
             }
         }
         if fault != .dropRecurrentTerm {
