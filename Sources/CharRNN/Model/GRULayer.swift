@@ -18,8 +18,8 @@
 /// step by step (each (b, j) reads its gates before writing); `dRecurrent` (T, B, 3H) for the
 /// recurrent ones (reset-after only: there they differ in the n block) lives in scratch shared by all
 /// layers. The layer's own: `scratch` (B, 3H), `dhCarry` (B, H); on the packed path
-/// (`PackedRecurrentKernels`) `panels` (3H·H) holds weight_hh's blocks packed once per forward pass,
-/// and their transposes once per backward pass.
+/// (`PackedRecurrentKernels`) `panels` (3H·H, shared by all layers, which run in turn) holds weight_hh's
+/// blocks packed at the start of each forward pass, and their transposes at the start of each backward.
 ///
 /// Backward identities: σ′ = σ(1−σ), tanh′ = 1 − tanh²; with dh the gradient at h_t,
 ///
@@ -47,7 +47,8 @@ struct GRULayer<Scalar: BLASScalar> {
 
     /// `sharedScratch` (T, B, 3H), shared by every layer, is nil in forward-only networks.
     init(D: Int, H: Int, B: Int, T: Int, variant: GRUVariant, weights: RecurrentTensors<Scalar>,
-         gradients: RecurrentTensors<Scalar>, sharedScratch: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
+         gradients: RecurrentTensors<Scalar>, sharedScratch: UnsafeMutablePointer<Scalar>?,
+         panels: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
         (self.D, self.H, self.B, self.T) = (D, H, B, T)
         self.variant = variant
         self.weights = weights
@@ -58,7 +59,7 @@ struct GRULayer<Scalar: BLASScalar> {
         dRecurrent = variant == .resetAfter ? sharedScratch : nil
         scratch = arena.slice(B * 3 * H).baseAddress!
         dhCarry = arena.slice(B * H).baseAddress!
-        panels = PackedRecurrentKernels<Scalar>.isUsed(hidden: H, steps: T) ? arena.slice(3 * H * H).baseAddress! : nil
+        self.panels = panels
     }
 
     /// Outputs h_1 … h_T, (T, B, H).

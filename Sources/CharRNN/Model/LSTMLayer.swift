@@ -14,8 +14,8 @@
 /// incoming state. Backward overwrites `gates` with the pre-activation gradients dG step by step
 /// (each (b, j) reads its four gates before writing its four gradients) and recomputes tanh(c_t)
 /// into `tanhScratch` (B, H) rather than keeping it for every step; `dhCarry`, `dcCarry` (B, H).
-/// On the packed path (`PackedRecurrentKernels`) `panels` (4H·H) holds weight_hh packed once per
-/// forward pass, and weight_hhᵀ once per backward pass.
+/// On the packed path (`PackedRecurrentKernels`) `panels` (4H·H, shared by all layers, which run in
+/// turn) holds weight_hh packed at the start of each forward pass, and weight_hhᵀ of each backward.
 ///
 /// Backward identities: σ′ = σ(1−σ), tanh′ = 1 − tanh²;
 ///
@@ -34,7 +34,7 @@ struct LSTMLayer<Scalar: BLASScalar> {
     var dGates: UnsafeMutablePointer<Scalar> { gates }
 
     init(D: Int, H: Int, B: Int, T: Int, weights: RecurrentTensors<Scalar>,
-         gradients: RecurrentTensors<Scalar>, arena: Arena<Scalar>) {
+         gradients: RecurrentTensors<Scalar>, panels: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
         (self.D, self.H, self.B, self.T) = (D, H, B, T)
         self.weights = weights
         self.gradients = gradients
@@ -44,7 +44,7 @@ struct LSTMLayer<Scalar: BLASScalar> {
         tanhScratch = arena.slice(B * H).baseAddress!
         dhCarry = arena.slice(B * H).baseAddress!
         dcCarry = arena.slice(B * H).baseAddress!
-        panels = PackedRecurrentKernels<Scalar>.isUsed(hidden: H, steps: T) ? arena.slice(4 * H * H).baseAddress! : nil
+        self.panels = panels
     }
 
     /// Outputs h_1 … h_T, (T, B, H).

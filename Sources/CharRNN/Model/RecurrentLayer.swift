@@ -5,17 +5,19 @@ enum RecurrentLayer<Scalar: BLASScalar> {
 
     init(model: CharRNNModel<Scalar>, layer k: Int, direction: Int, batch B: Int, steps T: Int,
          gradients gradientBuffer: UnsafeMutableBufferPointer<Scalar>, sharedScratch: UnsafeMutablePointer<Scalar>?,
-         arena: Arena<Scalar>) {
+         panels: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
         let config = model.config
         let (D, H) = (config.inputSize(ofLayer: k), config.hiddenSize)
         let weights = RecurrentTensors(model.parameters, layout: model.layout, layer: k, direction: direction)
         let gradients = RecurrentTensors(gradientBuffer, layout: model.layout, layer: k, direction: direction)
         switch config.cell {
         case .lstm:
-            self = .lstm(LSTMLayer(D: D, H: H, B: B, T: T, weights: weights, gradients: gradients, arena: arena))
+            self = .lstm(LSTMLayer(D: D, H: H, B: B, T: T, weights: weights, gradients: gradients, panels: panels,
+                                  arena: arena))
         case .gru:
             self = .gru(GRULayer(D: D, H: H, B: B, T: T, variant: config.gruVariant, weights: weights,
-                                 gradients: gradients, sharedScratch: sharedScratch, arena: arena))
+                                 gradients: gradients, sharedScratch: sharedScratch, panels: panels,
+                                 arena: arena))
         }
     }
 

@@ -111,9 +111,13 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
             // Gradient scratch that every layer uses in turn (the GRU's recurrent pre-activation gradients).
             let sharedScratch = withGradients && config.cell == .gru && config.gruVariant == .resetAfter
                 ? arena.slice(rows * 3 * H).baseAddress! : nil
+            // weight_hh's panels for the packed kernels: layers run one after another, so one buffer serves all.
+            let panels = PackedRecurrentKernels<Scalar>.isUsed(hidden: H, steps: T)
+                ? arena.slice(config.cell.gateCount * H * H).baseAddress! : nil
             for k in 0..<L {
                 stages.append(StackLayer(model: model, layer: k, batch: B, steps: T, gradients: gradients,
-                                         withGradients: withGradients, sharedScratch: sharedScratch, arena: arena))
+                                         withGradients: withGradients, sharedScratch: sharedScratch, panels: panels,
+                                         arena: arena))
                 if withGradients {
                     // Layer k reads dOutputs[k] and writes dOutputs[k − 1]: two buffers in turn serve all.
                     dOutputs.append(k < 2 ? arena.slice(rows * W).baseAddress! : dOutputs[k - 2])
