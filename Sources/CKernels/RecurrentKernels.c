@@ -25,9 +25,10 @@ void ckernels_pack_panels(const float *source, int64_t row_stride, int64_t colum
 
 enum { max_groups = 4, max_rows = 12 };
 
-// Rows of the tile per panel width: accumulators (rows × groups) stay at 12 of the 16 ymm registers,
-// leaving room for the panel's loads and the broadcast.
-#define TILE_ROWS(groups) ((groups) == 1 ? 12 : (groups) == 2 ? 6 : (groups) == 3 ? 4 : 3)
+// Rows of the tile per panel width: at most 12 accumulators (rows × groups) of the 16 ymm registers,
+// leaving room for the panel's loads and the broadcast. Three groups take 3 rows, not 4: 4 × 3 needs
+// all 16 registers, the compiler then spills an accumulator, and the tile ran at half the rate.
+#define TILE_ROWS(groups) ((groups) == 1 ? 12 : (groups) == 2 ? 6 : 3)
 
 // acc[r][g] = Σ_k rows[r][k] · panel[k][g]. `rows` and `groups` are constants at every call site
 // (the function is always inlined), so the compiler unrolls both loops and keeps acc in registers.
@@ -58,17 +59,6 @@ static inline void tile_avx2(const int groups, const int rows, const float *cons
             }
         }
     }
-}
-
-// The tile's row pointers: rows past m repeat the last row (computed, never stored), so every tile
-// has the full, constant height.
-__attribute__((always_inline))
-static inline int tile_rows(const float **rows, int height, const float *a, int64_t lda, int64_t first, int64_t m) {
-    for (int r = 0; r < height; r++) {
-        int64_t row = first + r < m ? first + r : m - 1;
-        rows[r] = a + row * lda;
-    }
-    return first + height <= m ? height : (int)(m - first);
 }
 
 // e^x as charnn's scalar FastMath.exp computes it, eight lanes at a time: x clamped to [−87.3, 88],
@@ -189,19 +179,41 @@ static inline void finish_row(const int groups, const int epilogue, int64_t row,
     }
 }
 
+// One tile: `rows` rows from `first` against one panel, then the epilogue row by row.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void tile_and_finish(const int groups, const int epilogue, const int rows, const float *a, int64_t first,
+                                   int64_t depth, int64_t lda, const float *panel, int64_t j, int64_t group_rows,
+                                   const struct step_operands *s) {
+    const float *row_pointers[max_rows];
+    for (int r = 0; r < rows; r++) row_pointers[r] = a + (first + r) * lda;
+    __m256 acc[max_rows][max_groups];
+    for (int r = 0; r < rows; r++)
+        for (int g = 0; g < groups; g++) acc[r][g] = _mm256_setzero_ps();
+    tile_avx2(groups, rows, row_pointers, depth, panel, acc);
+    for (int r = 0; r < rows; r++) finish_row(groups, epilogue, first + r, j, group_rows, acc[r], s);
+}
+
 // Every panel, every tile of rows: the sums of a · Wᵀ for the panel's columns, then the epilogue.
+// Rows left over after the full tiles take a shorter tile of their own (a tile padded to full height
+// wasted up to a fifth of the work at the batch shapes charnn trains).
 __attribute__((target("avx2,fma"), always_inline))
 static inline void tiles_avx2(const int groups, const int epilogue, const float *a, int64_t m, int64_t depth,
                               int64_t lda, const float *panels, int64_t group_rows, const struct step_operands *s) {
     const int height = TILE_ROWS(groups);
     for (int64_t p = 0; p < group_rows / 8; p++) {
         const float *panel = panels + p * depth * 8 * groups;
-        for (int64_t first = 0; first < m; first += height) {
-            const float *rows[max_rows];
-            int valid = tile_rows(rows, height, a, lda, first, m);
-            __m256 acc[max_rows][max_groups];
-            tile_avx2(groups, height, rows, depth, panel, acc);
-            for (int r = 0; r < valid; r++) finish_row(groups, epilogue, first + r, 8 * p, group_rows, acc[r], s);
+        int64_t first = 0;
+        for (; first + height <= m; first += height)
+            tile_and_finish(groups, epilogue, height, a, first, depth, lda, panel, 8 * p, group_rows, s);
+        switch (m - first) {
+#define REMAINDER(rows) \
+        case rows: \
+            if (rows < height) tile_and_finish(groups, epilogue, rows, a, first, depth, lda, panel, 8 * p, group_rows, s); \
+            break;
+        REMAINDER(1) REMAINDER(2) REMAINDER(3) REMAINDER(4) REMAINDER(5) REMAINDER(6)
+        REMAINDER(7) REMAINDER(8) REMAINDER(9) REMAINDER(10) REMAINDER(11)
+#undef REMAINDER
+        default: break;
         }
     }
 }

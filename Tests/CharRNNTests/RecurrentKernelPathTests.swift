@@ -11,13 +11,13 @@ final class RecurrentKernelPathTests: XCTestCase {
         var logits, stateH, stateC, gradients, dStateH, dStateC: [Float]
     }
 
-    /// One forward and backward pass of a fixed window under `path`. B = 5 leaves a partial register
-    /// tile for every panel width; H = 48 makes several panels per gate block.
-    private func window(_ config: ModelConfig, path: RecurrentKernelPath) -> WindowResult {
+    /// One forward and backward pass of a fixed window of `B` streams under `path`. H = 48 makes
+    /// several panels per gate block.
+    private func window(_ config: ModelConfig, batch B: Int, path: RecurrentKernelPath) -> WindowResult {
         let saved = RecurrentKernels.path
         RecurrentKernels.path = path
         defer { RecurrentKernels.path = saved }
-        let (B, T) = (5, 9)
+        let T = 9
         XCTAssertEqual(PackedRecurrentKernels<Float>.isUsed(hidden: config.hiddenSize, steps: T), path == .avx2)
         let model = CharRNNModel<Float>(config: config, seed: 21)
         let network = UnrolledNetwork(model: model, batchSize: B, steps: T)
@@ -53,12 +53,15 @@ final class RecurrentKernelPathTests: XCTestCase {
 
     func testAVX2PathEqualsGenericPath() throws {
         try XCTSkipUnless(RecurrentKernels.best == .avx2, "this CPU has no AVX2 and FMA: the AVX2 path cannot run here")
+        // Register tiles are 12, 6 or 3 rows high: 5 streams run only the shorter tiles for the rows
+        // left over, 13 run full tiles and then a one-row tile, for every panel width.
         for (cell, variant) in Self.cells {
+          for B in [5, 13] {
             let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: 2, hiddenSize: 48,
                                      embeddingSize: 7, vocabularySize: 23)
-            let name = "\(cell) \(variant)"
-            let generic = window(config, path: .generic)
-            let fast = window(config, path: .avx2)
+            let name = "\(cell) \(variant) B \(B)"
+            let generic = window(config, batch: B, path: .generic)
+            let fast = window(config, batch: B, path: .avx2)
             XCTAssertEqual(fast.loss, generic.loss, accuracy: 1e-5 * generic.loss, name)
             assertClose(fast.logits, generic.logits, "\(name) output")
             assertClose(fast.stateH, generic.stateH, "\(name) final h")
@@ -70,6 +73,7 @@ final class RecurrentKernelPathTests: XCTestCase {
             }
             assertClose(fast.dStateH, generic.dStateH, "\(name) ∂h_0")
             if cell == .lstm { assertClose(fast.dStateC, generic.dStateC, "\(name) ∂c_0") }
+          }
         }
     }
 
