@@ -11,13 +11,12 @@ final class RecurrentKernelPathTests: XCTestCase {
         var logits, stateH, stateC, gradients, dStateH, dStateC: [Float]
     }
 
-    /// One forward and backward pass of a fixed window of `B` streams under `path`. H = 48 makes
-    /// several panels per gate block.
-    private func window(_ config: ModelConfig, batch B: Int, path: RecurrentKernelPath) -> WindowResult {
+    /// One forward and backward pass of a fixed window of `B` streams and `T` steps under `path`.
+    /// H = 48 makes several panels per gate block.
+    private func window(_ config: ModelConfig, batch B: Int, steps T: Int, path: RecurrentKernelPath) -> WindowResult {
         let saved = RecurrentKernels.path
         RecurrentKernels.path = path
         defer { RecurrentKernels.path = saved }
-        let T = 9
         XCTAssertEqual(PackedRecurrentKernels<Float>.isUsed(hidden: config.hiddenSize, steps: T), path == .avx2)
         let model = CharRNNModel<Float>(config: config, seed: 21)
         let network = UnrolledNetwork(model: model, batchSize: B, steps: T)
@@ -54,14 +53,19 @@ final class RecurrentKernelPathTests: XCTestCase {
     func testAVX2PathEqualsGenericPath() throws {
         try XCTSkipUnless(RecurrentKernels.best == .avx2, "this CPU has no AVX2 and FMA: the AVX2 path cannot run here")
         // Register tiles are 12, 6 or 3 rows high: 5 streams run only the shorter tiles for the rows
-        // left over, 13 run full tiles and then a one-row tile, for every panel width.
+        // left over, 13 run full tiles and then a one-row tile, for every panel width. The panels go
+        // into idle gradient buffers when those hold gates·H² values: not at 5 × 9 (45 rows of 48
+        // units < 4·48²), at 13 × 16 (208 rows) they do, in every layer of a stack of 3, and for the
+        // bidirectional stack the reverse directions take the buffer of their own.
+        let windows: [(batch: Int, steps: Int, layers: Int, bidirectional: Bool)] =
+            [(5, 9, 2, false), (13, 16, 3, false), (13, 16, 3, true)]
         for (cell, variant) in Self.cells {
-          for B in [5, 13] {
-            let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: 2, hiddenSize: 48,
-                                     embeddingSize: 7, vocabularySize: 23)
-            let name = "\(cell) \(variant) B \(B)"
-            let generic = window(config, batch: B, path: .generic)
-            let fast = window(config, batch: B, path: .avx2)
+          for shape in windows {
+            let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: shape.layers, hiddenSize: 48,
+                                     embeddingSize: 7, vocabularySize: 23, bidirectional: shape.bidirectional)
+            let name = "\(cell) \(variant) \(shape)"
+            let generic = window(config, batch: shape.batch, steps: shape.steps, path: .generic)
+            let fast = window(config, batch: shape.batch, steps: shape.steps, path: .avx2)
             XCTAssertEqual(fast.loss, generic.loss, accuracy: 1e-5 * generic.loss, name)
             assertClose(fast.logits, generic.logits, "\(name) output")
             assertClose(fast.stateH, generic.stateH, "\(name) final h")

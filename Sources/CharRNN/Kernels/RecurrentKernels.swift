@@ -58,6 +58,15 @@ public struct KernelChoiceError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// Where a layer's packed weight_hh lives during its passes: memory the network does not use at that
+/// time (`UnrolledNetwork` chooses it), so the panels cost no memory of their own in training.
+struct PanelPlacement<Scalar: BLASScalar> {
+    /// Space for weight_hh's panels while the layer runs forward.
+    let forward: UnsafeMutablePointer<Scalar>
+    /// Space for weight_hhᵀ's panels during the layer's backward steps, until it writes its input gradient.
+    let backward: UnsafeMutablePointer<Scalar>
+}
+
 /// The packed kernels as the generic layers call them. A layer asks `isUsed` once, when it is built:
 /// true only for Float, so the pointer casts below reinterpret Float memory as Float.
 enum PackedRecurrentKernels<Scalar: BLASScalar> {

@@ -18,8 +18,8 @@
 /// step by step (each (b, j) reads its gates before writing); `dRecurrent` (T, B, 3H) for the
 /// recurrent ones (reset-after only: there they differ in the n block) lives in scratch shared by all
 /// layers. The layer's own: `scratch` (B, 3H), `dhCarry` (B, H); on the packed path
-/// (`PackedRecurrentKernels`) `panels` (3H·H, shared by all layers, which run in turn) holds weight_hh's
-/// blocks packed at the start of each forward pass, and their transposes at the start of each backward.
+/// (`PackedRecurrentKernels`) `panels` places 3H·H values, in memory idle at the time, for weight_hh's
+/// blocks packed at the start of each forward pass and their transposes at the start of each backward.
 ///
 /// Backward identities: σ′ = σ(1−σ), tanh′ = 1 − tanh²; with dh the gradient at h_t,
 ///
@@ -43,12 +43,12 @@ struct GRULayer<Scalar: BLASScalar> {
     var dInput: UnsafeMutablePointer<Scalar> { gates }
     let scratch: UnsafeMutablePointer<Scalar>
     let dhCarry: UnsafeMutablePointer<Scalar>
-    let panels: UnsafeMutablePointer<Scalar>?
+    let panels: PanelPlacement<Scalar>?
 
     /// `sharedScratch` (T, B, 3H), shared by every layer, is nil in forward-only networks.
     init(D: Int, H: Int, B: Int, T: Int, variant: GRUVariant, weights: RecurrentTensors<Scalar>,
          gradients: RecurrentTensors<Scalar>, sharedScratch: UnsafeMutablePointer<Scalar>?,
-         panels: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
+         panels: PanelPlacement<Scalar>?, arena: Arena<Scalar>) {
         (self.D, self.H, self.B, self.T) = (D, H, B, T)
         self.variant = variant
         self.weights = weights
@@ -73,7 +73,7 @@ struct GRULayer<Scalar: BLASScalar> {
         broadcastRows(weights.biasIH, plus: foldedBias, rows: T * B, columns: G, into: gates)
         Scalar.gemm(transA: false, transB: true, m: T * B, n: G, k: D, alpha: 1, a: x, lda: D,
                     b: weights.weightIH, ldb: D, beta: 1, c: gates, ldc: G)
-        if let panels {
+        if let panels = panels?.forward {
             switch variant {
             case .resetAfter:  // all of W_hh: r, z, n
                 PackedRecurrentKernels.pack(weights.weightHH, rowStride: H, columnStride: 1, groups: 3, groupRows: H,
@@ -98,7 +98,7 @@ struct GRULayer<Scalar: BLASScalar> {
         let G = 3 * H
         let z = gates + t * B * G, hPrev = h + t * B * H, hNext = h + (t + 1) * B * H
         let rn = recurrentN + t * B * H
-        if let panels {
+        if let panels = panels?.forward {
             return PackedRecurrentKernels.gruResetAfterStep(gates: z, rows: B, hidden: H, hPrev: hPrev, panels: panels,
                                                             biasHH: weights.biasHH, recurrentN: rn, hNext: hNext)
         }
@@ -127,7 +127,7 @@ struct GRULayer<Scalar: BLASScalar> {
         let G = 3 * H
         let z = gates + t * B * G, hPrev = h + t * B * H, hNext = h + (t + 1) * B * H
         let rh = recurrentN + t * B * H
-        if let panels {
+        if let panels = panels?.forward {
             return PackedRecurrentKernels.gruResetBeforeStep(gates: z, rows: B, hidden: H, hPrev: hPrev,
                                                              gatePanels: panels, candidatePanels: panels + 2 * H * H,
                                                              resetH: rh, hNext: hNext)
@@ -159,7 +159,7 @@ struct GRULayer<Scalar: BLASScalar> {
     func backward(dOutput: UnsafePointer<Scalar>, x: UnsafePointer<Scalar>,
                   dx: UnsafeMutablePointer<Scalar>?, fault: GradientFault = .none) {
         dhCarry.update(repeating: 0, count: B * H)
-        if let panels {  // transposes: the H output columns of every product in two groups of H/2
+        if let panels = panels?.backward {  // transposes: the H output columns of every product in two groups of H/2
             switch variant {
             case .resetAfter:  // W_hhᵀ (H, 3H)
                 PackedRecurrentKernels.pack(weights.weightHH, rowStride: 1, columnStride: H, groups: 2,
@@ -204,7 +204,7 @@ struct GRULayer<Scalar: BLASScalar> {
             }
         }
         if fault != .dropRecurrentTerm {
-            if let panels {
+            if let panels = panels?.backward {
                 PackedRecurrentKernels.product(dr, rows: B, depth: G, lda: G, panels: panels, groups: 2,
                                                groupRows: H / 2, into: dhCarry, ldc: H, accumulate: true)
             } else {
@@ -237,7 +237,7 @@ struct GRULayer<Scalar: BLASScalar> {
         }
         // d(r ⊙ h_{t−1}) = dn · W_hn, (B, H), in the scratch rows.
         let dRH = scratch
-        if let panels {
+        if let panels = panels?.backward {
             PackedRecurrentKernels.product(di + 2 * H, rows: B, depth: H, lda: G, panels: panels, groups: 2,
                                            groupRows: H / 2, into: dRH, ldc: H, accumulate: false)
         } else {
@@ -258,7 +258,7 @@ struct GRULayer<Scalar: BLASScalar> {
             }
         }
         if fault != .dropRecurrentTerm {
-            if let panels {
+            if let panels = panels?.backward {
                 PackedRecurrentKernels.product(di, rows: B, depth: 2 * H, lda: G, panels: panels + H * H, groups: 2,
                                                groupRows: H / 2, into: dhCarry, ldc: H, accumulate: true)
             } else {

@@ -14,8 +14,8 @@
 /// incoming state. Backward overwrites `gates` with the pre-activation gradients dG step by step
 /// (each (b, j) reads its four gates before writing its four gradients) and recomputes tanh(c_t)
 /// into `tanhScratch` (B, H) rather than keeping it for every step; `dhCarry`, `dcCarry` (B, H).
-/// On the packed path (`PackedRecurrentKernels`) `panels` (4H·H, shared by all layers, which run in
-/// turn) holds weight_hh packed at the start of each forward pass, and weight_hhᵀ of each backward.
+/// On the packed path (`PackedRecurrentKernels`) `panels` places 4H·H values, in memory idle at the
+/// time, for weight_hh packed at the start of each forward pass and weight_hhᵀ of each backward.
 ///
 /// Backward identities: σ′ = σ(1−σ), tanh′ = 1 − tanh²;
 ///
@@ -28,13 +28,13 @@ struct LSTMLayer<Scalar: BLASScalar> {
     let gradients: RecurrentTensors<Scalar>
 
     let gates, c, h, tanhScratch, dhCarry, dcCarry: UnsafeMutablePointer<Scalar>
-    let panels: UnsafeMutablePointer<Scalar>?
+    let panels: PanelPlacement<Scalar>?
 
     /// The pre-activation gradients, (T, B, 4H), valid after `backward`: they replace `gates`.
     var dGates: UnsafeMutablePointer<Scalar> { gates }
 
     init(D: Int, H: Int, B: Int, T: Int, weights: RecurrentTensors<Scalar>,
-         gradients: RecurrentTensors<Scalar>, panels: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
+         gradients: RecurrentTensors<Scalar>, panels: PanelPlacement<Scalar>?, arena: Arena<Scalar>) {
         (self.D, self.H, self.B, self.T) = (D, H, B, T)
         self.weights = weights
         self.gradients = gradients
@@ -57,7 +57,7 @@ struct LSTMLayer<Scalar: BLASScalar> {
         Scalar.gemm(transA: false, transB: true, m: T * B, n: G, k: D, alpha: 1, a: x, lda: D,
                     b: weights.weightIH, ldb: D, beta: 1, c: gates, ldc: G)
         if let panels {
-            return forwardPacked(panels: panels)
+            return forwardPacked(panels: panels.forward)
         }
         for t in 0..<T {
             let z = gates + t * B * G
@@ -105,6 +105,7 @@ struct LSTMLayer<Scalar: BLASScalar> {
         let G = 4 * H
         dhCarry.update(repeating: 0, count: B * H)
         dcCarry.update(repeating: 0, count: B * H)
+        let panels = self.panels?.backward
         if let panels {  // weight_hhᵀ (H, 4H): the H output columns in two groups of H/2
             PackedRecurrentKernels.pack(weights.weightHH, rowStride: 1, columnStride: H, groups: 2, groupRows: H / 2,
                                         depth: G, into: panels)

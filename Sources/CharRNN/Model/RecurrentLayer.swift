@@ -5,7 +5,7 @@ enum RecurrentLayer<Scalar: BLASScalar> {
 
     init(model: CharRNNModel<Scalar>, layer k: Int, direction: Int, batch B: Int, steps T: Int,
          gradients gradientBuffer: UnsafeMutableBufferPointer<Scalar>, sharedScratch: UnsafeMutablePointer<Scalar>?,
-         panels: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
+         panels: PanelPlacement<Scalar>?, arena: Arena<Scalar>) {
         let config = model.config
         let (D, H) = (config.inputSize(ofLayer: k), config.hiddenSize)
         let weights = RecurrentTensors(model.parameters, layout: model.layout, layer: k, direction: direction)

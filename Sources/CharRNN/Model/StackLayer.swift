@@ -16,17 +16,19 @@ struct StackLayer<Scalar: BLASScalar> {
     let dForward: UnsafeMutablePointer<Scalar>?
     let dReverse: UnsafeMutablePointer<Scalar>?
 
-    /// A forward-only layer (`withGradients` false) holds no gradient buffers.
+    /// A forward-only layer (`withGradients` false) holds no gradient buffers. `reversePanels`: the
+    /// reverse direction's, which runs its backward after the forward direction has written `dx`.
     init(model: CharRNNModel<Scalar>, layer k: Int, batch B: Int, steps T: Int,
          gradients: UnsafeMutableBufferPointer<Scalar>, withGradients: Bool,
-         sharedScratch: UnsafeMutablePointer<Scalar>?, panels: UnsafeMutablePointer<Scalar>?, arena: Arena<Scalar>) {
+         sharedScratch: UnsafeMutablePointer<Scalar>?, panels: PanelPlacement<Scalar>?,
+         reversePanels: PanelPlacement<Scalar>?, arena: Arena<Scalar>) {
         let config = model.config
         (D, H, self.B, self.T) = (config.inputSize(ofLayer: k), config.hiddenSize, B, T)
         forwardLayer = RecurrentLayer(model: model, layer: k, direction: 0, batch: B, steps: T, gradients: gradients,
                                       sharedScratch: sharedScratch, panels: panels, arena: arena)
         if config.bidirectional {
-            reverseLayer = RecurrentLayer(model: model, layer: k, direction: 1, batch: B, steps: T,
-                                          gradients: gradients, sharedScratch: sharedScratch, panels: panels, arena: arena)
+            reverseLayer = RecurrentLayer(model: model, layer: k, direction: 1, batch: B, steps: T, gradients: gradients,
+                                          sharedScratch: sharedScratch, panels: reversePanels, arena: arena)
             reversedInput = arena.slice(T * B * D).baseAddress!
             concatenated = arena.slice(T * B * 2 * H).baseAddress!
             dReversedInput = withGradients ? arena.slice(T * B * D).baseAddress! : nil

@@ -111,16 +111,19 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
             // Gradient scratch that every layer uses in turn (the GRU's recurrent pre-activation gradients).
             let sharedScratch = withGradients && config.cell == .gru && config.gruVariant == .resetAfter
                 ? arena.slice(rows * 3 * H).baseAddress! : nil
-            // weight_hh's panels for the packed kernels: layers run one after another, so one buffer serves all.
-            let panels = PackedRecurrentKernels<Scalar>.isUsed(hidden: H, steps: T)
-                ? arena.slice(config.cell.gateCount * H * H).baseAddress! : nil
+            if withGradients {
+                // Layer k reads dOutputs[k] and writes dOutputs[k − 1]: two buffers in turn serve all.
+                for k in 0..<L { dOutputs.append(k < 2 ? arena.slice(rows * W).baseAddress! : dOutputs[k - 2]) }
+            }
+            let placements = UnrolledNetwork.panelPlacements(config: config, rows: rows, steps: T,
+                                                             dOutputs: dOutputs, arena: arena)
             for k in 0..<L {
                 stages.append(StackLayer(model: model, layer: k, batch: B, steps: T, gradients: gradients,
-                                         withGradients: withGradients, sharedScratch: sharedScratch, panels: panels,
+                                         withGradients: withGradients, sharedScratch: sharedScratch,
+                                         panels: placements?.layers[k],
+                                         reversePanels: config.bidirectional ? placements?.reverse[k] : nil,
                                          arena: arena))
                 if withGradients {
-                    // Layer k reads dOutputs[k] and writes dOutputs[k − 1]: two buffers in turn serve all.
-                    dOutputs.append(k < 2 ? arena.slice(rows * W).baseAddress! : dOutputs[k - 2])
                     if config.dropout > 0 {
                         dropped.append(arena.slice(rows * W).baseAddress!)
                         masks.append(arena.slice(rows * W).baseAddress!)
@@ -131,6 +134,37 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     }
 
     deinit { ids.deallocate() }
+
+    /// Where each layer packs weight_hh on the packed path (nil off it), in memory idle at the time:
+    /// forward passes use dOutputs[0], which backward alone fills; layer k ≥ 1 steps backward in
+    /// dOutputs[k − 1], its input gradient, written only after its steps; layer 0 in dOutputs[1],
+    /// which nothing uses once layer 1 is done. One buffer of their own holds the rest: forward-only
+    /// networks, a single layer, buffers too small, and the reverse direction of a bidirectional
+    /// layer k ≥ 1, which steps after its forward direction has written dOutputs[k − 1].
+    private static func panelPlacements(config: ModelConfig, rows: Int, steps T: Int,
+                                        dOutputs: [UnsafeMutablePointer<Scalar>], arena: Arena<Scalar>)
+        -> (layers: [PanelPlacement<Scalar>], reverse: [PanelPlacement<Scalar>])? {
+        let (L, H) = (config.layerCount, config.hiddenSize)
+        guard PackedRecurrentKernels<Scalar>.isUsed(hidden: H, steps: T) else { return nil }
+        let size = config.cell.gateCount * H * H
+        let idle = !dOutputs.isEmpty && rows * config.outputSize >= size
+        var own: UnsafeMutablePointer<Scalar>?
+        func ownBuffer() -> UnsafeMutablePointer<Scalar> {
+            if let own { return own }
+            own = arena.slice(size).baseAddress!
+            return own!
+        }
+        let forward = idle ? dOutputs[0] : ownBuffer()
+        var layers: [PanelPlacement<Scalar>] = [], reverse: [PanelPlacement<Scalar>] = []
+        for k in 0..<L {
+            let backward = idle && k > 0 ? dOutputs[k - 1] : idle && L > 1 ? dOutputs[1] : ownBuffer()
+            layers.append(PanelPlacement(forward: forward, backward: backward))
+            if config.bidirectional {
+                reverse.append(PanelPlacement(forward: forward, backward: k > 0 ? ownBuffer() : backward))
+            }
+        }
+        return (layers, reverse)
+    }
 
     /// Zeroes the carried state, as at the start of an epoch or of a text.
     public func resetState() {
