@@ -4,16 +4,16 @@ import Foundation
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure training, sampling, priming or tokenizer throughput, or the FMA peak (flags as the PyTorch peer's).")
+        abstract: "Measure training, sampling, priming or tokenizer throughput, the recurrent kernels alone, or the FMA peak (flags as the PyTorch peer's).")
 
-    enum Mode: String, ExpressibleByArgument, CaseIterable { case train, sample, prime, encode, peak }
+    enum Mode: String, ExpressibleByArgument, CaseIterable { case train, sample, prime, encode, peak, kernels }
 
     @OptionGroup var model: ModelOptions
     @Option(help: "Vocabulary size of the random data.") var vocab = 65
     @Option(help: "Timed training steps (after warm-up).") var steps = 15
     @Option(help: "Untimed warm-up steps.") var warmup = 3
     @Option(help: "Threads, used as train uses them.") var threads = 2
-    @Option(help: "What to measure: train, sample, prime, encode, or peak (the FMA limit of one core and of --threads).") var mode = Mode.train
+    @Option(help: "What to measure: train, sample, prime, encode, kernels (charnn's recurrent step and backward product alone, one replica's rows on one thread, in cache), or peak (the FMA limit of one core and of --threads).") var mode = Mode.train
     @Option(help: "Characters per sample (sample mode).") var sampleLen = 2000
     @Option(help: "Samples (or primes) to time (sample and prime modes).") var sampleReps = 3
     @Option(help: "Characters of random prime (prime mode).") var primeLen = 1_000_000
@@ -50,7 +50,7 @@ struct Bench: ParsableCommand {
             throw ValidationError("--batch \(batch) cannot be split evenly over \(group.size) ranks")
         }
         var result: [String: Any] = ["peer": "charnn", "mode": mode.rawValue, "threads": threads, "ranks": group.size]
-        if mode == .train || mode == .sample {
+        if mode == .train || mode == .sample || mode == .kernels {
             result.merge(["cell": config.cell.rawValue, "layers": config.layerCount, "hidden": config.hiddenSize,
                           "embed": config.embeddingSize, "vocab": vocab,
                           "batch": batch, "seq": seq,
@@ -85,6 +85,19 @@ struct Bench: ParsableCommand {
             result["peak_isa"] = FMAPeak.loopName(level)
             result["peak_gflops_one_thread"] = FMAPeak.gflops(threads: 1, level: level, seconds: 0.5)
             result["peak_gflops"] = FMAPeak.gflops(threads: threads, level: level, seconds: 0.5)
+        case .kernels:
+            do {
+                let rates = try RecurrentKernelBench.rates(settings)
+                result["gru_variant"] = config.gruVariant.rawValue
+                result["kernel_rows"] = rates.rows
+                result["kernel_step_gflops"] = rates.step
+                result["kernel_backward_gflops"] = rates.backward
+                result["peak_gflops_one_thread"] = rates.peak
+                result["kernel_step_fraction_of_peak"] = rates.step / rates.peak
+                result["kernel_backward_fraction_of_peak"] = rates.backward / rates.peak
+            } catch {
+                throw fail(error)
+            }
         case .prime:
             let rates = Benchmark.primingRates(settings, length: primeLen)
             result["prime_chars"] = primeLen
@@ -109,10 +122,11 @@ struct Bench: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
+            let width = result.keys.map(\.count).max() ?? 0
             for key in result.keys.sorted() {
                 let value = result[key]!
                 let text = (value as? Double).map { String(format: "%.2f", $0) } ?? "\(value)"
-                print("\(key.padding(toLength: 24, withPad: " ", startingAt: 0)) \(text)")
+                print("\(key.padding(toLength: width, withPad: " ", startingAt: 0)) \(text)")
             }
         }
     }

@@ -156,3 +156,37 @@ final class BenchPeakTests: CLITestCase {
         XCTAssertEqual(fraction, gflops / peakGflops, accuracy: 1e-9 * max(1, fraction))
     }
 }
+
+/// `charnn bench --mode kernels`: the recurrent kernels alone, beside one core's peak.
+final class BenchKernelsTests: CLITestCase {
+    func testKernelsModeReportsEachCellsRatesAgainstThePeak() throws {
+        let level = KernelChoiceTests.cpuLevel
+        try XCTSkipUnless(level == "avx2" || level == "avx512", "this CPU has no AVX2 and FMA: the kernels cannot run here")
+        for (cell, variant) in [("lstm", "reset-before"), ("gru", "reset-before"), ("gru", "reset-after")] {
+            let result = try jsonObject(try sandbox.run(["bench", "--mode", "kernels", "--cell", cell, "--gru-variant",
+                                                         variant, "--hidden", "32", "--batch", "7", "--threads", "2",
+                                                         "--json"]).stdout)
+            let name = "\(cell) \(variant)"
+            XCTAssertEqual(result["kernel_rows"] as? Int, 4, "\(name): 7 streams over 2 threads, rounded up")
+            let peak = try XCTUnwrap(result["peak_gflops_one_thread"] as? Double, name)
+            for kernel in ["step", "backward"] {
+                let rate = try XCTUnwrap(result["kernel_\(kernel)_gflops"] as? Double, name)
+                XCTAssertTrue(rate > 0 && rate.isFinite, "\(name) \(kernel): \(rate) GFLOP/s")
+                let fraction = try XCTUnwrap(result["kernel_\(kernel)_fraction_of_peak"] as? Double, name)
+                XCTAssertEqual(fraction, rate / peak, accuracy: 1e-9, name)
+            }
+        }
+    }
+
+    func testKernelsModeExplainsWhatItCannotMeasure() throws {
+        let level = KernelChoiceTests.cpuLevel
+        try XCTSkipUnless(level == "avx2" || level == "avx512", "without AVX2 every request gets the generic-path error")
+        let odd = try sandbox.run(["bench", "--mode", "kernels", "--hidden", "24"])
+        XCTAssertEqual(odd.exitCode, 1, odd.summary)
+        XCTAssertTrue(odd.err.contains("--hidden 24: the packed kernels need a multiple of 16 units"), odd.summary)
+        let generic = try sandbox.run(["bench", "--mode", "kernels", "--hidden", "32"],
+                                      environment: ["CHARNN_KERNELS": "generic"])
+        XCTAssertEqual(generic.exitCode, 1, generic.summary)
+        XCTAssertTrue(generic.err.contains("uses the generic path"), generic.summary)
+    }
+}

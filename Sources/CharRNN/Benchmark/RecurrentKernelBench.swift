@@ -1,0 +1,130 @@
+import Foundation
+
+/// The packed recurrent kernels alone (`charnn bench --mode kernels`): one replica's per-step shapes
+/// on one thread, the same step repeated so that panels and state stay in cache. What the kernels
+/// themselves reach, an upper bound for what training gets from them; set beside one core's FMA
+/// peak measured in the same run.
+public enum RecurrentKernelBench {
+    public struct Rates: Sendable {
+        /// Rows of one replica: the batch's streams over the threads, rounded up.
+        public var rows: Int
+        /// GFLOP/s of the fused forward step (product and cell) and of backward's dh_{t−1} product.
+        public var step, backward: Double
+        /// One core's FMA peak, measured between the two (the fastest of several short runs).
+        public var peak: Double
+    }
+
+    public struct Unavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Measures the kernels at the settings' cell, hidden width and per-replica rows.
+    public static func rates(_ s: Benchmark.Settings) throws -> Rates {
+        let config = s.config
+        let (H, G) = (config.hiddenSize, config.cell.gateCount)
+        guard RecurrentKernels.path == .avx2 else {
+            throw Unavailable(description: "--mode kernels measures charnn's AVX2 recurrent kernels, and this run uses "
+                              + "the generic path (no AVX2 + FMA, or CHARNN_KERNELS=generic); unset CHARNN_KERNELS "
+                              + "on an AVX2 CPU")
+        }
+        guard PackedRecurrentKernels<Float>.isUsed(hidden: H, steps: 8) else {
+            throw Unavailable(description: "--hidden \(H): the packed kernels need a multiple of 16 units; choose one")
+        }
+        let rows = (s.batch + s.threads - 1) / s.threads
+        let buffers = Buffers(rows: rows, hidden: H, gates: G, seed: s.seed)
+        defer { buffers.deallocate() }
+        let weights = buffers.weights, panels = buffers.panels
+
+        let forward: () -> Void
+        switch (config.cell, config.gruVariant) {
+        case (.lstm, _):
+            PackedRecurrentKernels.pack(weights, rowStride: H, columnStride: 1, groups: 4, groupRows: H, depth: H,
+                                        into: panels)
+            forward = {
+                PackedRecurrentKernels.lstmStep(gates: buffers.gates, rows: rows, hidden: H, hPrev: buffers.hPrev,
+                                                panels: panels, cPrev: buffers.cPrev, cNext: buffers.cNext,
+                                                hNext: buffers.hNext)
+            }
+        case (.gru, .resetAfter):
+            PackedRecurrentKernels.pack(weights, rowStride: H, columnStride: 1, groups: 3, groupRows: H, depth: H,
+                                        into: panels)
+            forward = {
+                PackedRecurrentKernels.gruResetAfterStep(gates: buffers.gates, rows: rows, hidden: H,
+                                                         hPrev: buffers.hPrev, panels: panels, biasHH: buffers.bias,
+                                                         recurrentN: buffers.cNext, hNext: buffers.hNext)
+            }
+        case (.gru, .resetBefore):
+            PackedRecurrentKernels.pack(weights, rowStride: H, columnStride: 1, groups: 2, groupRows: H, depth: H,
+                                        into: panels)
+            PackedRecurrentKernels.pack(weights + 2 * H * H, rowStride: H, columnStride: 1, groups: 1, groupRows: H,
+                                        depth: H, into: panels + 2 * H * H)
+            forward = {
+                PackedRecurrentKernels.gruResetBeforeStep(gates: buffers.gates, rows: rows, hidden: H,
+                                                          hPrev: buffers.hPrev, gatePanels: panels,
+                                                          candidatePanels: panels + 2 * H * H, resetH: buffers.cNext,
+                                                          hNext: buffers.hNext)
+            }
+        }
+        let flops = 2.0 * Double(rows * G * H * H)
+        let step = bestRate(flops: flops, forward)
+
+        // The fastest of several short runs, as the kernels' rates are their fastest trials.
+        let peak = (0..<8).map { _ in FMAPeak.gflops(threads: 1, seconds: 0.05) }.max()!
+
+        // Backward: dh_{t−1} = dG · W_hh, weight_hhᵀ packed as the layers pack it.
+        PackedRecurrentKernels.pack(weights, rowStride: 1, columnStride: H, groups: 2, groupRows: H / 2, depth: G * H,
+                                    into: panels)
+        let backward = bestRate(flops: flops) {
+            PackedRecurrentKernels.product(buffers.gates, rows: rows, depth: G * H, lda: G * H, panels: panels,
+                                           groups: 2, groupRows: H / 2, into: buffers.hNext, ldc: H, accumulate: false)
+        }
+        return Rates(rows: rows, step: step, backward: backward, peak: peak)
+    }
+
+    /// GFLOP/s of the fastest of 30 trials of about 5 ms each: on a shared machine the fastest trial
+    /// is the one least disturbed by other processes.
+    private static func bestRate(flops: Double, _ body: () -> Void) -> Double {
+        body()
+        var repetitions = 1
+        while true {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<repetitions { body() }
+            if Double(DispatchTime.now().uptimeNanoseconds - start) > 5e6 { break }
+            repetitions *= 2
+        }
+        var best = Double.infinity
+        for _ in 0..<30 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<repetitions { body() }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        }
+        return flops * Double(repetitions) / best / 1e9
+    }
+
+    /// The operands of one step, with small random values (the cells keep them bounded when the
+    /// step repeats on its own output).
+    private struct Buffers {
+        let weights, panels, gates, hPrev, cPrev, cNext, hNext, bias: UnsafeMutablePointer<Float>
+        private let all: [UnsafeMutablePointer<Float>]
+
+        init(rows: Int, hidden H: Int, gates G: Int, seed: UInt64) {
+            var generator = SplitMix64(seed: seed)
+            func filled(_ count: Int) -> UnsafeMutablePointer<Float> {
+                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+                for i in 0..<count { buffer[i] = Float(Int(generator.next() % 2001) - 1000) / 20_000 }
+                return buffer
+            }
+            weights = filled(G * H * H)
+            panels = filled(G * H * H)
+            gates = filled(rows * G * H)
+            hPrev = filled(rows * H)
+            cPrev = filled(rows * H)
+            cNext = filled(rows * H)
+            hNext = filled(rows * H)
+            bias = filled(G * H)
+            all = [weights, panels, gates, hPrev, cPrev, cNext, hNext, bias]
+        }
+
+        func deallocate() { all.forEach { $0.deallocate() } }
+    }
+}
