@@ -120,8 +120,8 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
             for k in 0..<L {
                 stages.append(StackLayer(model: model, layer: k, batch: B, steps: T, gradients: gradients,
                                          withGradients: withGradients, sharedScratch: sharedScratch,
-                                         panels: placements?.layers[k],
-                                         reversePanels: config.bidirectional ? placements?.reverse[k] : nil,
+                                         panels: placements[k].forwardDirection,
+                                         reversePanels: placements[k].reverseDirection,
                                          arena: arena))
                 if withGradients {
                     if config.dropout > 0 {
@@ -135,7 +135,8 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
 
     deinit { ids.deallocate() }
 
-    /// Where each layer packs weight_hh on the packed path (nil off it), in memory idle at the time:
+    /// Where each layer's directions pack weight_hh (nil off the packed path, and for the reverse
+    /// direction of a unidirectional stack), in memory idle at the time:
     /// forward passes use dOutputs[0], which backward alone fills; layer k ≥ 1 steps backward in
     /// dOutputs[k − 1], its input gradient, written only after its steps; layer 0 in dOutputs[1],
     /// which nothing uses once layer 1 is done. One buffer of their own holds the rest: forward-only
@@ -143,9 +144,11 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     /// layer k ≥ 1, which steps after its forward direction has written dOutputs[k − 1].
     private static func panelPlacements(config: ModelConfig, rows: Int, steps T: Int,
                                         dOutputs: [UnsafeMutablePointer<Scalar>], arena: Arena<Scalar>)
-        -> (layers: [PanelPlacement<Scalar>], reverse: [PanelPlacement<Scalar>])? {
+        -> [(forwardDirection: PanelPlacement<Scalar>?, reverseDirection: PanelPlacement<Scalar>?)] {
         let (L, H) = (config.layerCount, config.hiddenSize)
-        guard PackedRecurrentKernels<Scalar>.isUsed(hidden: H, steps: T) else { return nil }
+        guard PackedRecurrentKernels<Scalar>.isUsed(hidden: H, steps: T) else {
+            return Array(repeating: (nil, nil), count: L)
+        }
         let size = config.cell.gateCount * H * H
         let idle = !dOutputs.isEmpty && rows * config.outputSize >= size
         var own: UnsafeMutablePointer<Scalar>?
@@ -155,15 +158,12 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
             return own!
         }
         let forward = idle ? dOutputs[0] : ownBuffer()
-        var layers: [PanelPlacement<Scalar>] = [], reverse: [PanelPlacement<Scalar>] = []
-        for k in 0..<L {
+        return (0..<L).map { k in
             let backward = idle && k > 0 ? dOutputs[k - 1] : idle && L > 1 ? dOutputs[1] : ownBuffer()
-            layers.append(PanelPlacement(forward: forward, backward: backward))
-            if config.bidirectional {
-                reverse.append(PanelPlacement(forward: forward, backward: k > 0 ? ownBuffer() : backward))
-            }
+            let reverse = config.bidirectional
+                ? PanelPlacement(forward: forward, backward: k > 0 ? ownBuffer() : backward) : nil
+            return (PanelPlacement(forward: forward, backward: backward), reverse)
         }
-        return (layers, reverse)
     }
 
     /// Zeroes the carried state, as at the start of an epoch or of a text.
