@@ -3,7 +3,8 @@ import XCTest
 
 /// Central finite differences against the analytic backward pass, in Double, through the same
 /// generic code the Float trainer runs. Every parameter and every incoming-state entry is checked,
-/// over two consecutive windows (the second starts from the state the first carried over).
+/// over two consecutive windows (the second starts from the state the first carried over), with
+/// layer 0 reading gathered embedding rows and, separately, token ids (`InputProjection`).
 final class GradientCheckTests: XCTestCase {
     /// |analytic − numeric| / max(|analytic| + |numeric|, floor). With ε = 1e-5 in Double the
     /// difference quotient carries about 4e-11 of rounding error (loss ≈ 2, 2⁻⁵² · 2 / ε), so the
@@ -22,12 +23,13 @@ final class GradientCheckTests: XCTestCase {
     /// Runs the check and returns the worst relative error over all parameters and state entries.
     func gradientCheck(
         cell: CellKind, variant: GRUVariant = .resetBefore, layers: Int, dropout: Double = 0,
-        bidirectional: Bool = false, fault: GradientFault = .none, seed: UInt64 = 7
+        bidirectional: Bool = false, tokenInput: Bool = true, fault: GradientFault = .none, seed: UInt64 = 7
     ) -> Report {
         let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: layers, hiddenSize: 5,
                                  embeddingSize: 4, vocabularySize: 7, dropout: dropout, bidirectional: bidirectional)
         let model = CharRNNModel<Double>(config: config, seed: seed)
-        let workspace = UnrolledNetwork(model: model, batchSize: 3, steps: 4)
+        let workspace = UnrolledNetwork(model: model, batchSize: 3, steps: 4, withGradients: true, gradients: nil,
+                                        tokenInput: tokenInput)
         workspace.fault = fault
         workspace.dropoutSeed = 99
         var generator = SplitMix64(seed: seed &+ 1)
@@ -93,11 +95,15 @@ final class GradientCheckTests: XCTestCase {
     private func assertPasses(_ cell: CellKind, _ variant: GRUVariant = .resetBefore, dropout: Double = 0,
                               file: StaticString = #filePath, line: UInt = #line) {
         for layers in 1...3 {
-            let report = gradientCheck(cell: cell, variant: variant, layers: layers, dropout: dropout)
-            print("gradient check \(cell.rawValue) \(cell == .gru ? variant.rawValue : "") L=\(layers) dropout=\(dropout): "
-                  + "worst relative error \(report.worst) over \(report.checked) entries (\(report.worstWhere))")
-            XCTAssertGreaterThan(report.checked, 100, file: file, line: line)
-            XCTAssertLessThan(report.worst, Self.tolerance, report.worstWhere, file: file, line: line)
+            for tokenInput in [true, false] {
+                let report = gradientCheck(cell: cell, variant: variant, layers: layers, dropout: dropout,
+                                           tokenInput: tokenInput)
+                print("gradient check \(cell.rawValue) \(cell == .gru ? variant.rawValue : "") L=\(layers) "
+                      + "dropout=\(dropout) token input \(tokenInput): "
+                      + "worst relative error \(report.worst) over \(report.checked) entries (\(report.worstWhere))")
+                XCTAssertGreaterThan(report.checked, 100, file: file, line: line)
+                XCTAssertLessThan(report.worst, Self.tolerance, report.worstWhere, file: file, line: line)
+            }
         }
     }
 
@@ -109,11 +115,14 @@ final class GradientCheckTests: XCTestCase {
     func testBidirectionalGradients() {
         for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter)] {
             for layers in 1...2 {
-                let report = gradientCheck(cell: cell, variant: variant, layers: layers, dropout: layers == 2 ? 0.25 : 0,
-                                           bidirectional: true)
-                print("gradient check bidirectional \(cell.rawValue) \(variant.rawValue) L=\(layers): "
-                      + "worst relative error \(report.worst) over \(report.checked) entries")
-                XCTAssertLessThan(report.worst, Self.tolerance, "\(cell) \(variant) L=\(layers): \(report.worstWhere)")
+                for tokenInput in [true, false] {
+                    let report = gradientCheck(cell: cell, variant: variant, layers: layers,
+                                               dropout: layers == 2 ? 0.25 : 0, bidirectional: true, tokenInput: tokenInput)
+                    print("gradient check bidirectional \(cell.rawValue) \(variant.rawValue) L=\(layers) "
+                          + "token input \(tokenInput): worst relative error \(report.worst) over \(report.checked) entries")
+                    XCTAssertLessThan(report.worst, Self.tolerance,
+                                      "\(cell) \(variant) L=\(layers) token input \(tokenInput): \(report.worstWhere)")
+                }
             }
         }
         let broken = gradientCheck(cell: .lstm, layers: 2, bidirectional: true, fault: .dropRecurrentTerm)
@@ -124,6 +133,39 @@ final class GradientCheckTests: XCTestCase {
         for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter)] {
             let report = gradientCheck(cell: cell, variant: variant, layers: 2, dropout: 0.3)
             XCTAssertLessThan(report.worst, Self.tolerance, "\(cell) \(variant): \(report.worstWhere)")
+        }
+    }
+
+    /// Layer 0 reading token ids through the projected table computes what it computes from gathered
+    /// embedding rows: loss, logits, carried state and every gradient, for both directions of a
+    /// bidirectional stack (the reverse one reads the ids backwards in time).
+    func testTokenInputEqualsGatheredRows() {
+        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter)] {
+            for bidirectional in [false, true] {
+                let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: 2, hiddenSize: 6, embeddingSize: 5,
+                                         vocabularySize: 9, bidirectional: bidirectional)
+                let model = CharRNNModel<Double>(config: config, seed: 3)
+                var results: [[Double]] = []
+                for tokenInput in [true, false] {
+                    let network = UnrolledNetwork(model: model, batchSize: 4, steps: 7, withGradients: true,
+                                                  gradients: nil, tokenInput: tokenInput)
+                    XCTAssertEqual(network.tokenInput, tokenInput)
+                    var generator = SplitMix64(seed: 11)
+                    for i in 0..<network.inputs.count {
+                        network.inputs[i] = Int32(generator.next() % 9)
+                        network.targets[i] = Int32(generator.next() % 9)
+                    }
+                    model.zeroGradients()
+                    let loss = network.forward()
+                    let logits = Array(network.logits), stateH = Array(network.stateH)
+                    network.backward()
+                    results.append([loss] + logits + stateH + Array(model.gradients) + Array(network.dStateH))
+                }
+                let name = "\(cell) \(variant) bidirectional \(bidirectional)"
+                XCTAssertEqual(results[0].count, results[1].count, name)
+                let difference = zip(results[0], results[1]).map { abs($0 - $1) }.max() ?? 0
+                XCTAssertLessThan(difference, 1e-12, name)
+            }
         }
     }
 

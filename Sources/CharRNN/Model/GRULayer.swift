@@ -44,11 +44,12 @@ struct GRULayer<Scalar: BLASScalar> {
     let scratch: UnsafeMutablePointer<Scalar>
     let dhCarry: UnsafeMutablePointer<Scalar>
     let panels: PanelPlacement<Scalar>?
+    let projection: InputProjection<Scalar>
 
     /// `sharedScratch` (T, B, 3H), shared by every layer, is nil in forward-only networks.
     init(D: Int, H: Int, B: Int, T: Int, variant: GRUVariant, weights: RecurrentTensors<Scalar>,
          gradients: RecurrentTensors<Scalar>, sharedScratch: UnsafeMutablePointer<Scalar>?,
-         panels: PanelPlacement<Scalar>?, arena: Arena<Scalar>) {
+         panels: PanelPlacement<Scalar>?, tokenVocabulary: Int?, arena: Arena<Scalar>) {
         (self.D, self.H, self.B, self.T) = (D, H, B, T)
         self.variant = variant
         self.weights = weights
@@ -60,19 +61,20 @@ struct GRULayer<Scalar: BLASScalar> {
         scratch = arena.slice(B * 3 * H).baseAddress!
         dhCarry = arena.slice(B * H).baseAddress!
         self.panels = panels
+        projection = InputProjection(D: D, G: 3 * H, B: B, T: T,
+                                     table: tokenVocabulary.map { arena.slice($0 * 3 * H).baseAddress! })
     }
 
     /// Outputs h_1 … h_T, (T, B, H).
     var output: UnsafeMutablePointer<Scalar> { h + B * H }
 
-    /// Runs the window from the state in slot 0 of `h`; `x` is (T, B, D).
-    func forward(x: UnsafePointer<Scalar>) {
+    /// Runs the window from the state in slot 0 of `h`; the input is (T, B, D).
+    func forward(input: LayerInput<Scalar>) {
         let G = 3 * H
         // reset-before adds all of b_hh outside the reset gate, so it folds into the input projection.
         let foldedBias = variant == .resetBefore ? UnsafePointer(weights.biasHH) : nil
         broadcastRows(weights.biasIH, plus: foldedBias, rows: T * B, columns: G, into: gates)
-        Scalar.gemm(transA: false, transB: true, m: T * B, n: G, k: D, alpha: 1, a: x, lda: D,
-                    b: weights.weightIH, ldb: D, beta: 1, c: gates, ldc: G)
+        projection.forward(input, weightIH: weights.weightIH, into: gates)
         if let panels = panels?.forward {
             switch variant {
             case .resetAfter:  // all of W_hh: r, z, n
@@ -156,7 +158,7 @@ struct GRULayer<Scalar: BLASScalar> {
     /// Back-propagates `dOutput` (T, B, H), the loss gradient at h_1 … h_T, through the window.
     /// Accumulates the weight gradients, writes the input gradient to `dx` (T, B, D) when given,
     /// and leaves the incoming-state gradient in `dhCarry`.
-    func backward(dOutput: UnsafePointer<Scalar>, x: UnsafePointer<Scalar>,
+    func backward(dOutput: UnsafePointer<Scalar>, input: LayerInput<Scalar>,
                   dx: UnsafeMutablePointer<Scalar>?, fault: GradientFault = .none) {
         dhCarry.update(repeating: 0, count: B * H)
         if let panels = panels?.backward {  // transposes: the H output columns of every product in two groups of H/2
@@ -177,7 +179,7 @@ struct GRULayer<Scalar: BLASScalar> {
             case .resetBefore: backStepResetBefore(t, dOutput: dOutput, fault: fault)
             }
         }
-        accumulateWeightGradients(x: x, dx: dx)
+        accumulateWeightGradients(input: input, dx: dx)
     }
 
     @inline(__always)
@@ -268,10 +270,10 @@ struct GRULayer<Scalar: BLASScalar> {
         }
     }
 
-    private func accumulateWeightGradients(x: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>?) {
+    private func accumulateWeightGradients(input: LayerInput<Scalar>, dx: UnsafeMutablePointer<Scalar>?) {
         let G = 3 * H, rows = T * B
-        Scalar.gemm(transA: true, transB: false, m: G, n: D, k: rows, alpha: 1, a: dInput, lda: G,
-                    b: x, ldb: D, beta: 1, c: gradients.weightIH, ldc: D)
+        projection.backward(input, dPreactivations: dInput, weightIH: weights.weightIH,
+                            dWeightIH: gradients.weightIH, dx: dx)
         addColumnSums(dInput, rows: rows, columns: G, into: gradients.biasIH)
         switch variant {
         case .resetAfter:
@@ -285,10 +287,6 @@ struct GRULayer<Scalar: BLASScalar> {
             Scalar.gemm(transA: true, transB: false, m: H, n: H, k: rows, alpha: 1, a: dInput + 2 * H, lda: G,
                         b: recurrentN, ldb: H, beta: 1, c: gradients.weightHH + 2 * H * H, ldc: H)
             addColumnSums(dInput, rows: rows, columns: G, into: gradients.biasHH)
-        }
-        if let dx {
-            Scalar.gemm(transA: false, transB: false, m: rows, n: D, k: G, alpha: 1, a: dInput, lda: G,
-                        b: weights.weightIH, ldb: D, beta: 0, c: dx, ldc: D)
         }
     }
 }

@@ -21,7 +21,7 @@
 ///
 ///     dc_t = dc_{t+1}·f_{t+1} + dh_t ⊙ o ⊙ (1 − tanh²c_t)
 ///     di = dc ⊙ g · i(1−i)   df = dc ⊙ c_{t−1} · f(1−f)   dg = dc ⊙ i · (1−g²)   do = dh ⊙ tanh c_t · o(1−o)
-///     dh_{t−1} += dG_t · W_hh;  dW_ih = dGᵀ X;  dW_hh = dGᵀ H_{prev};  db_ih = db_hh = Σ dG
+///     dh_{t−1} += dG_t · W_hh;  dW_ih = dGᵀ X (see `InputProjection`);  dW_hh = dGᵀ H_{prev};  db_ih = db_hh = Σ dG
 struct LSTMLayer<Scalar: BLASScalar> {
     let D: Int, H: Int, B: Int, T: Int
     let weights: RecurrentTensors<Scalar>
@@ -29,12 +29,14 @@ struct LSTMLayer<Scalar: BLASScalar> {
 
     let gates, c, h, tanhScratch, dhCarry, dcCarry: UnsafeMutablePointer<Scalar>
     let panels: PanelPlacement<Scalar>?
+    let projection: InputProjection<Scalar>
 
     /// The pre-activation gradients, (T, B, 4H), valid after `backward`: they replace `gates`.
     var dGates: UnsafeMutablePointer<Scalar> { gates }
 
     init(D: Int, H: Int, B: Int, T: Int, weights: RecurrentTensors<Scalar>,
-         gradients: RecurrentTensors<Scalar>, panels: PanelPlacement<Scalar>?, arena: Arena<Scalar>) {
+         gradients: RecurrentTensors<Scalar>, panels: PanelPlacement<Scalar>?, tokenVocabulary: Int?,
+         arena: Arena<Scalar>) {
         (self.D, self.H, self.B, self.T) = (D, H, B, T)
         self.weights = weights
         self.gradients = gradients
@@ -45,17 +47,18 @@ struct LSTMLayer<Scalar: BLASScalar> {
         dhCarry = arena.slice(B * H).baseAddress!
         dcCarry = arena.slice(B * H).baseAddress!
         self.panels = panels
+        projection = InputProjection(D: D, G: 4 * H, B: B, T: T,
+                                     table: tokenVocabulary.map { arena.slice($0 * 4 * H).baseAddress! })
     }
 
     /// Outputs h_1 … h_T, (T, B, H).
     var output: UnsafeMutablePointer<Scalar> { h + B * H }
 
-    /// Runs the window from the state in slot 0 of `h` and `c`; `x` is (T, B, D).
-    func forward(x: UnsafePointer<Scalar>) {
+    /// Runs the window from the state in slot 0 of `h` and `c`; the input is (T, B, D).
+    func forward(input: LayerInput<Scalar>) {
         let G = 4 * H
         broadcastRows(weights.biasIH, plus: weights.biasHH, rows: T * B, columns: G, into: gates)
-        Scalar.gemm(transA: false, transB: true, m: T * B, n: G, k: D, alpha: 1, a: x, lda: D,
-                    b: weights.weightIH, ldb: D, beta: 1, c: gates, ldc: G)
+        projection.forward(input, weightIH: weights.weightIH, into: gates)
         if let panels {
             return forwardPacked(panels: panels.forward)
         }
@@ -100,7 +103,7 @@ struct LSTMLayer<Scalar: BLASScalar> {
     /// Back-propagates `dOutput` (T, B, H), the loss gradient at h_1 … h_T, through the window.
     /// Accumulates the weight gradients, writes the input gradient to `dx` (T, B, D) when given,
     /// and leaves the incoming-state gradients in `dhCarry` and `dcCarry`.
-    func backward(dOutput: UnsafePointer<Scalar>, x: UnsafePointer<Scalar>,
+    func backward(dOutput: UnsafePointer<Scalar>, input: LayerInput<Scalar>,
                   dx: UnsafeMutablePointer<Scalar>?, fault: GradientFault = .none) {
         let G = 4 * H
         dhCarry.update(repeating: 0, count: B * H)
@@ -130,7 +133,7 @@ struct LSTMLayer<Scalar: BLASScalar> {
                             b: weights.weightHH, ldb: H, beta: 0, c: dhCarry, ldc: H)
             }
         }
-        accumulateWeightGradients(x: x, dx: dx)
+        accumulateWeightGradients(input: input, dx: dx)
     }
 
     /// The pointwise part of backward step t on the generic path: dG from the cached gates, and the
@@ -157,17 +160,13 @@ struct LSTMLayer<Scalar: BLASScalar> {
         }
     }
 
-    private func accumulateWeightGradients(x: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>?) {
+    private func accumulateWeightGradients(input: LayerInput<Scalar>, dx: UnsafeMutablePointer<Scalar>?) {
         let G = 4 * H, rows = T * B
-        Scalar.gemm(transA: true, transB: false, m: G, n: D, k: rows, alpha: 1, a: dGates, lda: G,
-                    b: x, ldb: D, beta: 1, c: gradients.weightIH, ldc: D)
+        projection.backward(input, dPreactivations: dGates, weightIH: weights.weightIH,
+                            dWeightIH: gradients.weightIH, dx: dx)
         Scalar.gemm(transA: true, transB: false, m: G, n: H, k: rows, alpha: 1, a: dGates, lda: G,
                     b: h, ldb: H, beta: 1, c: gradients.weightHH, ldc: H)
         addColumnSums(dGates, rows: rows, columns: G, into: gradients.biasIH)
         addColumnSums(dGates, rows: rows, columns: G, into: gradients.biasHH)
-        if let dx {
-            Scalar.gemm(transA: false, transB: false, m: rows, n: D, k: G, alpha: 1, a: dGates, lda: G,
-                        b: weights.weightIH, ldb: D, beta: 0, c: dx, ldc: D)
-        }
     }
 }

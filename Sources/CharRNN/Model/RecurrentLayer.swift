@@ -5,7 +5,7 @@ enum RecurrentLayer<Scalar: BLASScalar> {
 
     init(model: CharRNNModel<Scalar>, layer k: Int, direction: Int, batch B: Int, steps T: Int,
          gradients gradientBuffer: UnsafeMutableBufferPointer<Scalar>, sharedScratch: UnsafeMutablePointer<Scalar>?,
-         panels: PanelPlacement<Scalar>?, arena: Arena<Scalar>) {
+         panels: PanelPlacement<Scalar>?, tokenVocabulary: Int?, arena: Arena<Scalar>) {
         let config = model.config
         let (D, H) = (config.inputSize(ofLayer: k), config.hiddenSize)
         let weights = RecurrentTensors(model.parameters, layout: model.layout, layer: k, direction: direction)
@@ -13,11 +13,11 @@ enum RecurrentLayer<Scalar: BLASScalar> {
         switch config.cell {
         case .lstm:
             self = .lstm(LSTMLayer(D: D, H: H, B: B, T: T, weights: weights, gradients: gradients, panels: panels,
-                                  arena: arena))
+                                  tokenVocabulary: tokenVocabulary, arena: arena))
         case .gru:
             self = .gru(GRULayer(D: D, H: H, B: B, T: T, variant: config.gruVariant, weights: weights,
                                  gradients: gradients, sharedScratch: sharedScratch, panels: panels,
-                                 arena: arena))
+                                 tokenVocabulary: tokenVocabulary, arena: arena))
         }
     }
 
@@ -37,18 +37,18 @@ enum RecurrentLayer<Scalar: BLASScalar> {
         }
     }
 
-    func forward(x: UnsafePointer<Scalar>) {
+    func forward(input: LayerInput<Scalar>) {
         switch self {
-        case .lstm(let layer): layer.forward(x: x)
-        case .gru(let layer): layer.forward(x: x)
+        case .lstm(let layer): layer.forward(input: input)
+        case .gru(let layer): layer.forward(input: input)
         }
     }
 
-    func backward(dOutput: UnsafePointer<Scalar>, x: UnsafePointer<Scalar>,
+    func backward(dOutput: UnsafePointer<Scalar>, input: LayerInput<Scalar>,
                   dx: UnsafeMutablePointer<Scalar>?, fault: GradientFault) {
         switch self {
-        case .lstm(let layer): layer.backward(dOutput: dOutput, x: x, dx: dx, fault: fault)
-        case .gru(let layer): layer.backward(dOutput: dOutput, x: x, dx: dx, fault: fault)
+        case .lstm(let layer): layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault)
+        case .gru(let layer): layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault)
         }
     }
 

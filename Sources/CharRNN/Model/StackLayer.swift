@@ -4,8 +4,9 @@
 ///     y_t = [h→_t, h←_t]   with h←_t computed from x_T … x_t (PyTorch's `bidirectional=True`)
 ///
 /// The reverse direction runs the ordinary layer code on a time-reversed copy of the input, so one
-/// forward and one backward implementation serve both directions. Buffers (bidirectional only):
-/// `reversedInput`, `dReversedInput` (T, B, D); `concatenated` (T, B, 2H); `dForward`, `dReverse` (T, B, H).
+/// forward and one backward implementation serve both directions (token input is read backwards in
+/// place). Buffers (bidirectional only): `reversedInput`, `dReversedInput` (T, B, D; row input only);
+/// `concatenated` (T, B, 2H); `dForward`, `dReverse` (T, B, H).
 struct StackLayer<Scalar: BLASScalar> {
     let forwardLayer: RecurrentLayer<Scalar>
     let reverseLayer: RecurrentLayer<Scalar>?
@@ -18,20 +19,24 @@ struct StackLayer<Scalar: BLASScalar> {
 
     /// A forward-only layer (`withGradients` false) holds no gradient buffers. `reversePanels`: the
     /// reverse direction's, which runs its backward after the forward direction has written `dx`.
+    /// `tokenInput`: the layer reads token ids (`LayerInput.tokens`), not rows.
     init(model: CharRNNModel<Scalar>, layer k: Int, batch B: Int, steps T: Int,
          gradients: UnsafeMutableBufferPointer<Scalar>, withGradients: Bool,
          sharedScratch: UnsafeMutablePointer<Scalar>?, panels: PanelPlacement<Scalar>?,
-         reversePanels: PanelPlacement<Scalar>?, arena: Arena<Scalar>) {
+         reversePanels: PanelPlacement<Scalar>?, tokenInput: Bool, arena: Arena<Scalar>) {
         let config = model.config
         (D, H, self.B, self.T) = (config.inputSize(ofLayer: k), config.hiddenSize, B, T)
+        let tokenVocabulary = tokenInput ? config.vocabularySize : nil
         forwardLayer = RecurrentLayer(model: model, layer: k, direction: 0, batch: B, steps: T, gradients: gradients,
-                                      sharedScratch: sharedScratch, panels: panels, arena: arena)
+                                      sharedScratch: sharedScratch, panels: panels, tokenVocabulary: tokenVocabulary,
+                                      arena: arena)
         if config.bidirectional {
             reverseLayer = RecurrentLayer(model: model, layer: k, direction: 1, batch: B, steps: T, gradients: gradients,
-                                          sharedScratch: sharedScratch, panels: reversePanels, arena: arena)
-            reversedInput = arena.slice(T * B * D).baseAddress!
+                                          sharedScratch: sharedScratch, panels: reversePanels,
+                                          tokenVocabulary: tokenVocabulary, arena: arena)
+            reversedInput = tokenInput ? nil : arena.slice(T * B * D).baseAddress!
             concatenated = arena.slice(T * B * 2 * H).baseAddress!
-            dReversedInput = withGradients ? arena.slice(T * B * D).baseAddress! : nil
+            dReversedInput = withGradients && !tokenInput ? arena.slice(T * B * D).baseAddress! : nil
             dForward = withGradients ? arena.slice(T * B * H).baseAddress! : nil
             dReverse = withGradients ? arena.slice(T * B * H).baseAddress! : nil
         } else {
@@ -45,11 +50,16 @@ struct StackLayer<Scalar: BLASScalar> {
     /// The recurrent layers, forward direction first.
     var directions: [RecurrentLayer<Scalar>] { reverseLayer.map { [forwardLayer, $0] } ?? [forwardLayer] }
 
-    func forward(x: UnsafePointer<Scalar>) {
-        forwardLayer.forward(x: x)
-        guard let reverseLayer, let reversedInput, let concatenated else { return }
-        reverseTime(x, width: D, into: reversedInput)
-        reverseLayer.forward(x: reversedInput)
+    func forward(input: LayerInput<Scalar>) {
+        forwardLayer.forward(input: input)
+        guard let reverseLayer, let concatenated else { return }
+        switch input {
+        case .rows(let x):
+            reverseTime(x, width: D, into: reversedInput!)
+            reverseLayer.forward(input: .rows(reversedInput!))
+        case .tokens(let tokens):
+            reverseLayer.forward(input: .tokens(tokens.reversedInTime()))
+        }
         let forwardOutput = forwardLayer.output, reverseOutput = reverseLayer.output
         for t in 0..<T {
             for b in 0..<B {
@@ -60,12 +70,13 @@ struct StackLayer<Scalar: BLASScalar> {
         }
     }
 
-    /// Back-propagates `dOutput` (the gradient at `output`); writes the input gradient to `dx`.
-    func backward(dOutput: UnsafePointer<Scalar>, x: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>,
+    /// Back-propagates `dOutput` (the gradient at `output`); writes the input gradient to `dx` for
+    /// row input (token input accumulates the embedding's gradient instead).
+    func backward(dOutput: UnsafePointer<Scalar>, input: LayerInput<Scalar>, dx: UnsafeMutablePointer<Scalar>?,
                   fault: GradientFault) {
-        assert(UnsafePointer(dx) != dOutput && UnsafePointer(dx) != x, "dx must not alias the gradient it reads")
-        guard let reverseLayer, let reversedInput, let dReversedInput, let dForward, let dReverse else {
-            forwardLayer.backward(dOutput: dOutput, x: x, dx: dx, fault: fault)
+        assert(dx.map { UnsafePointer($0) != dOutput } ?? true, "dx must not alias the gradient it reads")
+        guard let reverseLayer, let dForward, let dReverse else {
+            forwardLayer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault)
             return
         }
         for t in 0..<T {
@@ -75,8 +86,13 @@ struct StackLayer<Scalar: BLASScalar> {
                 (dReverse + ((T - 1 - t) * B + b) * H).update(from: row + H, count: H)
             }
         }
-        forwardLayer.backward(dOutput: dForward, x: x, dx: dx, fault: fault)
-        reverseLayer.backward(dOutput: dReverse, x: reversedInput, dx: dReversedInput, fault: fault)
+        forwardLayer.backward(dOutput: dForward, input: input, dx: dx, fault: fault)
+        if case .tokens(let tokens) = input {
+            reverseLayer.backward(dOutput: dReverse, input: .tokens(tokens.reversedInTime()), dx: nil, fault: fault)
+            return
+        }
+        reverseLayer.backward(dOutput: dReverse, input: .rows(reversedInput!), dx: dReversedInput, fault: fault)
+        guard let dx, let dReversedInput else { return }
         for t in 0..<T {
             let target = dx + t * B * D, source = dReversedInput + (T - 1 - t) * B * D
             for i in 0..<(B * D) { target[i] += source[i] }

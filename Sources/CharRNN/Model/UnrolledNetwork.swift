@@ -4,7 +4,7 @@
 /// window (truncated BPTT: the state carries over, the gradient stops at the window's start).
 ///
 /// Buffers, all row-major, with W = H (or 2H, bidirectional): `inputs`, `targets` (T, B) ids;
-/// `embedded` (T, B, E); per layer k its stage's caches, `dropped[k]` and `masks[k]` (T, B, W) when
+/// `embedded` (T, B, E) unless layer 0 reads token ids (`tokenInput`); per layer k its stage's caches, `dropped[k]` and `masks[k]` (T, B, W) when
 /// dropout is on, `dOutputs[k]` (T, B, W; two buffers used in turn); `logits` (T·B, V); `stateH`,
 /// `stateC` (L·directions, B, H) and their gradients `dStateH`, `dStateC`.
 public final class UnrolledNetwork<Scalar: BLASScalar> {
@@ -25,8 +25,11 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
 
     private let arena: Arena<Scalar>
     private let ids: UnsafeMutableBufferPointer<Int32>
-    private let embedded: UnsafeMutablePointer<Scalar>
+    private let embedded: UnsafeMutablePointer<Scalar>?
     private let dEmbedded: UnsafeMutablePointer<Scalar>?
+    /// Whether layer 0 projects token ids through a (V, G·H) table instead of multiplying gathered
+    /// embedding rows (`InputProjection`): when the window has more rows than the vocabulary.
+    let tokenInput: Bool
     /// Whether this network holds gradient buffers (`backward` needs them).
     public let withGradients: Bool
     /// Where `backward` accumulates, in the model's parameter layout.
@@ -55,8 +58,15 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     /// validation, scoring, sampling) holds no gradient buffers and cannot run `backward`.
     /// `gradients` (the model's layout) receives what `backward` accumulates: by default the
     /// model's own buffer; a replica training on other streams at the same time has its own.
-    public init(model: CharRNNModel<Scalar>, batchSize B: Int, steps T: Int, withGradients: Bool = true,
-                gradients: UnsafeMutableBufferPointer<Scalar>? = nil) {
+    public convenience init(model: CharRNNModel<Scalar>, batchSize B: Int, steps T: Int, withGradients: Bool = true,
+                            gradients: UnsafeMutableBufferPointer<Scalar>? = nil) {
+        self.init(model: model, batchSize: B, steps: T, withGradients: withGradients, gradients: gradients,
+                  tokenInput: T * B > model.config.vocabularySize)
+    }
+
+    /// `tokenInput` chooses layer 0's input projection (the tests run both on one window).
+    init(model: CharRNNModel<Scalar>, batchSize B: Int, steps T: Int, withGradients: Bool,
+         gradients: UnsafeMutableBufferPointer<Scalar>?, tokenInput: Bool) {
         precondition(B > 0 && T > 0, "window must be non-empty: batch \(B), steps \(T)")
         precondition(gradients.map { $0.count == model.parameterCount } ?? true, "gradient buffer of the wrong size")
         self.model = model
@@ -65,13 +75,15 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         steps = T
         totalStreams = B
         self.withGradients = withGradients
+        self.tokenInput = tokenInput
         ids = .allocate(capacity: 2 * T * B)
         ids.initialize(repeating: 0)
         inputs = UnsafeMutableBufferPointer(rebasing: ids[0..<(T * B)])
         targets = UnsafeMutableBufferPointer(rebasing: ids[(T * B)...])
         let gradients = self.gradients
         let built = Arena<Scalar>.build { arena in
-            Buffers(model: model, batch: B, steps: T, withGradients: withGradients, gradients: gradients, arena: arena)
+            Buffers(model: model, batch: B, steps: T, withGradients: withGradients, gradients: gradients,
+                    tokenInput: tokenInput, arena: arena)
         }
         arena = built.arena
         let buffers = built.layout
@@ -88,8 +100,7 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
 
     /// The network's scalar buffers, sliced from one arena in one place (see `Arena.build`).
     private struct Buffers {
-        let embedded: UnsafeMutablePointer<Scalar>
-        let dEmbedded: UnsafeMutablePointer<Scalar>?
+        let embedded, dEmbedded: UnsafeMutablePointer<Scalar>?
         let logits, stateH, stateC, dStateH, dStateC: UnsafeMutableBufferPointer<Scalar>
         var stages: [StackLayer<Scalar>] = []
         var dropped: [UnsafeMutablePointer<Scalar>] = []
@@ -97,12 +108,12 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         var dOutputs: [UnsafeMutablePointer<Scalar>] = []
 
         init(model: CharRNNModel<Scalar>, batch B: Int, steps T: Int, withGradients: Bool,
-             gradients: UnsafeMutableBufferPointer<Scalar>, arena: Arena<Scalar>) {
+             gradients: UnsafeMutableBufferPointer<Scalar>, tokenInput: Bool, arena: Arena<Scalar>) {
             let config = model.config
             let (L, H, E, V) = (config.layerCount, config.hiddenSize, config.embeddingSize, config.vocabularySize)
             let W = config.outputSize, states = L * config.directionCount, rows = T * B
-            embedded = arena.slice(rows * E).baseAddress!
-            dEmbedded = withGradients ? arena.slice(rows * E).baseAddress! : nil
+            embedded = tokenInput ? nil : arena.slice(rows * E).baseAddress!
+            dEmbedded = withGradients && !tokenInput ? arena.slice(rows * E).baseAddress! : nil
             logits = arena.slice(rows * V)
             stateH = arena.slice(states * B * H)
             stateC = arena.slice(states * B * H)
@@ -122,7 +133,7 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
                                          withGradients: withGradients, sharedScratch: sharedScratch,
                                          panels: placements[k].forwardDirection,
                                          reversePanels: placements[k].reverseDirection,
-                                         arena: arena))
+                                         tokenInput: tokenInput && k == 0, arena: arena))
                 if withGradients {
                     if config.dropout > 0 {
                         dropped.append(arena.slice(rows * W).baseAddress!)
@@ -211,15 +222,15 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         let rows = T * B, stateCount = B * H
         let parameters = model.parameters.baseAddress!
 
-        // Layer 0's input is a gather from the embedding table.
-        let table = parameters + model.layout.embedding.offset
         assert(inputs.allSatisfy { $0 >= 0 && Int($0) < V }, "an input id is outside the vocabulary of \(V)")
-        for r in 0..<rows {
-            (embedded + r * E).update(from: table + Int(inputs[r]) * E, count: E)
+        if let embedded {  // layer 0's input rows, gathered from the embedding table
+            let table = parameters + model.layout.embedding.offset
+            for r in 0..<rows {
+                (embedded + r * E).update(from: table + Int(inputs[r]) * E, count: E)
+            }
         }
 
         maskedLastForward = training && withGradients && config.dropout > 0
-        var x = UnsafePointer(embedded)
         // Index loops: no iterator or closure in the per-window path, in any build.
         for i in 0..<layers.count {
             layers[i].loadState(h: stateH.baseAddress! + i * stateCount, c: stateC.baseAddress! + i * stateCount,
@@ -227,27 +238,23 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         }
         for k in 0..<stages.count {
             let stage = stages[k]
-            stage.forward(x: x)
+            stage.forward(input: layerInput(k))
             if maskedLastForward {
                 drawMask(masks[k], layer: k, width: W, keep: 1 - config.dropout)
                 multiply(stage.output, by: masks[k], into: dropped[k], count: rows * W)
-                x = UnsafePointer(dropped[k])
-            } else {
-                x = UnsafePointer(stage.output)
             }
         }
         for i in 0..<layers.count {
             layers[i].storeFinalState(h: stateH.baseAddress! + i * stateCount, c: stateC.baseAddress! + i * stateCount,
                                   count: stateCount)
         }
-        return x
+        return layerOutput(stages.count - 1)
     }
 
     /// Adds the gradient of the last `forward`'s mean loss to the model's gradients (which the
     /// caller zeroes once per optimiser step) and leaves ∂loss/∂(incoming state) in `dStateH`/`dStateC`.
     public func backward() {
         precondition(withGradients, "backward needs a network made withGradients")
-        let dEmbedded = self.dEmbedded!
         let config = model.config
         let (B, T, E, H, V, L) = (batchSize, steps, config.embeddingSize, config.hiddenSize,
                                   config.vocabularySize, config.layerCount)
@@ -259,7 +266,7 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         SoftmaxCrossEntropy.backward(probabilities: logits, targets: targets.baseAddress!, rows: rows, classes: V)
 
         // Decoder: dW = dlogitsᵀ · x, db = Σ dlogits, dx = dlogits · W.
-        let top = layerInput(L)
+        let top = layerOutput(L - 1)
         Scalar.gemm(transA: true, transB: false, m: V, n: W, k: rows, alpha: 1, a: logits, lda: V,
                     b: top, ldb: W, beta: 1, c: gradients + model.layout.decoderWeight.offset, ldc: W)
         addColumnSums(logits, rows: rows, columns: V, into: gradients + model.layout.decoderBias.offset)
@@ -270,15 +277,17 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
             if maskedLastForward {
                 multiply(dOutputs[k], by: masks[k], into: dOutputs[k], count: rows * W)
             }
-            let dx: UnsafeMutablePointer<Scalar> = k > 0 ? dOutputs[k - 1] : dEmbedded
-            stages[k].backward(dOutput: dOutputs[k], x: layerInput(k), dx: dx, fault: fault)
+            let dx = k > 0 ? dOutputs[k - 1] : dEmbedded
+            stages[k].backward(dOutput: dOutputs[k], input: layerInput(k), dx: dx, fault: fault)
         }
         for i in 0..<layers.count {
             layers[i].storeIncomingStateGradient(dh: dStateH.baseAddress! + i * stateCount,
                                              dc: dStateC.baseAddress! + i * stateCount, count: stateCount)
         }
 
-        // Embedding: scatter-add the input gradient into the rows that were gathered.
+        // Embedding: scatter-add the input gradient into the rows that were gathered (token input
+        // accumulated it in layer 0's backward).
+        guard let dEmbedded else { return }
         let dTable = gradients + model.layout.embedding.offset
         for r in 0..<rows {
             let source = dEmbedded + r * E, target = dTable + Int(inputs[r]) * E
@@ -286,10 +295,20 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         }
     }
 
-    /// The input of layer `k` in the last forward pass (k = L: the decoder's input).
-    private func layerInput(_ k: Int) -> UnsafePointer<Scalar> {
-        if k == 0 { return UnsafePointer(embedded) }
-        return UnsafePointer(maskedLastForward ? dropped[k - 1] : stages[k - 1].output)
+    /// The input of layer `k` in the last forward pass.
+    private func layerInput(_ k: Int) -> LayerInput<Scalar> {
+        if k > 0 { return .rows(layerOutput(k - 1)) }
+        if let embedded { return .rows(UnsafePointer(embedded)) }
+        let embedding = model.layout.embedding.offset
+        return .tokens(TokenInput(ids: UnsafePointer(inputs.baseAddress!), embedding: model.parameters.baseAddress! + embedding,
+                                  dEmbedding: withGradients ? gradients.baseAddress! + embedding : nil,
+                                  vocabulary: model.config.vocabularySize, reversed: false))
+    }
+
+    /// Layer `k`'s output in the last forward pass, after dropout when it was on (the input of
+    /// layer k + 1, or of the decoder).
+    private func layerOutput(_ k: Int) -> UnsafePointer<Scalar> {
+        UnsafePointer(maskedLastForward ? dropped[k] : stages[k].output)
     }
 
     /// Inverted dropout: each entry of layer `k`'s (T, B, width) output is 1/keep with probability

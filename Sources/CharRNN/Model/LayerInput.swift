@@ -1,0 +1,94 @@
+/// What a recurrent layer's input projection reads: rows of activations, or, for the first layer,
+/// the window's token ids, whose rows are rows of the embedding table.
+enum LayerInput<Scalar: BLASScalar> {
+    /// x, (T, B, D).
+    case rows(UnsafePointer<Scalar>)
+    /// x_r = E[id_r]: the rows are never gathered (see `InputProjection`).
+    case tokens(TokenInput<Scalar>)
+}
+
+/// The first layer's input as ids into the embedding table E (V, D).
+struct TokenInput<Scalar: BLASScalar> {
+    /// The window's ids, (T, B).
+    let ids: UnsafePointer<Int32>
+    let embedding: UnsafePointer<Scalar>
+    /// Where ∂loss/∂E accumulates; nil in forward-only networks.
+    let dEmbedding: UnsafeMutablePointer<Scalar>?
+    let vocabulary: Int
+    /// Read the window backwards in time (the reverse direction of a bidirectional layer).
+    let reversed: Bool
+
+    /// The same ids read in the opposite direction of time.
+    func reversedInTime() -> TokenInput {
+        TokenInput(ids: ids, embedding: embedding, dEmbedding: dEmbedding, vocabulary: vocabulary, reversed: !reversed)
+    }
+
+    /// The id at row r = t·B + b of the layer's (T, B) window.
+    @inline(__always)
+    func id(row r: Int, batch B: Int, steps T: Int) -> Int {
+        Int(ids[reversed ? (T - 1 - r / B) * B + r % B : r])
+    }
+}
+
+/// A layer's input projection, Z += X · W_ihᵀ over the window's T·B rows, and its gradients
+/// dW_ih += dZᵀ X and dX = dZ · W_ih.
+///
+/// For token input X's rows are embedding rows, so X · W_ihᵀ takes row id_r of the table
+/// P = E · W_ihᵀ (V, G): one (V × D × G) product per window instead of (T·B × D × G), V being
+/// the vocabulary (65 for tinyshakespeare) and T·B thousands. Backward sums dZ's rows by id into
+/// Δ (V, G) — Σ_r onehot(id_r) ⊗ dZ_r — and then dW_ih += Δᵀ E and dE += Δ · W_ih, again V rows
+/// instead of T·B. `table` (V·G scalars) holds P in forward and Δ in backward.
+struct InputProjection<Scalar: BLASScalar> {
+    let D: Int, G: Int, B: Int, T: Int
+    let table: UnsafeMutablePointer<Scalar>?
+
+    /// Adds the projection of `input` to `preactivations` (T·B, G).
+    func forward(_ input: LayerInput<Scalar>, weightIH: UnsafePointer<Scalar>,
+                 into preactivations: UnsafeMutablePointer<Scalar>) {
+        switch input {
+        case .rows(let x):
+            Scalar.gemm(transA: false, transB: true, m: T * B, n: G, k: D, alpha: 1, a: x, lda: D,
+                        b: weightIH, ldb: D, beta: 1, c: preactivations, ldc: G)
+        case .tokens(let tokens):
+            let table = self.table!
+            Scalar.gemm(transA: false, transB: true, m: tokens.vocabulary, n: G, k: D, alpha: 1, a: tokens.embedding,
+                        lda: D, b: weightIH, ldb: D, beta: 0, c: table, ldc: G)
+            for r in 0..<(T * B) {
+                addRow(table + tokens.id(row: r, batch: B, steps: T) * G, to: preactivations + r * G)
+            }
+        }
+    }
+
+    /// Accumulates dW_ih from `dPreactivations` (T·B, G) and the input's gradient: into `dx`
+    /// (T, B, D; overwritten) for rows, when `dx` is given; into the embedding's gradient for tokens.
+    func backward(_ input: LayerInput<Scalar>, dPreactivations dZ: UnsafePointer<Scalar>,
+                  weightIH: UnsafePointer<Scalar>, dWeightIH: UnsafeMutablePointer<Scalar>,
+                  dx: UnsafeMutablePointer<Scalar>?) {
+        switch input {
+        case .rows(let x):
+            Scalar.gemm(transA: true, transB: false, m: G, n: D, k: T * B, alpha: 1, a: dZ, lda: G,
+                        b: x, ldb: D, beta: 1, c: dWeightIH, ldc: D)
+            if let dx {
+                Scalar.gemm(transA: false, transB: false, m: T * B, n: D, k: G, alpha: 1, a: dZ, lda: G,
+                            b: weightIH, ldb: D, beta: 0, c: dx, ldc: D)
+            }
+        case .tokens(let tokens):
+            let delta = self.table!, V = tokens.vocabulary
+            delta.update(repeating: 0, count: V * G)
+            for r in 0..<(T * B) {
+                addRow(dZ + r * G, to: delta + tokens.id(row: r, batch: B, steps: T) * G)
+            }
+            Scalar.gemm(transA: true, transB: false, m: G, n: D, k: V, alpha: 1, a: delta, lda: G,
+                        b: tokens.embedding, ldb: D, beta: 1, c: dWeightIH, ldc: D)
+            if let dEmbedding = tokens.dEmbedding {
+                Scalar.gemm(transA: false, transB: false, m: V, n: D, k: G, alpha: 1, a: delta, lda: G,
+                            b: weightIH, ldb: D, beta: 1, c: dEmbedding, ldc: D)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func addRow(_ source: UnsafePointer<Scalar>, to target: UnsafeMutablePointer<Scalar>) {
+        for j in 0..<G { target[j] += source[j] }
+    }
+}
