@@ -71,7 +71,7 @@ struct Bench: ParsableCommand {
             result["sgemm_gflops"] = gemm
             result["gemm_limit_chars_per_s"] = gemm * 1e9 / (flops / Double(batch * seq))
             // Every rank's threads, each at the peak this machine's cores measure.
-            let peak = FMAPeak.gflops(threads: threads) * Double(group.size)
+            let peak = FMAPeak.fastest(threads: threads) * Double(group.size)
             result["peak_gflops"] = peak
             result["fraction_of_peak"] = flops / median / 1e9 / peak
         case .sample:
@@ -83,8 +83,8 @@ struct Bench: ParsableCommand {
         case .peak:
             let level = FMAPeak.bestLevel
             result["peak_isa"] = FMAPeak.loopName(level)
-            result["peak_gflops_one_thread"] = FMAPeak.gflops(threads: 1, level: level, seconds: 0.5)
-            result["peak_gflops"] = FMAPeak.gflops(threads: threads, level: level, seconds: 0.5)
+            result["peak_gflops_one_thread"] = FMAPeak.fastest(threads: 1, level: level)
+            result["peak_gflops"] = FMAPeak.fastest(threads: threads, level: level)
         case .kernels:
             do {
                 let rates = try RecurrentKernelBench.rates(settings)

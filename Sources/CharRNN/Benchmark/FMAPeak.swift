@@ -13,6 +13,14 @@ public enum FMAPeak {
         level >= .avx2 ? level.name : InstructionSetLevel.sse.name
     }
 
+    /// The fastest of `runs` measurements of about `seconds` each. On a shared machine one run can
+    /// fall in a moment when another process holds a core: that run understates the peak and would
+    /// overstate every fraction of it (a training run printed `fraction_of_peak 0.91` that way).
+    public static func fastest(threads: Int, level: InstructionSetLevel = bestLevel, runs: Int = 8,
+                               seconds: Double = 0.05) -> Double {
+        (0..<max(runs, 1)).map { _ in gflops(threads: threads, level: level, seconds: seconds) }.max()!
+    }
+
     /// GFLOP/s of `threads` threads running the `level` loop at once for about `seconds`.
     public static func gflops(threads: Int, level: InstructionSetLevel = bestLevel, seconds: Double = 0.25) -> Double {
         // Calibrate on one thread: iterations for `seconds` at its rate.

@@ -68,8 +68,8 @@ public enum RecurrentKernelBench {
         let flops = 2.0 * Double(rows * G * H * H)
         let step = bestRate(flops: flops, forward)
 
-        // The fastest of several short runs, as the kernels' rates are their fastest trials.
-        let peak = (0..<8).map { _ in FMAPeak.gflops(threads: 1, seconds: 0.05) }.max()!
+        // The fastest of several short runs (`FMAPeak.fastest`), as the kernels' rates are their fastest trials.
+        let peak = FMAPeak.fastest(threads: 1)
 
         // Backward: dh_{t−1} = dG · W_hh, weight_hhᵀ packed as the layers pack it.
         PackedRecurrentKernels.pack(weights, rowStride: 1, columnStride: H, groups: 2, groupRows: H / 2, depth: G * H,
