@@ -41,7 +41,7 @@ final class IDStorage<ID: FixedWidthInteger & UnsignedInteger>: @unchecked Senda
 
     private static func reallocate(_ pointer: UnsafeMutablePointer<ID>?, capacity: Int) -> UnsafeMutablePointer<ID> {
         let bytes = capacity * MemoryLayout<ID>.stride
-        guard let raw = realloc(pointer.map(UnsafeMutableRawPointer.init), bytes) else {
+        guard let raw = realloc(UnsafeMutableRawPointer(pointer), bytes) else {
             fatalError("out of memory: cannot hold \(capacity) ids of \(MemoryLayout<ID>.stride) bytes")
         }
         return raw.bindMemory(to: ID.self, capacity: capacity)
