@@ -21,7 +21,8 @@
 ///
 ///     dc_t = dc_{t+1}·f_{t+1} + dh_t ⊙ o ⊙ (1 − tanh²c_t)
 ///     di = dc ⊙ g · i(1−i)   df = dc ⊙ c_{t−1} · f(1−f)   dg = dc ⊙ i · (1−g²)   do = dh ⊙ tanh c_t · o(1−o)
-///     dh_{t−1} += dG_t · W_hh;  dW_ih = dGᵀ X (see `InputProjection`);  dW_hh = dGᵀ H_{prev};  db_ih = db_hh = Σ dG
+///     dh_{t−1} += dG_t · W_hh;  dW_ih = dGᵀ X;  dW_hh = dGᵀ H_{prev};  db_ih = db_hh = Σ dG
+///     (dW_ih and the input's gradient: `InputProjection`)
 struct LSTMLayer<Scalar: BLASScalar> {
     let D: Int, H: Int, B: Int, T: Int
     let weights: RecurrentTensors<Scalar>

@@ -4,9 +4,10 @@
 /// window (truncated BPTT: the state carries over, the gradient stops at the window's start).
 ///
 /// Buffers, all row-major, with W = H (or 2H, bidirectional): `inputs`, `targets` (T, B) ids;
-/// `embedded` (T, B, E) unless layer 0 reads token ids (`tokenInput`); per layer k its stage's caches, `dropped[k]` and `masks[k]` (T, B, W) when
-/// dropout is on, `dOutputs[k]` (T, B, W; two buffers used in turn); `logits` (T·B, V); `stateH`,
-/// `stateC` (L·directions, B, H) and their gradients `dStateH`, `dStateC`.
+/// `embedded` (T, B, E) unless layer 0 reads token ids (`tokenInput`); per layer k its stage's
+/// caches, `dropped[k]` and `masks[k]` (T, B, W) when dropout is on, `dOutputs[k]` (T, B, W; two
+/// buffers used in turn); `logits` (T·B, V); `stateH`, `stateC` (L·directions, B, H) and their
+/// gradients `dStateH`, `dStateC`.
 public final class UnrolledNetwork<Scalar: BLASScalar> {
     public let model: CharRNNModel<Scalar>
     public let batchSize: Int
@@ -300,7 +301,8 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         if k > 0 { return .rows(layerOutput(k - 1)) }
         if let embedded { return .rows(UnsafePointer(embedded)) }
         let embedding = model.layout.embedding.offset
-        return .tokens(TokenInput(ids: UnsafePointer(inputs.baseAddress!), embedding: model.parameters.baseAddress! + embedding,
+        return .tokens(TokenInput(ids: UnsafePointer(inputs.baseAddress!),
+                                  embedding: model.parameters.baseAddress! + embedding,
                                   dEmbedding: withGradients ? gradients.baseAddress! + embedding : nil,
                                   vocabulary: model.config.vocabularySize, reversed: false))
     }
