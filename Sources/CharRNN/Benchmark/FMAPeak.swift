@@ -18,12 +18,17 @@ public enum FMAPeak {
     /// overstate every fraction of it (a training run printed `fraction_of_peak 0.91` that way).
     public static func fastest(threads: Int, level: InstructionSetLevel = bestLevel, runs: Int = 8,
                                seconds: Double = 0.05) -> Double {
-        (0..<max(runs, 1)).map { _ in gflops(threads: threads, level: level, seconds: seconds) }.max()!
+        let perThread = iterations(level, seconds: seconds)
+        return (0..<max(runs, 1)).map { _ in measure(threads: threads, level: level, iterations: perThread) }.max()!
     }
 
     /// GFLOP/s of `threads` threads running the `level` loop at once for about `seconds`.
     public static func gflops(threads: Int, level: InstructionSetLevel = bestLevel, seconds: Double = 0.25) -> Double {
-        // Calibrate on one thread: iterations for `seconds` at its rate.
+        measure(threads: threads, level: level, iterations: iterations(level, seconds: seconds))
+    }
+
+    /// Iterations of the `level` loop that take one thread about `seconds`, timed on this thread.
+    private static func iterations(_ level: InstructionSetLevel, seconds: Double) -> Int64 {
         var sink: Float = 0
         var iterations: Int64 = 1 << 16
         var elapsed = 0.0
@@ -34,7 +39,11 @@ public enum FMAPeak {
             if elapsed > 0.02 { break }
             iterations *= 4
         }
-        let perThread = Int64(Double(iterations) * seconds / elapsed)
+        return Int64(Double(iterations) * seconds / elapsed)
+    }
+
+    /// GFLOP/s of `threads` threads each running `iterations` of the `level` loop at once.
+    private static func measure(threads: Int, level: InstructionSetLevel, iterations perThread: Int64) -> Double {
         let slots = Slots(count: threads)
         let start = DispatchTime.now().uptimeNanoseconds
         DispatchQueue.concurrentPerform(iterations: threads) { t in
