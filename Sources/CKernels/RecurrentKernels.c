@@ -187,8 +187,6 @@ static inline void tile_and_finish(const int groups, const int epilogue, const i
     const float *row_pointers[max_rows];
     for (int r = 0; r < rows; r++) row_pointers[r] = a + (first + r) * lda;
     __m256 acc[max_rows][max_groups];
-    for (int r = 0; r < rows; r++)
-        for (int g = 0; g < groups; g++) acc[r][g] = _mm256_setzero_ps();
     tile_avx2(groups, rows, row_pointers, depth, panel, acc);
     for (int r = 0; r < rows; r++) finish_row(groups, epilogue, first + r, j, group_rows, acc[r], s);
 }

@@ -35,29 +35,23 @@ public enum RecurrentKernelBench {
         defer { buffers.deallocate() }
         let weights = buffers.weights, panels = buffers.panels
 
+        PackedRecurrentKernels.packForward(weights, cell: config.cell, gruVariant: config.gruVariant, hidden: H,
+                                           into: panels)
         let forward: () -> Void
         switch (config.cell, config.gruVariant) {
         case (.lstm, _):
-            PackedRecurrentKernels.pack(weights, rowStride: H, columnStride: 1, groups: 4, groupRows: H, depth: H,
-                                        into: panels)
             forward = {
                 PackedRecurrentKernels.lstmStep(gates: buffers.gates, rows: rows, hidden: H, hPrev: buffers.hPrev,
                                                 panels: panels, cPrev: buffers.cPrev, cNext: buffers.cNext,
                                                 hNext: buffers.hNext)
             }
         case (.gru, .resetAfter):
-            PackedRecurrentKernels.pack(weights, rowStride: H, columnStride: 1, groups: 3, groupRows: H, depth: H,
-                                        into: panels)
             forward = {
                 PackedRecurrentKernels.gruResetAfterStep(gates: buffers.gates, rows: rows, hidden: H,
                                                          hPrev: buffers.hPrev, panels: panels, biasHH: buffers.bias,
                                                          recurrentN: buffers.cNext, hNext: buffers.hNext)
             }
         case (.gru, .resetBefore):
-            PackedRecurrentKernels.pack(weights, rowStride: H, columnStride: 1, groups: 2, groupRows: H, depth: H,
-                                        into: panels)
-            PackedRecurrentKernels.pack(weights + 2 * H * H, rowStride: H, columnStride: 1, groups: 1, groupRows: H,
-                                        depth: H, into: panels + 2 * H * H)
             forward = {
                 PackedRecurrentKernels.gruResetBeforeStep(gates: buffers.gates, rows: rows, hidden: H,
                                                           hPrev: buffers.hPrev, gatePanels: panels,

@@ -86,6 +86,21 @@ enum PackedRecurrentKernels<Scalar: BLASScalar> {
                              Int64(groupRows), Int64(depth), floats(panels))
     }
 
+    /// Packs weight_hh (gates·H, H) as the forward steps of `cell` read it: every gate block of the
+    /// same 8 units in one panel, so one register tile holds all of a unit's gates (LSTM i, f, g, o;
+    /// GRU reset-after r, z, n). Reset-before packs W_h[r,z] so, and W_hn on its own after them, at
+    /// 2H·H: it multiplies r ⊙ h_{t−1}, known only once the gates are done.
+    static func packForward(_ weightHH: UnsafePointer<Scalar>, cell: CellKind, gruVariant: GRUVariant? = nil,
+                            hidden H: Int, into panels: UnsafeMutablePointer<Scalar>) {
+        if cell == .gru && gruVariant == .resetBefore {
+            pack(weightHH, rowStride: H, columnStride: 1, groups: 2, groupRows: H, depth: H, into: panels)
+            pack(weightHH + 2 * H * H, rowStride: H, columnStride: 1, groups: 1, groupRows: H, depth: H,
+                 into: panels + 2 * H * H)
+        } else {
+            pack(weightHH, rowStride: H, columnStride: 1, groups: cell.gateCount, groupRows: H, depth: H, into: panels)
+        }
+    }
+
     /// c[r, g·groupRows + j] (+)= Σ_k a[r, k] · W[g·groupRows + j, k] for the first `rows` rows.
     @inline(__always)
     static func product(_ a: UnsafePointer<Scalar>, rows: Int, depth: Int, lda: Int, panels: UnsafePointer<Scalar>,

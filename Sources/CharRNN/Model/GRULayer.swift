@@ -70,22 +70,11 @@ struct GRULayer<Scalar: BLASScalar> {
 
     /// Runs the window from the state in slot 0 of `h`; the input is (T, B, D).
     func forward(input: LayerInput<Scalar>) {
-        let G = 3 * H
         // reset-before adds all of b_hh outside the reset gate, so it folds into the input projection.
         let foldedBias = variant == .resetBefore ? UnsafePointer(weights.biasHH) : nil
-        broadcastRows(weights.biasIH, plus: foldedBias, rows: T * B, columns: G, into: gates)
-        projection.forward(input, weightIH: weights.weightIH, into: gates)
+        projection.forward(input, weightIH: weights.weightIH, bias: weights.biasIH, plus: foldedBias, into: gates)
         if let panels = panels?.forward {
-            switch variant {
-            case .resetAfter:  // all of W_hh: r, z, n
-                PackedRecurrentKernels.pack(weights.weightHH, rowStride: H, columnStride: 1, groups: 3, groupRows: H,
-                                            depth: H, into: panels)
-            case .resetBefore:  // W_h[r,z], then W_hn apart: it multiplies r ⊙ h_{t−1}
-                PackedRecurrentKernels.pack(weights.weightHH, rowStride: H, columnStride: 1, groups: 2, groupRows: H,
-                                            depth: H, into: panels)
-                PackedRecurrentKernels.pack(weights.weightHH + 2 * H * H, rowStride: H, columnStride: 1, groups: 1,
-                                            groupRows: H, depth: H, into: panels + 2 * H * H)
-            }
+            PackedRecurrentKernels.packForward(weights.weightHH, cell: .gru, gruVariant: variant, hidden: H, into: panels)
         }
         for t in 0..<T {
             switch variant {

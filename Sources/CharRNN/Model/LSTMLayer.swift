@@ -58,8 +58,7 @@ struct LSTMLayer<Scalar: BLASScalar> {
     /// Runs the window from the state in slot 0 of `h` and `c`; the input is (T, B, D).
     func forward(input: LayerInput<Scalar>) {
         let G = 4 * H
-        broadcastRows(weights.biasIH, plus: weights.biasHH, rows: T * B, columns: G, into: gates)
-        projection.forward(input, weightIH: weights.weightIH, into: gates)
+        projection.forward(input, weightIH: weights.weightIH, bias: weights.biasIH, plus: weights.biasHH, into: gates)
         if let panels {
             return forwardPacked(panels: panels.forward)
         }
@@ -92,8 +91,7 @@ struct LSTMLayer<Scalar: BLASScalar> {
     /// blocks of 8 units, so one register tile holds i, f, g and o of the same units.
     private func forwardPacked(panels: UnsafeMutablePointer<Scalar>) {
         let G = 4 * H
-        PackedRecurrentKernels.pack(weights.weightHH, rowStride: H, columnStride: 1, groups: 4, groupRows: H,
-                                    depth: H, into: panels)
+        PackedRecurrentKernels.packForward(weights.weightHH, cell: .lstm, hidden: H, into: panels)
         for t in 0..<T {
             PackedRecurrentKernels.lstmStep(gates: gates + t * B * G, rows: B, hidden: H, hPrev: h + t * B * H,
                                             panels: panels, cPrev: c + t * B * H, cNext: c + (t + 1) * B * H,

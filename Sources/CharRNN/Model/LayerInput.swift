@@ -35,26 +35,29 @@ struct TokenInput<Scalar: BLASScalar> {
 ///
 /// For token input X's rows are embedding rows, so X · W_ihᵀ takes row id_r of the table
 /// P = E · W_ihᵀ (V, G): one (V × D × G) product per window instead of (T·B × D × G), V being
-/// the vocabulary (65 for tinyshakespeare) and T·B thousands. Backward sums dZ's rows by id into
+/// the vocabulary (65 for tinyshakespeare) and T·B thousands; the biases go into P too. Backward sums dZ's rows by id into
 /// Δ (V, G) — Σ_r onehot(id_r) ⊗ dZ_r — and then dW_ih += Δᵀ E and dE += Δ · W_ih, again V rows
 /// instead of T·B. `table` (V·G scalars) holds P in forward and Δ in backward.
 struct InputProjection<Scalar: BLASScalar> {
     let D: Int, G: Int, B: Int, T: Int
     let table: UnsafeMutablePointer<Scalar>?
 
-    /// Adds the projection of `input` to `preactivations` (T·B, G).
-    func forward(_ input: LayerInput<Scalar>, weightIH: UnsafePointer<Scalar>,
-                 into preactivations: UnsafeMutablePointer<Scalar>) {
+    /// Sets every row of `preactivations` (T·B, G) to bias + otherBias + W_ih x_r. For tokens the
+    /// biases go into the table, so each row is one copy.
+    func forward(_ input: LayerInput<Scalar>, weightIH: UnsafePointer<Scalar>, bias: UnsafePointer<Scalar>,
+                 plus otherBias: UnsafePointer<Scalar>?, into preactivations: UnsafeMutablePointer<Scalar>) {
         switch input {
         case .rows(let x):
+            broadcastRows(bias, plus: otherBias, rows: T * B, columns: G, into: preactivations)
             Scalar.gemm(transA: false, transB: true, m: T * B, n: G, k: D, alpha: 1, a: x, lda: D,
                         b: weightIH, ldb: D, beta: 1, c: preactivations, ldc: G)
         case .tokens(let tokens):
             let table = self.table!
+            broadcastRows(bias, plus: otherBias, rows: tokens.vocabulary, columns: G, into: table)
             Scalar.gemm(transA: false, transB: true, m: tokens.vocabulary, n: G, k: D, alpha: 1, a: tokens.embedding,
-                        lda: D, b: weightIH, ldb: D, beta: 0, c: table, ldc: G)
+                        lda: D, b: weightIH, ldb: D, beta: 1, c: table, ldc: G)
             for r in 0..<(T * B) {
-                addRow(table + tokens.id(row: r, batch: B, steps: T) * G, to: preactivations + r * G)
+                (preactivations + r * G).update(from: table + tokens.id(row: r, batch: B, steps: T) * G, count: G)
             }
         }
     }
