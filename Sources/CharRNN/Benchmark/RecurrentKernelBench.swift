@@ -65,7 +65,8 @@ public enum RecurrentKernelBench {
         // The fastest of several short runs (`FMAPeak.fastest`), as the kernels' rates are their fastest trials.
         let peak = FMAPeak.fastest(threads: 1)
 
-        // Backward: dh_{t−1} = dG · W_hh, weight_hhᵀ packed as the layers pack it.
+        // Backward: dh_{t−1} = dG · W_hh, weight_hhᵀ packed as the LSTM and GRU reset-after layers pack it.
+        // Reset-before splits this product in two (W_hn, then W_h[r,z]); its shape here is the one product.
         PackedRecurrentKernels.pack(weights, rowStride: 1, columnStride: H, groups: 2, groupRows: H / 2, depth: G * H,
                                     into: panels)
         let backward = bestRate(flops: flops) {
