@@ -14,7 +14,7 @@ enum ModelCard {
             "tokenization": served.vocabulary.tokenization.rawValue, "normalization": served.normalization.rawValue,
             "bidirectional": config.bidirectional,
         ]
-        if config.cell == .gru { card["gru_variant"] = config.gruVariant.rawValue }
+        if config.cell.takesGRUVariant { card["gru_variant"] = config.gruVariant.rawValue }
         if let training = served.training {
             card["training_step"] = training.step
             if let loss = training.bestValidationLoss { card["best_validation_bits_per_char"] = loss / log(2.0) }

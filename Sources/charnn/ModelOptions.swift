@@ -4,7 +4,7 @@ import CharRNN
 /// The model and window flags of every command that trains (train, compare, bench). Unset flags
 /// stay nil: a resumed run takes them from its checkpoint, a fresh one from `TrainingDefaults`.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Recurrent cell: lstm or gru. (default: \(TrainingDefaults.cell.rawValue))")
+    @Option(help: "Recurrent cell: \(CellKind.allCases.map(\.rawValue).joined(separator: ", ")). (default: \(TrainingDefaults.cell.rawValue))")
     var cell: CellKind?
     @Option(help: "GRU formulation: reset-before (classic) or reset-after (cuDNN/PyTorch). (default: \(TrainingDefaults.gruVariant.rawValue))")
     var gruVariant: GRUVariant?

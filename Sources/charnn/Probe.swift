@@ -15,7 +15,7 @@ struct Probe: ParsableCommand {
 
 /// The flags both probes share besides the model and optimiser groups.
 struct ProbeOptions: ParsableArguments {
-    @Option(help: "Cells to train, comma-separated: lstm, gru.") var cells = "lstm,gru"
+    @Option(help: "Cells to train, comma-separated, among \(CellKind.allCases.map(\.rawValue).joined(separator: ", ")).") var cells = "lstm,gru"
     @Flag(help: "Widen the GRU to the LSTM's parameter count: equal parameters instead of equal width.")
     var sameParams = false
     @OptionGroup var budget: BudgetOptions
@@ -31,7 +31,7 @@ struct ProbeOptions: ParsableArguments {
 
     func validate() throws {
         guard cellKinds != nil else {
-            throw ValidationError("--cells must list distinct cells among lstm and gru, comma-separated, got '\(cells)'")
+            throw ValidationError("--cells must list distinct cells among \(CellKind.allCases.map(\.rawValue).joined(separator: ", ")), comma-separated, got '\(cells)'")
         }
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be in 1...256, got \(threads)") }
     }

@@ -3,7 +3,8 @@ import XCTest
 
 /// Central finite differences against the analytic backward pass, in Double, through the same
 /// generic code the Float trainer runs. Every parameter and every incoming-state entry is checked,
-/// over two consecutive windows (the second starts from the state the first carried over), with
+/// over two consecutive windows (the first from a random state, the second from the state the
+/// first carried over), with
 /// layer 0 reading gathered embedding rows and, separately, token ids (`InputProjection`).
 final class GradientCheckTests: XCTestCase {
     /// |analytic − numeric| / max(|analytic| + |numeric|, floor). With ε = 1e-5 in Double the
@@ -28,11 +29,24 @@ final class GradientCheckTests: XCTestCase {
         let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: layers, hiddenSize: 5,
                                  embeddingSize: 4, vocabularySize: 7, dropout: dropout, bidirectional: bidirectional)
         let model = CharRNNModel<Double>(config: config, seed: seed)
+        var generator = SplitMix64(seed: seed &+ 1)
+        // Gains and shifts start at 1 and 0 (`TensorInitialisation.constant`): move them off those values.
+        for slot in model.layout.tensors {
+            guard case .constant(let value) = slot.initial else { continue }
+            for index in slot.offset..<(slot.offset + slot.count) {
+                model.parameters[index] = value + 0.6 * generator.nextUnit() - 0.3
+            }
+        }
         let workspace = UnrolledNetwork(model: model, batchSize: 3, steps: 4, withGradients: true, gradients: nil,
                                         tokenInput: tokenInput)
         workspace.fault = fault
         workspace.dropoutSeed = 99
-        var generator = SplitMix64(seed: seed &+ 1)
+        // A nonzero incoming state: at h_0 = 0 a normalised W_hh h_0 has no variance, and differences
+        // of ±ε there are dominated by ε of the normalisation rather than by the slope.
+        for i in 0..<workspace.stateH.count {
+            workspace.stateH[i] = generator.nextUnit() - 0.5
+            workspace.stateC[i] = generator.nextUnit() - 0.5
+        }
         var report = Report()
 
         for window in 1...2 {
@@ -79,7 +93,7 @@ final class GradientCheckTests: XCTestCase {
                 let numeric = numericDerivative { savedH[index] += $0 }
                 compare(analyticH[index], numeric, "h0[\(index)]")
             }
-            if cell == .lstm {
+            if cell.carriesCellState {
                 for index in savedC.indices {
                     let numeric = numericDerivative { savedC[index] += $0 }
                     compare(analyticC[index], numeric, "c0[\(index)]")
@@ -98,7 +112,7 @@ final class GradientCheckTests: XCTestCase {
             for tokenInput in [true, false] {
                 let report = gradientCheck(cell: cell, variant: variant, layers: layers, dropout: dropout,
                                            tokenInput: tokenInput)
-                print("gradient check \(cell.rawValue) \(cell == .gru ? variant.rawValue : "") L=\(layers) "
+                print("gradient check \(cell.label(variant: variant)) L=\(layers) "
                       + "dropout=\(dropout) token input \(tokenInput): "
                       + "worst relative error \(report.worst) over \(report.checked) entries (\(report.worstWhere))")
                 XCTAssertGreaterThan(report.checked, 100, file: file, line: line)
@@ -110,10 +124,19 @@ final class GradientCheckTests: XCTestCase {
     func testLSTMGradients() { assertPasses(.lstm) }
     func testGRUResetBeforeGradients() { assertPasses(.gru, .resetBefore) }
     func testGRUResetAfterGradients() { assertPasses(.gru, .resetAfter) }
+    func testLayerNormLSTMGradients() { assertPasses(.layerNormLSTM) }
+
+    /// A normalisation's backward is needed: treating the cell state's as the identity fails the check.
+    func testSkippedNormalizationGradientIsCaught() {
+        let report = gradientCheck(cell: .layerNormLSTM, layers: 2, fault: .skipCellNormalizationGradient)
+        print("LSTM-LN without the cell normalisation's backward: worst relative error \(report.worst)")
+        XCTAssertGreaterThan(report.worst, 1000 * Self.tolerance)
+    }
 
     /// Bidirectional layers, stacked: both directions' parameters and incoming states.
     func testBidirectionalGradients() {
-        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter)] {
+        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter),
+                              (.layerNormLSTM, .resetBefore)] {
             for layers in 1...2 {
                 for tokenInput in [true, false] {
                     let report = gradientCheck(cell: cell, variant: variant, layers: layers,
@@ -130,7 +153,8 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testGradientsWithDropout() {
-        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter)] {
+        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter),
+                              (.layerNormLSTM, .resetBefore)] {
             let report = gradientCheck(cell: cell, variant: variant, layers: 2, dropout: 0.3)
             XCTAssertLessThan(report.worst, Self.tolerance, "\(cell) \(variant): \(report.worstWhere)")
         }
@@ -140,7 +164,8 @@ final class GradientCheckTests: XCTestCase {
     /// embedding rows: loss, logits, carried state and every gradient, for both directions of a
     /// bidirectional stack (the reverse one reads the ids backwards in time).
     func testTokenInputEqualsGatheredRows() {
-        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter)] {
+        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter),
+                              (.layerNormLSTM, .resetBefore)] {
             for bidirectional in [false, true] {
                 let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: 2, hiddenSize: 6, embeddingSize: 5,
                                          vocabularySize: 9, bidirectional: bidirectional)
@@ -172,7 +197,8 @@ final class GradientCheckTests: XCTestCase {
     /// The check is only worth something if a wrong backward fails it: drop the gradient that flows
     /// to h_{t−1} through the recurrent weights and the check must catch it, in every cell.
     func testBrokenBackwardIsCaught() {
-        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter)] {
+        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter),
+                              (.layerNormLSTM, .resetBefore)] {
             let report = gradientCheck(cell: cell, variant: variant, layers: 2, fault: .dropRecurrentTerm)
             print("broken backward \(cell.rawValue) \(variant.rawValue): worst relative error \(report.worst)")
             XCTAssertGreaterThan(report.worst, 1000 * Self.tolerance, "\(cell) \(variant) fault went unnoticed")

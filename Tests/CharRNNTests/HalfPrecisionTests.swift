@@ -46,10 +46,18 @@ final class HalfPrecisionTests: XCTestCase {
     /// what differs is only summation order.
     func testHalfStepMatchesTheFloatEngineOnHalfRoundedWeights() {
         let vocabulary = try! Vocabulary(symbols: (0..<11).map { String(UnicodeScalar(UInt8(97 + $0))) }, tokenization: .scalars)
-        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter)] {
+        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter),
+                                (.layerNormLSTM, .resetBefore)] {
             let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: 2, hiddenSize: 20, embeddingSize: 6,
                                      vocabularySize: vocabulary.count)
             let model = CharRNNModel<Float>(config: config, seed: 9)
+            var generator = SplitMix64(seed: 4)
+            for slot in model.layout.tensors {  // gains and shifts off their initial 1 and 0
+                guard case .constant(let value) = slot.initial else { continue }
+                for i in slot.offset..<(slot.offset + slot.count) {
+                    model.parameters[i] = Float(value + 0.6 * generator.nextUnit() - 0.3)
+                }
+            }
             HalfPrecisionStep.roundMatricesToHalf(model)
             let float = TextGenerator(model: model, vocabulary: vocabulary, normalization: .none)
             let half = TextGenerator(model: model, vocabulary: vocabulary, normalization: .none, weights: .f16)
@@ -68,7 +76,7 @@ final class HalfPrecisionTests: XCTestCase {
                 }
                 let (h, c) = (float.state.h, float.state.c)
                 for i in h.indices { XCTAssertEqual(step.state.h[i], h[i], accuracy: 1e-4, "\(cell) \(variant) h[\(i)]") }
-                if cell == .lstm {
+                if cell.carriesCellState {
                     for i in c.indices { XCTAssertEqual(step.state.c[i], c[i], accuracy: 1e-4, "\(cell) c[\(i)]") }
                 }
                 step.reset()

@@ -26,9 +26,14 @@ final class ReferenceForwardTests: XCTestCase {
                                                      hiddenSize: Self.H, embeddingSize: Self.E, vocabularySize: Self.V))
     }
 
+    func testLayerNormLSTMMatchesReference() throws {
+        try assertEngineMatchesReference(ModelConfig(cell: .layerNormLSTM, layerCount: 1, hiddenSize: Self.H,
+                                                     embeddingSize: Self.E, vocabularySize: Self.V))
+    }
+
     func testStackedLayersMatchReference() throws {
         for (cell, variant, layers) in [(CellKind.lstm, GRUVariant.resetBefore, 3), (.gru, .resetBefore, 2),
-                                        (.gru, .resetAfter, 3)] {
+                                        (.gru, .resetAfter, 3), (.layerNormLSTM, .resetBefore, 2)] {
             try assertEngineMatchesReference(ModelConfig(cell: cell, gruVariant: variant, layerCount: layers,
                                                          hiddenSize: Self.H, embeddingSize: Self.E,
                                                          vocabularySize: Self.V))
@@ -37,7 +42,7 @@ final class ReferenceForwardTests: XCTestCase {
 
     func testBidirectionalLayersMatchReference() throws {
         for (cell, variant, layers) in [(CellKind.lstm, GRUVariant.resetBefore, 2), (.gru, .resetBefore, 2),
-                                        (.gru, .resetAfter, 1), (.lstm, .resetBefore, 3)] {
+                                        (.gru, .resetAfter, 1), (.lstm, .resetBefore, 3), (.layerNormLSTM, .resetBefore, 2)] {
             try assertEngineMatchesReference(ModelConfig(cell: cell, gruVariant: variant, layerCount: layers,
                                                          hiddenSize: Self.H, embeddingSize: Self.E,
                                                          vocabularySize: Self.V, bidirectional: true))
@@ -53,6 +58,8 @@ final class ReferenceForwardTests: XCTestCase {
         var gru = lstm
         gru.cell = .gru
         gru.gruVariant = .resetAfter
+        var normalized = lstm
+        normalized.cell = .layerNormLSTM
         let mutants: [(String, ModelConfig, (inout ReferenceModel) -> Void)] = [
             ("LSTM i and f swapped", lstm, { $0.gateOrder = [1, 0, 2, 3] }),
             ("LSTM g and o swapped", lstm, { $0.gateOrder = [0, 1, 3, 2] }),
@@ -60,6 +67,10 @@ final class ReferenceForwardTests: XCTestCase {
             ("GRU r and z swapped", gru, { $0.gateOrder = [1, 0, 2] }),
             ("GRU z and n swapped", gru, { $0.gateOrder = [0, 2, 1] }),
             ("GRU reset-after read as reset-before", gru, { $0.variant = .resetBefore }),
+            ("LSTM-LN input normalisation dropped", normalized, { $0.skippedNormalizations = ["ih"] }),
+            ("LSTM-LN recurrent normalisation dropped", normalized, { $0.skippedNormalizations = ["hh"] }),
+            ("LSTM-LN cell normalisation dropped", normalized, { $0.skippedNormalizations = ["c"] }),
+            ("LSTM-LN f and o swapped", normalized, { $0.gateOrder = [0, 3, 2, 1] }),
             ("reverse direction not reversed", lstm, { $0.reverseTime = false }),
             ("states direction-major", lstm, { $0.directionMajorStates = true }),
         ]
@@ -120,11 +131,19 @@ final class ReferenceForwardTests: XCTestCase {
     }
 
     /// Seeded weights, a random window and a random nonzero incoming state, run through `computeLogits`.
+    /// Tensors a new model fills with a constant (layer normalisation's gains and shifts) get random
+    /// values, so a reference that ignored them would differ.
     private func runEngine(_ config: ModelConfig) -> (EngineRun, UnrolledNetwork<Double>) {
         let model = CharRNNModel<Double>(config: config, seed: 42)
         let (B, T, H) = (Self.B, Self.T, Self.H)
         let workspace = UnrolledNetwork(model: model, batchSize: B, steps: T, withGradients: false)
         var generator = SplitMix64(seed: 7)
+        for slot in model.layout.tensors {
+            guard case .constant(let value) = slot.initial else { continue }
+            for index in slot.offset..<(slot.offset + slot.count) {
+                model.parameters[index] = value + 0.6 * generator.nextUnit() - 0.3
+            }
+        }
         let inputs = (0..<(T * B)).map { _ in Int32(generator.next() % UInt64(Self.V)) }
         let targets = (0..<(T * B)).map { _ in Int32(generator.next() % UInt64(Self.V)) }
         let states = config.layerCount * config.directionCount
@@ -154,7 +173,7 @@ final class ReferenceForwardTests: XCTestCase {
         XCTAssertLessThan(maxDifference(engine.logits, expected.logits.flatMap { $0.flatMap { $0 } }), 1e-12,
                           "logits, \(name)", file: file, line: line)
         XCTAssertLessThan(maxDifference(engine.finalH, flatten(expected.h)), 1e-12, "h, \(name)", file: file, line: line)
-        if config.cell == .lstm {
+        if config.cell.carriesCellState {
             XCTAssertLessThan(maxDifference(engine.finalC, flatten(expected.c)), 1e-12, "c, \(name)", file: file, line: line)
         }
         // The window moved the state: a pass that skipped the recurrence would not get here.
@@ -184,6 +203,10 @@ private struct NamedTensor {
 ///         n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)     reset-before
 ///         n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))     reset-after
 ///         h′ = (1 − z) ⊙ n + z ⊙ h
+///     LSTM-LN, the LSTM's tensors and gate order, with LN(a; γ, β) = γ ⊙ (a − mean a) / √(var a + 1e-5) + β
+///     over each gate block's H entries:
+///         [i, f, g, o] blocks = LN(W_i· x; ln_weight_ih, b_i·) + LN(W_h· h; ln_weight_hh, b_h·)
+///         c′ = f ⊙ c + i ⊙ g                        h′ = o ⊙ tanh(LN(c′; ln_weight_c, ln_bias_c))
 ///     bidirectional: y_t = [h→_t, h←_t], h← run over x_T … x_1 with the `_reverse` tensors
 ///     logits = decoder.weight · y^L + decoder.bias
 ///
@@ -197,12 +220,18 @@ private struct ReferenceModel {
     var variant: GRUVariant
     var reverseTime = true
     var directionMajorStates = false
+    /// LSTM-LN normalisations ("ih", "hh", "c") read as the identity (gain and shift still applied).
+    var skippedNormalizations: Set<String> = []
 
     init(_ model: CharRNNModel<Double>) throws {
         config = model.config
         variant = config.gruVariant
         let (V, E, H) = (config.vocabularySize, config.embeddingSize, config.hiddenSize)
-        let G = config.cell == .lstm ? 4 : 3
+        let G: Int
+        switch config.cell {
+        case .lstm, .layerNormLSTM: G = 4
+        case .gru: G = 3
+        }
         let directions = config.bidirectional ? 2 : 1
         gateOrder = Array(0..<G)
         var expected: [(String, [Int])] = [("embedding.weight", [V, E])]
@@ -211,6 +240,10 @@ private struct ReferenceModel {
             for suffix in directions == 2 ? ["", "_reverse"] : [""] {
                 expected += [("rnn.weight_ih_l\(k)\(suffix)", [G * H, D]), ("rnn.weight_hh_l\(k)\(suffix)", [G * H, H]),
                              ("rnn.bias_ih_l\(k)\(suffix)", [G * H]), ("rnn.bias_hh_l\(k)\(suffix)", [G * H])]
+                if config.cell == .layerNormLSTM {
+                    expected += [("rnn.ln_weight_ih_l\(k)\(suffix)", [G * H]), ("rnn.ln_weight_hh_l\(k)\(suffix)", [G * H]),
+                                 ("rnn.ln_weight_c_l\(k)\(suffix)", [H]), ("rnn.ln_bias_c_l\(k)\(suffix)", [H])]
+                }
             }
         }
         expected += [("decoder.weight", [V, directions * H]), ("decoder.bias", [V])]
@@ -248,6 +281,25 @@ private struct ReferenceModel {
             let i = sum(0).map(sigmoid), f = sum(1).map(sigmoid), g = sum(2).map(tanh), o = sum(3).map(sigmoid)
             let cNext = (0..<H).map { j in f[j] * c[j] + i[j] * g[j] }
             return ((0..<H).map { j in o[j] * tanh(cNext[j]) }, cNext)
+        case .layerNormLSTM:
+            let zeroBias = NamedTensor(values: [Double](repeating: 0, count: 4 * H), shape: [4 * H])
+            func normalized(_ name: String, _ gain: String, _ shift: String, _ a: [Double], block g: Int) -> [Double] {
+                let x = skippedNormalizations.contains(name) ? a : layerNorm(a)
+                return (0..<H).map { j in tensors[gain]![gateOrder[g] * H + j] * x[j] + tensors[shift]![gateOrder[g] * H + j] }
+            }
+            var withoutBias = self
+            withoutBias.tensors["zero"] = zeroBias
+            func gate(_ g: Int) -> [Double] {
+                let a = withoutBias.affine("rnn.weight_ih" + suffix, "zero", gate: g, x)
+                let b = withoutBias.affine("rnn.weight_hh" + suffix, "zero", gate: g, h)
+                return zip(normalized("ih", "rnn.ln_weight_ih" + suffix, "rnn.bias_ih" + suffix, a, block: g),
+                           normalized("hh", "rnn.ln_weight_hh" + suffix, "rnn.bias_hh" + suffix, b, block: g)).map(+)
+            }
+            let i = gate(0).map(sigmoid), f = gate(1).map(sigmoid), g = gate(2).map(tanh), o = gate(3).map(sigmoid)
+            let cNext = (0..<H).map { j in f[j] * c[j] + i[j] * g[j] }
+            let cellGain = tensors["rnn.ln_weight_c" + suffix]!, cellShift = tensors["rnn.ln_bias_c" + suffix]!
+            let cNormalized = skippedNormalizations.contains("c") ? cNext : layerNorm(cNext)
+            return ((0..<H).map { j in o[j] * tanh(cellGain[j] * cNormalized[j] + cellShift[j]) }, cNext)
         case .gru:
             let r = sum(0).map(sigmoid), z = sum(1).map(sigmoid)
             let n: [Double]
@@ -299,6 +351,13 @@ private struct ReferenceModel {
 }
 
 private func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+
+/// (a − mean a) / √(var a + 1e-5), the variance over the entries (biased, as `nn.LayerNorm`).
+private func layerNorm(_ a: [Double]) -> [Double] {
+    let mean = a.reduce(0, +) / Double(a.count)
+    let variance = a.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(a.count)
+    return a.map { ($0 - mean) / (variance + 1e-5).squareRoot() }
+}
 
 private func flatten(_ states: [[[Double]]]) -> [Double] { states.flatMap { $0.flatMap { $0 } } }
 

@@ -39,6 +39,9 @@ public enum RecurrentKernelBench {
                                            into: panels)
         let forward: () -> Void
         switch (config.cell, config.gruVariant) {
+        case (.layerNormLSTM, _):
+            throw Unavailable(description: "--cell lstm-ln has no fused step kernel (its normalisations need a whole "
+                              + "gate block); measure it with --mode train")
         case (.lstm, _):
             forward = {
                 PackedRecurrentKernels.lstmStep(gates: buffers.gates, rows: rows, hidden: H, hPrev: buffers.hPrev,

@@ -138,8 +138,8 @@ public struct Checkpoint {
               record.embed > 0, record.embed <= 1 << 16, record.dropout >= 0, record.dropout < 1 else {
             throw .badMetadata(path: path, key: "config", reason: "layers, hidden, embed or dropout out of range")
         }
-        if record.cell == .gru, record.gruVariant == nil {
-            throw .badMetadata(path: path, key: "config", reason: "a GRU needs gru_variant")
+        if record.cell.takesGRUVariant, record.gruVariant == nil {
+            throw .badMetadata(path: path, key: "config", reason: "a \(record.cell.displayName) needs gru_variant")
         }
         let config = ModelConfig(cell: record.cell, gruVariant: record.gruVariant ?? .resetBefore,
                                  layerCount: record.layers, hiddenSize: record.hidden, embeddingSize: record.embed,
@@ -179,7 +179,7 @@ public struct Checkpoint {
         }
         if file.entries["training.state_h"] != nil {
             checkpoint.stateH = try file.floatArray("training.state_h")
-            if config.cell == .lstm { checkpoint.stateC = try file.floatArray("training.state_c") }
+            if config.cell.carriesCellState { checkpoint.stateC = try file.floatArray("training.state_c") }
         }
         return checkpoint
     }
@@ -217,7 +217,7 @@ public struct Checkpoint {
 extension ConfigRecord {
     init(config: ModelConfig, tokenization: Tokenization, normalization: Normalization, task: TrainingTask) {
         cell = config.cell
-        gruVariant = config.cell == .gru ? config.gruVariant : nil
+        gruVariant = config.cell.takesGRUVariant ? config.gruVariant : nil
         layers = config.layerCount
         hidden = config.hiddenSize
         embed = config.embeddingSize

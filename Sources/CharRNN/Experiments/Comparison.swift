@@ -26,14 +26,18 @@ public struct ComparisonEntry: Sendable {
 /// GRU against LSTM on the same data, seed and budget.
 public enum Comparison {
     /// The GRU width whose parameter count is closest to `config`'s (an LSTM's).
-    public static func matchingGRUWidth(for config: ModelConfig) -> Int {
+    public static func matchingGRUWidth(for config: ModelConfig) -> Int { matchingWidth(of: .gru, for: config) }
+
+    /// The width of a `cell` model whose parameter count is closest to `config`'s; the first of
+    /// equals, searching up from half the width (so `config`'s own cell keeps its width).
+    public static func matchingWidth(of cell: CellKind, for config: ModelConfig) -> Int {
         let target = ParameterLayout(config).totalCount
-        var gru = config
-        gru.cell = .gru
+        var other = config
+        other.cell = cell
         var best = config.hiddenSize, bestGap = Int.max
-        for width in config.hiddenSize...(2 * config.hiddenSize) {
-            gru.hiddenSize = width
-            let gap = abs(ParameterLayout(gru).totalCount - target)
+        for width in max(1, config.hiddenSize / 2)...(2 * config.hiddenSize) {
+            other.hiddenSize = width
+            let gap = abs(ParameterLayout(other).totalCount - target)
             if gap < bestGap { (best, bestGap) = (width, gap) }
         }
         return best

@@ -13,21 +13,21 @@ public struct ProbeModel: Equatable, Sendable {
     }
 
     /// "LSTM 2×128".
-    public var label: String { "\(cell.rawValue.uppercased()) \(layerCount)×\(hiddenSize)" }
+    public var label: String { "\(cell.displayName) \(layerCount)×\(hiddenSize)" }
 
     /// "lstm-2x128": the subfolder of the probe's output holding this model's run.
     public var folderName: String { "\(cell.rawValue)-\(layerCount)x\(hiddenSize)" }
 
-    /// One model per cell of `cells`, each of `run`'s shape. With `sameParameters`, a GRU is widened
-    /// to the parameter count of the LSTM of `run`'s width (see `Comparison.matchingGRUWidth`), so
-    /// the cells are compared at equal size rather than equal width.
+    /// One model per cell of `cells`, each of `run`'s shape. With `sameParameters`, every cell takes
+    /// the width whose parameter count is the LSTM's of `run`'s width (`Comparison.matchingWidth`:
+    /// a GRU is widened), so the cells are compared at equal size rather than equal width.
     public static func lineup(cells: [CellKind], sameParameters: Bool, run: RunConfiguration,
                               vocabularySize: Int) -> [ProbeModel] {
         var lstm = run.modelConfig(vocabularySize: vocabularySize)
         lstm.cell = .lstm
-        let widenedGRU = sameParameters ? Comparison.matchingGRUWidth(for: lstm) : run.hiddenSize
         return cells.map { cell in
-            ProbeModel(cell: cell, layerCount: run.layerCount, hiddenSize: cell == .gru ? widenedGRU : run.hiddenSize)
+            ProbeModel(cell: cell, layerCount: run.layerCount,
+                       hiddenSize: sameParameters ? Comparison.matchingWidth(of: cell, for: lstm) : run.hiddenSize)
         }
     }
 

@@ -11,7 +11,7 @@ public enum ActivationTrace {
                              quantity: UnrolledNetwork<Float>.RecordedQuantity) -> [Float]? {
         let config = model.config
         guard layer >= 0, layer < config.layerCount, !config.bidirectional,
-              quantity == .hidden || config.cell == .lstm else { return nil }
+              quantity == .hidden || config.cell.carriesCellState else { return nil }
         let H = config.hiddenSize
         var values: [Float] = []
         values.reserveCapacity(ids.count * H)

@@ -11,29 +11,17 @@ public enum WeightPrecision: String, Sendable, CaseIterable {
 /// Batch-1 inference with the weight matrices (input, recurrent, decoder) held as IEEE half
 /// precision and widened to float inside the matrix-vector kernel (F16C), biases, embedding rows and
 /// all arithmetic in float. Sampling one character reads every weight once, so it is bound by memory
-/// bandwidth; halving the bytes read is what makes it faster. The step follows the equations of
-/// `LSTMLayer` and `GRULayer` (both variants), for one stream:
-///
-///     gi = W_ih x + b_ih,  gh = W_hh h + b_hh
-///     LSTM:  i, f, g, o = σ, σ, tanh, σ of (gi + gh);  c ← f ⊙ c + i ⊙ g;  h ← o ⊙ tanh c
-///     GRU:   r, z = σ(gi_r + gh_r), σ(gi_z + gh_z);  h ← (1 − z) ⊙ n + z ⊙ h, with
-///            n = tanh(gi_n + r ⊙ gh_n) (reset-after) or tanh(gi_n + W_hn (r ⊙ h) + b_hn) (reset-before)
+/// bandwidth; halving the bytes read is what makes it faster. Each layer's step is its cell's
+/// (`CellKind.stepBatchOne`), which follows the equations of the cell's layer for one stream.
 final class HalfPrecisionStep {
     let config: ModelConfig
     private let gemv: (UnsafePointer<UInt16>, Int64, Int64, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
     private let halves: UnsafeMutableBufferPointer<UInt16>
     private let floats: UnsafeMutableBufferPointer<Float>
-    private struct Layer {
-        let inputWidth: Int
-        let weightIH, weightHH: UnsafePointer<UInt16>
-        let biasIH, biasHH: UnsafePointer<Float>
-        let h, c: UnsafeMutablePointer<Float>
-    }
-    private let layers: [Layer]
+    private let layers: [BatchOneLayer]
     private let embedding: UnsafePointer<Float>
     private let decoderWeight: UnsafePointer<UInt16>
     private let decoderBias: UnsafePointer<Float>
-    private let inputGates, recurrentGates, resetHidden: UnsafeMutablePointer<Float>
     /// The decoder's logits after `feed`, (V).
     let logits: UnsafeMutableBufferPointer<Float>
 
@@ -63,7 +51,8 @@ final class HalfPrecisionStep {
             matrices.append(UnsafePointer(halves.baseAddress! + offset))
             offset += slot.count
         }
-        let floatCount = layout.embedding.count + L * (2 * G + 2 * H) + V + V + 2 * G + H
+        let extraCount = (0..<L).reduce(0) { $0 + layout.recurrentSlots(layer: $1).extra.reduce(0) { $0 + $1.count } }
+        let floatCount = layout.embedding.count + L * (2 * G + 2 * H) + extraCount + V + V + 2 * G + H
         floats = .allocate(capacity: floatCount)
         floats.initialize(repeating: 0)
         var next = floats.baseAddress!
@@ -73,19 +62,22 @@ final class HalfPrecisionStep {
             return next
         }
         embedding = UnsafePointer(take(layout.embedding.count, from: parameters + layout.embedding.offset))
+        let (inputGates, recurrentGates, scratch) = (take(G), take(G), take(H))  // shared: layers step in turn
+        let gemv = self.gemv
         layers = (0..<L).map { k in
             let slots = layout.recurrentSlots(layer: k)
-            return Layer(inputWidth: config.inputSize(ofLayer: k), weightIH: matrices[2 * k], weightHH: matrices[2 * k + 1],
-                         biasIH: UnsafePointer(take(G, from: parameters + slots.biasIH.offset)),
-                         biasHH: UnsafePointer(take(G, from: parameters + slots.biasHH.offset)),
-                         h: take(H), c: take(H))
+            let extraCount = slots.extra.reduce(0) { $0 + $1.count }
+            let extra = slots.extra.first.map { UnsafePointer(take(extraCount, from: parameters + $0.offset)) }
+            return BatchOneLayer(inputWidth: config.inputSize(ofLayer: k), hidden: H, weightIH: matrices[2 * k],
+                                 weightHH: matrices[2 * k + 1],
+                                 biasIH: UnsafePointer(take(G, from: parameters + slots.biasIH.offset)),
+                                 biasHH: UnsafePointer(take(G, from: parameters + slots.biasHH.offset)),
+                                 extra: extra, h: take(H), c: take(H), inputGates: inputGates,
+                                 recurrentGates: recurrentGates, scratch: scratch, gemv: gemv)
         }
         decoderWeight = matrices[2 * L]
         decoderBias = UnsafePointer(take(V, from: parameters + layout.decoderBias.offset))
         logits = UnsafeMutableBufferPointer(start: take(V), count: V)
-        inputGates = take(G)
-        recurrentGates = take(G)
-        resetHidden = take(H)
     }
 
     /// The tensors held in half precision: every layer's W_ih and W_hh, then the decoder's weight.
@@ -142,53 +134,10 @@ final class HalfPrecisionStep {
         let H = config.hiddenSize, E = config.embeddingSize
         var x = embedding + Int(id) * E
         for layer in layers {
-            let G = config.cell.gateCount * H
-            inputGates.update(from: layer.biasIH, count: G)
-            gemv(layer.weightIH, Int64(G), Int64(layer.inputWidth), x, inputGates)
-            switch (config.cell, config.gruVariant) {
-            case (.lstm, _):
-                recurrentGates.update(from: layer.biasHH, count: G)
-                gemv(layer.weightHH, Int64(G), Int64(H), layer.h, recurrentGates)
-                for j in 0..<G { inputGates[j] += recurrentGates[j] }
-                Float.sigmoid(inPlace: inputGates, count: 2 * H)
-                Float.tanh(inPlace: inputGates + 2 * H, count: H)
-                Float.sigmoid(inPlace: inputGates + 3 * H, count: H)
-                for j in 0..<H { layer.c[j] = inputGates[H + j] * layer.c[j] + inputGates[j] * inputGates[2 * H + j] }
-                layer.h.update(from: layer.c, count: H)
-                Float.tanh(inPlace: layer.h, count: H)
-                for j in 0..<H { layer.h[j] *= inputGates[3 * H + j] }
-            case (.gru, .resetAfter):
-                recurrentGates.update(from: layer.biasHH, count: G)
-                gemv(layer.weightHH, Int64(G), Int64(H), layer.h, recurrentGates)
-                for j in 0..<(2 * H) { inputGates[j] += recurrentGates[j] }
-                Float.sigmoid(inPlace: inputGates, count: 2 * H)
-                for j in 0..<H { inputGates[2 * H + j] += inputGates[j] * recurrentGates[2 * H + j] }
-                Float.tanh(inPlace: inputGates + 2 * H, count: H)
-                updateGRUState(layer)
-            case (.gru, .resetBefore):
-                recurrentGates.update(from: layer.biasHH, count: G)
-                gemv(layer.weightHH, Int64(2 * H), Int64(H), layer.h, recurrentGates)
-                for j in 0..<(2 * H) { inputGates[j] += recurrentGates[j] }
-                Float.sigmoid(inPlace: inputGates, count: 2 * H)
-                for j in 0..<H { resetHidden[j] = inputGates[j] * layer.h[j] }
-                gemv(layer.weightHH + 2 * H * H, Int64(H), Int64(H), resetHidden, recurrentGates + 2 * H)
-                for j in 0..<H { inputGates[2 * H + j] += recurrentGates[2 * H + j] }
-                Float.tanh(inPlace: inputGates + 2 * H, count: H)
-                updateGRUState(layer)
-            }
+            config.cell.stepBatchOne(layer, variant: config.gruVariant, input: x)
             x = UnsafePointer(layer.h)
         }
         logits.baseAddress!.update(from: decoderBias, count: config.vocabularySize)
         gemv(decoderWeight, Int64(config.vocabularySize), Int64(H), x, logits.baseAddress!)
-    }
-
-    /// h ← (1 − z) ⊙ n + z ⊙ h, with z and n in the gate buffer.
-    @inline(__always)
-    private func updateGRUState(_ layer: Layer) {
-        let H = config.hiddenSize
-        for j in 0..<H {
-            let z = inputGates[H + j], n = inputGates[2 * H + j]
-            layer.h[j] = (1 - z) * n + z * layer.h[j]
-        }
     }
 }

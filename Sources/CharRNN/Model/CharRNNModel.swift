@@ -11,8 +11,8 @@ public final class CharRNNModel<Scalar: BLASScalar> {
     let gradients: UnsafeMutableBufferPointer<Scalar>
 
     /// A model initialised as PyTorch initialises it: embedding N(0, 1); recurrent weights and
-    /// biases, decoder weight and bias U(−1/√H, 1/√H). The weights depend on the seed and the
-    /// architecture only.
+    /// biases, decoder weight and bias U(−1/√H, 1/√H); layer normalisation's gains 1 and shifts 0
+    /// (`TensorSlot.initial`). The weights depend on the seed and the architecture only.
     public init(config: ModelConfig, seed: UInt64) {
         self.config = config
         layout = ParameterLayout(config)
@@ -25,9 +25,12 @@ public final class CharRNNModel<Scalar: BLASScalar> {
         let bound = 1 / Double(config.hiddenSize).squareRoot()
         for slot in layout.tensors {
             for index in slot.offset..<(slot.offset + slot.count) {
-                let value = slot.name == "embedding.weight"
-                    ? generator.nextNormal()
-                    : (2 * generator.nextUnit() - 1) * bound
+                let value: Double
+                switch slot.initial {
+                case .normal: value = generator.nextNormal()
+                case .uniform: value = (2 * generator.nextUnit() - 1) * bound
+                case .constant(let constant): value = constant
+                }
                 parameters[index] = Scalar(value)
             }
         }

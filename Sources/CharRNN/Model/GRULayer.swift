@@ -7,8 +7,7 @@
 ///     n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_{t−1} + b_hn))     reset-after (cuDNN, PyTorch, Keras)
 ///     h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
 ///
-/// In the notation of charnn's design notes (the GRU and LSTM equations it started from, written
-/// with Γ gates) Γu = 1 − z, Γr = r and c̃ = n, so c⁽ᵗ⁾ = Γu⋆c̃ + (1−Γu)⋆c⁽ᵗ⁻¹⁾ and
+/// In the Γ notation of the LSTM and GRU equations charnn started from, Γu = 1 − z, Γr = r and c̃ = n, so c⁽ᵗ⁾ = Γu⋆c̃ + (1−Γu)⋆c⁽ᵗ⁻¹⁾ and
 /// a⁽ᵗ⁾ = c⁽ᵗ⁾ = h_t.
 ///
 /// Parameters: `weight_ih` (3H, D), `weight_hh` (3H, H), `bias_ih`, `bias_hh` (3H).
@@ -28,7 +27,7 @@
 ///                   dh_{t−1} = dh ⊙ z + [dr, dz, dn ⊙ r] · W_hh
 ///     reset-before: d(r⊙h) = dn · W_hn;  dr = d(r⊙h) ⊙ h_{t−1} · r(1−r)
 ///                   dh_{t−1} = dh ⊙ z + [dr, dz] · W_h{r,z} + d(r⊙h) ⊙ r
-struct GRULayer<Scalar: BLASScalar> {
+struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
     let D: Int, H: Int, B: Int, T: Int
     let variant: GRUVariant
     let weights: RecurrentTensors<Scalar>
@@ -47,9 +46,10 @@ struct GRULayer<Scalar: BLASScalar> {
     let projection: InputProjection<Scalar>
 
     /// `sharedScratch` (T, B, 3H), shared by every layer, is nil in forward-only networks.
-    init(D: Int, H: Int, B: Int, T: Int, variant: GRUVariant, weights: RecurrentTensors<Scalar>,
+    init(_ shape: LayerShape, variant: GRUVariant, weights: RecurrentTensors<Scalar>,
          gradients: RecurrentTensors<Scalar>, sharedScratch: UnsafeMutablePointer<Scalar>?,
          panels: PanelPlacement<Scalar>?, tokenVocabulary: Int?, arena: Arena<Scalar>) {
+        let (D, H, B, T) = (shape.D, shape.H, shape.B, shape.T)
         (self.D, self.H, self.B, self.T) = (D, H, B, T)
         self.variant = variant
         self.weights = weights
@@ -65,8 +65,19 @@ struct GRULayer<Scalar: BLASScalar> {
                                      table: tokenVocabulary.map { arena.slice($0 * 3 * H).baseAddress! })
     }
 
-    /// Outputs h_1 … h_T, (T, B, H).
-    var output: UnsafeMutablePointer<Scalar> { h + B * H }
+    var shape: LayerShape { LayerShape(D: D, H: H, B: B, T: T) }
+    /// The GRU carries h only.
+    var cellStateBuffer: UnsafeMutablePointer<Scalar>? { nil }
+    var dCellStateCarry: UnsafeMutablePointer<Scalar>? { nil }
+
+    /// Scalars of the scratch shared by all layers: reset-after's recurrent pre-activation
+    /// gradients, (T·B, 3H); reset-before needs none.
+    static func sharedGradientScratch(variant: GRUVariant, rows: Int, hidden H: Int) -> Int {
+        switch variant {
+        case .resetAfter: rows * 3 * H
+        case .resetBefore: 0
+        }
+    }
 
     /// Runs the window from the state in slot 0 of `h`; the input is (T, B, D).
     func forward(input: LayerInput<Scalar>) {
@@ -148,7 +159,7 @@ struct GRULayer<Scalar: BLASScalar> {
     /// Accumulates the weight gradients, writes the input gradient to `dx` (T, B, D) when given,
     /// and leaves the incoming-state gradient in `dhCarry`.
     func backward(dOutput: UnsafePointer<Scalar>, input: LayerInput<Scalar>,
-                  dx: UnsafeMutablePointer<Scalar>?, fault: GradientFault = .none) {
+                  dx: UnsafeMutablePointer<Scalar>?, fault: GradientFault) {
         dhCarry.update(repeating: 0, count: B * H)
         if let panels = panels?.backward {  // transposes: the H output columns of every product in two groups of H/2
             switch variant {
@@ -276,6 +287,37 @@ struct GRULayer<Scalar: BLASScalar> {
             Scalar.gemm(transA: true, transB: false, m: H, n: H, k: rows, alpha: 1, a: dInput + 2 * H, lda: G,
                         b: recurrentN, ldb: H, beta: 1, c: gradients.weightHH + 2 * H * H, ldc: H)
             addColumnSums(dInput, rows: rows, columns: G, into: gradients.biasHH)
+        }
+    }
+
+    /// One character through one layer with half-precision matrices, as `forward` computes it:
+    /// r, z = σ(gi + gh); n = tanh(gi_n + r ⊙ gh_n) (reset-after) or tanh(gi_n + W_hn (r ⊙ h) + b_hn)
+    /// (reset-before); h ← (1 − z) ⊙ n + z ⊙ h, with gi = W_ih x + b_ih and gh = W_hh h + b_hh.
+    static func stepBatchOne(_ layer: BatchOneLayer, variant: GRUVariant, input x: UnsafePointer<Float>) {
+        let H = layer.hidden, G = 3 * H
+        let gates = layer.inputGates, recurrent = layer.recurrentGates
+        gates.update(from: layer.biasIH, count: G)
+        layer.gemv(layer.weightIH, Int64(G), Int64(layer.inputWidth), x, gates)
+        recurrent.update(from: layer.biasHH, count: G)
+        switch variant {
+        case .resetAfter:
+            layer.gemv(layer.weightHH, Int64(G), Int64(H), layer.h, recurrent)
+            for j in 0..<(2 * H) { gates[j] += recurrent[j] }
+            Float.sigmoid(inPlace: gates, count: 2 * H)
+            for j in 0..<H { gates[2 * H + j] += gates[j] * recurrent[2 * H + j] }
+        case .resetBefore:
+            layer.gemv(layer.weightHH, Int64(2 * H), Int64(H), layer.h, recurrent)
+            for j in 0..<(2 * H) { gates[j] += recurrent[j] }
+            Float.sigmoid(inPlace: gates, count: 2 * H)
+            let resetHidden = layer.scratch
+            for j in 0..<H { resetHidden[j] = gates[j] * layer.h[j] }
+            layer.gemv(layer.weightHH + 2 * H * H, Int64(H), Int64(H), resetHidden, recurrent + 2 * H)
+            for j in 0..<H { gates[2 * H + j] += recurrent[2 * H + j] }
+        }
+        Float.tanh(inPlace: gates + 2 * H, count: H)
+        for j in 0..<H {
+            let z = gates[H + j], n = gates[2 * H + j]
+            layer.h[j] = (1 - z) * n + z * layer.h[j]
         }
     }
 }

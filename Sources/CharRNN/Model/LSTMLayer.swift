@@ -5,8 +5,7 @@
 ///     g = tanh(W_ig x_t + b_ig + W_hg h_{t−1} + b_hg)   o = σ(W_io x_t + b_io + W_ho h_{t−1} + b_ho)
 ///     c_t = f ⊙ c_{t−1} + i ⊙ g                          h_t = o ⊙ tanh(c_t)
 ///
-/// In the notation of charnn's design notes (the GRU and LSTM equations it started from, written
-/// with Γ gates) Γf = f, Γi = i, Γo = o and c̃ = g, so c⁽ᵗ⁾ = Γi⋆c̃ + Γf⋆c⁽ᵗ⁻¹⁾; the
+/// In the Γ notation of the LSTM and GRU equations charnn started from, Γf = f, Γi = i, Γo = o and c̃ = g, so c⁽ᵗ⁾ = Γi⋆c̃ + Γf⋆c⁽ᵗ⁻¹⁾; the
 /// notes' a⁽ᵗ⁾ = Γo⋆c⁽ᵗ⁾ is the textbook shorthand for h_t = o ⊙ tanh(c_t), which is what runs here.
 ///
 /// Parameters: `weight_ih` (4H, D), `weight_hh` (4H, H), `bias_ih`, `bias_hh` (4H).
@@ -23,7 +22,7 @@
 ///     di = dc ⊙ g · i(1−i)   df = dc ⊙ c_{t−1} · f(1−f)   dg = dc ⊙ i · (1−g²)   do = dh ⊙ tanh c_t · o(1−o)
 ///     dh_{t−1} += dG_t · W_hh;  dW_ih = dGᵀ X;  dW_hh = dGᵀ H_{prev};  db_ih = db_hh = Σ dG
 ///     (dW_ih and the input's gradient: `InputProjection`)
-struct LSTMLayer<Scalar: BLASScalar> {
+struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
     let D: Int, H: Int, B: Int, T: Int
     let weights: RecurrentTensors<Scalar>
     let gradients: RecurrentTensors<Scalar>
@@ -35,9 +34,9 @@ struct LSTMLayer<Scalar: BLASScalar> {
     /// The pre-activation gradients, (T, B, 4H), valid after `backward`: they replace `gates`.
     var dGates: UnsafeMutablePointer<Scalar> { gates }
 
-    init(D: Int, H: Int, B: Int, T: Int, weights: RecurrentTensors<Scalar>,
-         gradients: RecurrentTensors<Scalar>, panels: PanelPlacement<Scalar>?, tokenVocabulary: Int?,
-         arena: Arena<Scalar>) {
+    init(_ shape: LayerShape, weights: RecurrentTensors<Scalar>, gradients: RecurrentTensors<Scalar>,
+         panels: PanelPlacement<Scalar>?, tokenVocabulary: Int?, arena: Arena<Scalar>) {
+        let (D, H, B, T) = (shape.D, shape.H, shape.B, shape.T)
         (self.D, self.H, self.B, self.T) = (D, H, B, T)
         self.weights = weights
         self.gradients = gradients
@@ -52,8 +51,9 @@ struct LSTMLayer<Scalar: BLASScalar> {
                                      table: tokenVocabulary.map { arena.slice($0 * 4 * H).baseAddress! })
     }
 
-    /// Outputs h_1 … h_T, (T, B, H).
-    var output: UnsafeMutablePointer<Scalar> { h + B * H }
+    var shape: LayerShape { LayerShape(D: D, H: H, B: B, T: T) }
+    var cellStateBuffer: UnsafeMutablePointer<Scalar>? { c }
+    var dCellStateCarry: UnsafeMutablePointer<Scalar>? { dcCarry }
 
     /// Runs the window from the state in slot 0 of `h` and `c`; the input is (T, B, D).
     func forward(input: LayerInput<Scalar>) {
@@ -103,7 +103,7 @@ struct LSTMLayer<Scalar: BLASScalar> {
     /// Accumulates the weight gradients, writes the input gradient to `dx` (T, B, D) when given,
     /// and leaves the incoming-state gradients in `dhCarry` and `dcCarry`.
     func backward(dOutput: UnsafePointer<Scalar>, input: LayerInput<Scalar>,
-                  dx: UnsafeMutablePointer<Scalar>?, fault: GradientFault = .none) {
+                  dx: UnsafeMutablePointer<Scalar>?, fault: GradientFault) {
         let G = 4 * H
         dhCarry.update(repeating: 0, count: B * H)
         dcCarry.update(repeating: 0, count: B * H)
@@ -167,5 +167,24 @@ struct LSTMLayer<Scalar: BLASScalar> {
                     b: h, ldb: H, beta: 1, c: gradients.weightHH, ldc: H)
         addColumnSums(dGates, rows: rows, columns: G, into: gradients.biasIH)
         addColumnSums(dGates, rows: rows, columns: G, into: gradients.biasHH)
+    }
+
+    /// One character through one layer with half-precision matrices: gates = W_ih x + b_ih + W_hh h + b_hh,
+    /// then the cell update as in `forward`.
+    static func stepBatchOne(_ layer: BatchOneLayer, input x: UnsafePointer<Float>) {
+        let H = layer.hidden, G = 4 * H
+        let gates = layer.inputGates, recurrent = layer.recurrentGates
+        gates.update(from: layer.biasIH, count: G)
+        layer.gemv(layer.weightIH, Int64(G), Int64(layer.inputWidth), x, gates)
+        recurrent.update(from: layer.biasHH, count: G)
+        layer.gemv(layer.weightHH, Int64(G), Int64(H), layer.h, recurrent)
+        for j in 0..<G { gates[j] += recurrent[j] }
+        Float.sigmoid(inPlace: gates, count: 2 * H)
+        Float.tanh(inPlace: gates + 2 * H, count: H)
+        Float.sigmoid(inPlace: gates + 3 * H, count: H)
+        for j in 0..<H { layer.c[j] = gates[H + j] * layer.c[j] + gates[j] * gates[2 * H + j] }
+        layer.h.update(from: layer.c, count: H)
+        Float.tanh(inPlace: layer.h, count: H)
+        for j in 0..<H { layer.h[j] *= gates[3 * H + j] }
     }
 }

@@ -1,19 +1,3 @@
-/// The recurrent cell of every layer.
-public enum CellKind: String, Sendable, CaseIterable, Codable {
-    case lstm, gru
-
-    /// Gate blocks per layer: (i, f, g, o) for the LSTM, (r, z, n) for the GRU.
-    public var gateCount: Int { self == .lstm ? 4 : 3 }
-}
-
-/// Where the GRU's reset gate acts on the previous state.
-public enum GRUVariant: String, Sendable, CaseIterable, Codable {
-    /// `n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)`: the classic formulation (Cho et al., 2014).
-    case resetBefore = "reset-before"
-    /// `n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`: cuDNN's, PyTorch `nn.GRU`'s and Keras `reset_after=True`.
-    case resetAfter = "reset-after"
-}
-
 /// The architecture of a char-RNN: Embedding(V→E) → L recurrent layers of width H → Linear(H→V).
 public struct ModelConfig: Equatable, Sendable {
     public var cell: CellKind

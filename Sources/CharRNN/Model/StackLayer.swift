@@ -8,8 +8,8 @@
 /// place). Buffers (bidirectional only): `reversedInput`, `dReversedInput` (T, B, D; row input only);
 /// `concatenated` (T, B, 2H); `dForward`, `dReverse` (T, B, H).
 struct StackLayer<Scalar: BLASScalar> {
-    let forwardLayer: RecurrentLayer<Scalar>
-    let reverseLayer: RecurrentLayer<Scalar>?
+    let forwardLayer: any RecurrentLayer<Scalar>
+    let reverseLayer: (any RecurrentLayer<Scalar>)?
     let D: Int, H: Int, B: Int, T: Int
     let reversedInput: UnsafeMutablePointer<Scalar>?
     let dReversedInput: UnsafeMutablePointer<Scalar>?
@@ -27,13 +27,19 @@ struct StackLayer<Scalar: BLASScalar> {
         let config = model.config
         (D, H, self.B, self.T) = (config.inputSize(ofLayer: k), config.hiddenSize, B, T)
         let tokenVocabulary = tokenInput ? config.vocabularySize : nil
-        forwardLayer = RecurrentLayer(model: model, layer: k, direction: 0, batch: B, steps: T, gradients: gradients,
-                                      sharedScratch: sharedScratch, panels: panels, tokenVocabulary: tokenVocabulary,
-                                      arena: arena)
+        func direction(_ direction: Int, panels: PanelPlacement<Scalar>?) -> any RecurrentLayer<Scalar> {
+            config.cell.makeLayer(LayerShape(D: config.inputSize(ofLayer: k), H: config.hiddenSize, B: B, T: T),
+                                  variant: config.gruVariant,
+                                  weights: RecurrentTensors(model.parameters, layout: model.layout, layer: k,
+                                                            direction: direction),
+                                  gradients: RecurrentTensors(gradients, layout: model.layout, layer: k,
+                                                              direction: direction),
+                                  sharedScratch: sharedScratch, panels: panels, tokenVocabulary: tokenVocabulary,
+                                  arena: arena)
+        }
+        forwardLayer = direction(0, panels: panels)
         if config.bidirectional {
-            reverseLayer = RecurrentLayer(model: model, layer: k, direction: 1, batch: B, steps: T, gradients: gradients,
-                                          sharedScratch: sharedScratch, panels: reversePanels,
-                                          tokenVocabulary: tokenVocabulary, arena: arena)
+            reverseLayer = direction(1, panels: reversePanels)
             reversedInput = tokenInput ? nil : arena.slice(T * B * D).baseAddress!
             concatenated = arena.slice(T * B * 2 * H).baseAddress!
             dReversedInput = withGradients && !tokenInput ? arena.slice(T * B * D).baseAddress! : nil
@@ -48,7 +54,7 @@ struct StackLayer<Scalar: BLASScalar> {
     var output: UnsafeMutablePointer<Scalar> { concatenated ?? forwardLayer.output }
 
     /// The recurrent layers, forward direction first.
-    var directions: [RecurrentLayer<Scalar>] { reverseLayer.map { [forwardLayer, $0] } ?? [forwardLayer] }
+    var directions: [any RecurrentLayer<Scalar>] { reverseLayer.map { [forwardLayer, $0] } ?? [forwardLayer] }
 
     func forward(input: LayerInput<Scalar>) {
         forwardLayer.forward(input: input)

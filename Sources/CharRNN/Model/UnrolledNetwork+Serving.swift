@@ -6,7 +6,7 @@ extension UnrolledNetwork {
     public enum RecordedQuantity: String, Sendable, CaseIterable {
         /// h_t, the layer's output (LSTM and GRU).
         case hidden
-        /// c_t, the LSTM's cell (the GRU has none).
+        /// c_t, the cell state (`CellKind.carriesCellState`).
         case cell
     }
 
@@ -42,17 +42,13 @@ extension UnrolledNetwork {
     }
 
     /// Layer `k`'s `quantity` at every step of the last forward pass, (T, B, H), forward direction;
-    /// nil for the cell of a GRU.
+    /// nil for the cell state of a cell without one.
     func recorded(_ quantity: RecordedQuantity, layer k: Int) -> UnsafeBufferPointer<Scalar>? {
         let count = steps * batchSize * model.config.hiddenSize
-        let stepSize = batchSize * model.config.hiddenSize
-        switch (quantity, stages[k].forwardLayer) {
-        case (.hidden, let layer):
-            return UnsafeBufferPointer(start: layer.output, count: count)
-        case (.cell, .lstm(let layer)):
-            return UnsafeBufferPointer(start: layer.c + stepSize, count: count)  // slot 0 is c_0
-        case (.cell, .gru):
-            return nil
+        let layer = stages[k].forwardLayer
+        switch quantity {
+        case .hidden: return UnsafeBufferPointer(start: layer.output, count: count)
+        case .cell: return layer.cellStates.map { UnsafeBufferPointer(start: $0, count: count) }
         }
     }
 }

@@ -17,7 +17,7 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     let inputs: UnsafeMutableBufferPointer<Int32>
     /// Target ids of the window, (T, B).
     let targets: UnsafeMutableBufferPointer<Int32>
-    /// The carried hidden state (L·directions, B, H) and, for the LSTM, the cell state; their
+    /// The carried hidden state (L·directions, B, H) and, for cells that carry one, the cell state; their
     /// gradients ∂loss/∂(incoming state) after `backward`.
     let stateH, stateC, dStateH, dStateC: UnsafeMutableBufferPointer<Scalar>
     /// (T·B, V): raw logits after `computeLogits`, softmax probabilities after `forward`,
@@ -37,7 +37,7 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     let gradients: UnsafeMutableBufferPointer<Scalar>
     let stages: [StackLayer<Scalar>]
     /// Every recurrent layer, in state order (layer-major, forward direction first).
-    private let layers: [RecurrentLayer<Scalar>]
+    private let layers: [any RecurrentLayer<Scalar>]
     private let dropped: [UnsafeMutablePointer<Scalar>]
     private let masks: [UnsafeMutablePointer<Scalar>]
     private let dOutputs: [UnsafeMutablePointer<Scalar>]
@@ -120,9 +120,9 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
             stateC = arena.slice(states * B * H)
             dStateH = arena.slice(withGradients ? states * B * H : 0)
             dStateC = arena.slice(withGradients ? states * B * H : 0)
-            // Gradient scratch that every layer uses in turn (the GRU's recurrent pre-activation gradients).
-            let sharedScratch = withGradients && config.cell == .gru && config.gruVariant == .resetAfter
-                ? arena.slice(rows * 3 * H).baseAddress! : nil
+            // Gradient scratch that every layer uses in turn (`CellKind.sharedGradientScratch`).
+            let scratchCount = config.cell.sharedGradientScratch(variant: config.gruVariant, rows: rows, hidden: H)
+            let sharedScratch = withGradients && scratchCount > 0 ? arena.slice(scratchCount).baseAddress! : nil
             if withGradients {
                 // Layer k reads dOutputs[k] and writes dOutputs[k − 1]: two buffers in turn serve all.
                 for k in 0..<L { dOutputs.append(k < 2 ? arena.slice(rows * W).baseAddress! : dOutputs[k - 2]) }

@@ -33,7 +33,7 @@ public struct CheckpointReport {
         let c = checkpoint.config
         var lines = ["checkpoint \(path)", "format: \(Checkpoint.format)"]
         var model = "model: \(c.cell.rawValue)"
-        if c.cell == .gru { model += " (\(c.gruVariant.rawValue))" }
+        if c.cell.takesGRUVariant { model += " (\(c.gruVariant.rawValue))" }
         model += ", \(c.layerCount) layers × \(c.hiddenSize) hidden, embedding \(c.embeddingSize), dropout \(c.dropout)"
         if c.bidirectional { model += ", bidirectional" }
         lines.append(model)

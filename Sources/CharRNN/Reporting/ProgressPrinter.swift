@@ -17,7 +17,7 @@ public final class ProgressPrinter {
         switch event {
         case .began(let plan):
             let c = plan.config
-            let cell = (c.bidirectional ? "bidirectional " : "") + (c.cell == .gru ? "GRU (\(c.gruVariant.rawValue))" : "LSTM")
+            let cell = (c.bidirectional ? "bidirectional " : "") + c.cell.label(variant: c.gruVariant)
             var line = "\(cell) \(c.layerCount)×\(c.hiddenSize), embedding \(c.embeddingSize), vocabulary \(c.vocabularySize), "
                 + "\(Self.grouped(plan.parameterCount)) parameters; batch \(plan.batch) × seq \(plan.seq), "
                 + "\(plan.windowsPerEpoch) steps per epoch; \(Self.grouped(plan.trainingCharacters)) training and "

@@ -138,8 +138,9 @@ public final class ServedModel: @unchecked Sendable {
         guard layer >= 0, layer < config.layerCount else {
             throw .noSuchLayer("layer \(layer) (the model has layers 0…\(config.layerCount - 1))")
         }
-        guard quantity == .hidden || config.cell == .lstm else {
-            throw .noSuchLayer("cell of a GRU (a GRU has only hidden states)")
+        guard quantity == .hidden || config.cell.carriesCellState else {
+            let cell = config.cell.displayName
+            throw .noSuchLayer("cell of a \(cell) (a \(cell) has only hidden states)")
         }
         nonisolated(unsafe) let model = self.model
         return await onAnalysisQueue {

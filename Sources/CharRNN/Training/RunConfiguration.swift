@@ -62,7 +62,7 @@ public struct RunConfiguration: Equatable, Sendable {
         }
         let saved = checkpoint.config
         compare("cell", saved.cell.rawValue, cell.rawValue)
-        if cell == .gru { compare("gru-variant", saved.gruVariant.rawValue, gruVariant.rawValue) }
+        if cell.takesGRUVariant { compare("gru-variant", saved.gruVariant.rawValue, gruVariant.rawValue) }
         compare("layers", saved.layerCount, layerCount)
         compare("hidden", saved.hiddenSize, hiddenSize)
         compare("embed", saved.embeddingSize, embeddingSize)

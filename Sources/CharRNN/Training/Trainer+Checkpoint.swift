@@ -17,7 +17,7 @@ extension Trainer {
             task: configuration.task, training: record, parameters: Array(model.parameters),
             adamM: Array(adam.m), adamV: Array(adam.v),
             stateH: shard.gather(replicas.exportState(cell: false), over: group),
-            stateC: config.cell == .lstm ? shard.gather(replicas.exportState(cell: true), over: group) : nil)
+            stateC: config.cell.carriesCellState ? shard.gather(replicas.exportState(cell: true), over: group) : nil)
     }
 
     /// Continues from `checkpoint`, which `RunConfiguration.checkCompatible` accepted.

@@ -1,0 +1,128 @@
+/// The recurrent cell of every layer, and the one place that says what each cell is.
+///
+/// A cell is a case here, a layer type (its window forward and backward on every kernel path, and
+/// its batch-1 step in `BatchOneStep`), and its tests. Every question the rest of charnn asks of a
+/// cell is a property or method below, answered by an exhaustive `switch` with no `default:`, so a
+/// new case does not compile until each question has its answer; no other file compares a cell
+/// kind with a constant.
+public enum CellKind: String, Sendable, CaseIterable, Codable {
+    case lstm
+    case gru
+    /// The LSTM with layer normalisation (`LayerNormLSTMLayer`).
+    case layerNormLSTM = "lstm-ln"
+
+    /// How reports name the cell: "LSTM", "GRU", "LSTM-LN".
+    public var displayName: String {
+        switch self {
+        case .lstm: "LSTM"
+        case .gru: "GRU"
+        case .layerNormLSTM: "LSTM-LN"
+        }
+    }
+
+    /// The gate blocks of weight_ih's and weight_hh's rows, in order.
+    public var gateNames: [String] {
+        switch self {
+        case .lstm, .layerNormLSTM: ["i", "f", "g", "o"]
+        case .gru: ["r", "z", "n"]
+        }
+    }
+
+    /// Gate blocks per layer, each H rows of the weights.
+    public var gateCount: Int { gateNames.count }
+
+    /// Whether the cell carries a cell state c beside h from step to step (and window to window).
+    public var carriesCellState: Bool {
+        switch self {
+        case .lstm, .layerNormLSTM: true
+        case .gru: false
+        }
+    }
+
+    /// Whether `--gru-variant` applies (and checkpoints record it).
+    public var takesGRUVariant: Bool {
+        switch self {
+        case .gru: true
+        case .lstm, .layerNormLSTM: false
+        }
+    }
+
+    /// The cell's name with its variant where it has one: "GRU (reset-after)", "LSTM".
+    public func label(variant: GRUVariant) -> String {
+        takesGRUVariant ? "\(displayName) (\(variant.rawValue))" : displayName
+    }
+
+    /// The tensors of one layer in one direction, in the parameter buffer's order: PyTorch's four
+    /// (`weight_ih` (G·H, D), `weight_hh` (G·H, H), `bias_ih`, `bias_hh` (G·H)), then the cell's own.
+    /// Names are written `rnn.<name>_l<k>[_reverse]`.
+    func recurrentTensors(input D: Int, hidden H: Int) -> [RecurrentTensorShape] {
+        let G = gateCount * H
+        let common = [RecurrentTensorShape(name: "weight_ih", shape: [G, D]),
+                      RecurrentTensorShape(name: "weight_hh", shape: [G, H]),
+                      RecurrentTensorShape(name: "bias_ih", shape: [G]),
+                      RecurrentTensorShape(name: "bias_hh", shape: [G])]
+        switch self {
+        case .lstm, .gru:
+            return common
+        case .layerNormLSTM:
+            return common + LayerNormLSTMLayer<Float>.normalizationTensors(hidden: H)
+        }
+    }
+
+    /// Scalars of gradient scratch that every layer of a training network uses in turn (`rows` = T·B).
+    func sharedGradientScratch(variant: GRUVariant, rows: Int, hidden H: Int) -> Int {
+        switch self {
+        case .gru: GRULayer<Float>.sharedGradientScratch(variant: variant, rows: rows, hidden: H)
+        case .lstm, .layerNormLSTM: 0
+        }
+    }
+
+    /// The layer of this cell for one direction of stack layer `k`, its buffers sliced from `arena`.
+    func makeLayer<Scalar: BLASScalar>(_ shape: LayerShape, variant: GRUVariant, weights: RecurrentTensors<Scalar>,
+                                       gradients: RecurrentTensors<Scalar>,
+                                       sharedScratch: UnsafeMutablePointer<Scalar>?,
+                                       panels: PanelPlacement<Scalar>?, tokenVocabulary: Int?,
+                                       arena: Arena<Scalar>) -> any RecurrentLayer<Scalar> {
+        switch self {
+        case .lstm:
+            LSTMLayer(shape, weights: weights, gradients: gradients, panels: panels,
+                      tokenVocabulary: tokenVocabulary, arena: arena)
+        case .gru:
+            GRULayer(shape, variant: variant, weights: weights, gradients: gradients, sharedScratch: sharedScratch,
+                     panels: panels, tokenVocabulary: tokenVocabulary, arena: arena)
+        case .layerNormLSTM:
+            LayerNormLSTMLayer(shape, weights: weights, gradients: gradients, panels: panels,
+                               tokenVocabulary: tokenVocabulary, arena: arena)
+        }
+    }
+
+    /// One character through one layer with half-precision matrices (`BatchOneStep`).
+    func stepBatchOne(_ layer: BatchOneLayer, variant: GRUVariant, input x: UnsafePointer<Float>) {
+        switch self {
+        case .lstm: LSTMLayer<Float>.stepBatchOne(layer, input: x)
+        case .gru: GRULayer<Float>.stepBatchOne(layer, variant: variant, input: x)
+        case .layerNormLSTM: LayerNormLSTMLayer<Float>.stepBatchOne(layer, input: x)
+        }
+    }
+}
+
+/// Where the GRU's reset gate acts on the previous state.
+public enum GRUVariant: String, Sendable, CaseIterable, Codable {
+    /// `n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)`: the classic formulation (Cho et al., 2014).
+    case resetBefore = "reset-before"
+    /// `n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`: cuDNN's, PyTorch `nn.GRU`'s and Keras `reset_after=True`.
+    case resetAfter = "reset-after"
+}
+
+/// One tensor of a recurrent layer: its name without the layer suffix, its shape, and its value
+/// at initialisation.
+struct RecurrentTensorShape: Equatable {
+    let name: String
+    let shape: [Int]
+    var initial: TensorInitialisation = .uniform
+}
+
+/// The sizes a recurrent layer is built for: input width D, hidden width H, B streams, T steps.
+struct LayerShape {
+    let D: Int, H: Int, B: Int, T: Int
+}
