@@ -20,7 +20,7 @@ public enum CellKind: String, Sendable, CaseIterable, Codable {
         }
     }
 
-    /// The gate blocks of weight_ih's and weight_hh's rows, in order.
+    /// The gate blocks of weight_ih's and weight_hh's rows, in order (`gateCount` of them).
     public var gateNames: [String] {
         switch self {
         case .lstm, .layerNormLSTM: ["i", "f", "g", "o"]
@@ -28,8 +28,14 @@ public enum CellKind: String, Sendable, CaseIterable, Codable {
         }
     }
 
-    /// Gate blocks per layer, each H rows of the weights.
-    public var gateCount: Int { gateNames.count }
+    /// Gate blocks per layer, each H rows of the weights (a switch of its own: steps ask it, and
+    /// `gateNames` allocates).
+    public var gateCount: Int {
+        switch self {
+        case .lstm, .layerNormLSTM: 4
+        case .gru: 3
+        }
+    }
 
     /// Whether the cell carries a cell state c beside h from step to step (and window to window).
     public var carriesCellState: Bool {
