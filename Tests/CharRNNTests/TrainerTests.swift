@@ -78,7 +78,7 @@ final class TrainerTests: XCTestCase {
         }
     }
 
-    /// Two replicas splitting the streams on two threads train like one workspace, up to float
+    /// Two replicas splitting the streams on two threads train like one network, up to float
     /// summation order (and identically from run to run).
     func testReplicasTrainLikeOneWorkspace() throws {
         var one = tinyOptions(corpus: corpus, out: out("one"), steps: 15)
