@@ -44,7 +44,7 @@ final class HalfPrecisionTests: XCTestCase {
 
     /// On weights already rounded to half, the half step and the float network compute the same thing:
     /// what differs is only summation order.
-    func testHalfStepMatchesTheFloatEngineOnHalfRoundedWeights() {
+    func testHalfStepMatchesTheFloatNetworkOnHalfRoundedWeights() {
         let vocabulary = try! Vocabulary(symbols: (0..<11).map { String(UnicodeScalar(UInt8(97 + $0))) }, tokenization: .scalars)
         for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter)] {
             let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: 2, hiddenSize: 20, embeddingSize: 6,
