@@ -138,7 +138,7 @@ struct Sweep: ParsableCommand {
         case .steps: if first < 1 { throw SweepError.budgetTooSmall(perTrial: String(format: "%.2f steps", first), needed: "1 step") }
         case .seconds: if first < 5 { throw SweepError.budgetTooSmall(perTrial: String(format: "%.1f s", first), needed: "5 s") }
         }
-        if let reason = Folder.create(out) { throw CLIError("cannot create \(out): \(reason); choose another --out") }
+        do { try Folder.create(out) } catch { throw CLIError("cannot create \(out): \(error.description); choose another --out") }
         state.trials.sort { $0.id < $1.id }
         try state.save(in: out)
         return state

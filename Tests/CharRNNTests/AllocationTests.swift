@@ -13,10 +13,10 @@ final class AllocationTests: XCTestCase {
         let model = CharRNNModel<Float>(config: config, seed: 1)
         let adam = Adam(parameterCount: model.parameterCount)
         let replicas = StreamReplicas(model: model, streams: 0..<8, totalStreams: 8, steps: 10, replicaCount: replicaCount)
-        for workspace in replicas.networks {
-            for i in 0..<workspace.inputs.count {
-                workspace.inputs[i] = Int32(i % 20)
-                workspace.targets[i] = Int32((i * 7) % 20)
+        for network in replicas.networks {
+            for i in 0..<network.inputs.count {
+                network.inputs[i] = Int32(i % 20)
+                network.targets[i] = Int32((i * 7) % 20)
             }
         }
         setBLASThreadCount(1)

@@ -74,11 +74,11 @@ final class ForwardTests: XCTestCase {
     /// A fresh model predicts close to uniformly: the loss starts near ln V.
     func testInitialLossIsNearUniform() {
         let config = ModelConfig(layerCount: 2, hiddenSize: 32, embeddingSize: 8, vocabularySize: 50)
-        let workspace = UnrolledNetwork(model: CharRNNModel<Float>(config: config, seed: 1), batchSize: 4, steps: 10)
-        for i in 0..<workspace.inputs.count {
-            workspace.inputs[i] = Int32(i % 50); workspace.targets[i] = Int32((i * 13) % 50)
+        let network = UnrolledNetwork(model: CharRNNModel<Float>(config: config, seed: 1), batchSize: 4, steps: 10)
+        for i in 0..<network.inputs.count {
+            network.inputs[i] = Int32(i % 50); network.targets[i] = Int32((i * 13) % 50)
         }
-        XCTAssertEqual(workspace.forward(), Foundation.log(50.0), accuracy: 0.15)
+        XCTAssertEqual(network.forward(), Foundation.log(50.0), accuracy: 0.15)
     }
 
     /// Initial weights depend only on the seed and the architecture; PyTorch's bounds hold.

@@ -3,7 +3,7 @@ import XCTest
 @testable import CharRNN
 
 /// Half-precision weights: the conversions, both matrix-vector kernels, and the batch-1 step against
-/// the float engine on the same (half-rounded) weights.
+/// the float network on the same (half-rounded) weights.
 final class HalfPrecisionTests: XCTestCase {
     func testConversionsRoundToNearestEvenAsTheHardwareDoes() {
         var random = SplitMix64(seed: 3)
@@ -42,9 +42,9 @@ final class HalfPrecisionTests: XCTestCase {
         }
     }
 
-    /// On weights already rounded to half, the half step and the float engine compute the same thing:
+    /// On weights already rounded to half, the half step and the float network compute the same thing:
     /// what differs is only summation order.
-    func testHalfStepMatchesTheFloatEngineOnHalfRoundedWeights() {
+    func testHalfStepMatchesTheFloatNetworkOnHalfRoundedWeights() {
         let vocabulary = try! Vocabulary(symbols: (0..<11).map { String(UnicodeScalar(UInt8(97 + $0))) }, tokenization: .scalars)
         for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter),
                                 (.layerNormLSTM, .resetBefore)] {

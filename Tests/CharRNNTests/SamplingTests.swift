@@ -109,7 +109,7 @@ final class SamplingTests: XCTestCase {
         XCTAssertEqual(out.filter { $0 == UInt8(ascii: " ") }.count, 1)
     }
 
-    /// `eval` is the mean of the per-position losses the engine computes, positions 2…n.
+    /// `eval` is the mean of the per-position losses the network computes, positions 2…n.
     func testEvaluationEqualsMeanOfPerPositionLosses() throws {
         let checkpoint = try trainedCheckpoint()
         let text = syntheticText(characters: 700, seed: 9) + "☃"  // one unknown character

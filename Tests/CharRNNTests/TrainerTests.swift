@@ -78,9 +78,9 @@ final class TrainerTests: XCTestCase {
         }
     }
 
-    /// Two replicas splitting the streams on two threads train like one workspace, up to float
+    /// Two replicas splitting the streams on two threads train like one network, up to float
     /// summation order (and identically from run to run).
-    func testReplicasTrainLikeOneWorkspace() throws {
+    func testReplicasTrainLikeOneNetwork() throws {
         var one = tinyOptions(corpus: corpus, out: out("one"), steps: 15)
         one.dropout = 0.1
         var two = one

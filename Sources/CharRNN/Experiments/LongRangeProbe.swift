@@ -71,7 +71,7 @@ public struct LongRangeProbe {
             let heldOut = max(heldOutLines, (oneWindow + length - 1) / length)
             let text = LongRangeText(gap: gap, lineCount: trainingLines + heldOut, seed: template.seed)
             let folder = (outputFolder as NSString).appendingPathComponent("gap-\(gap)")
-            if let reason = Folder.create(folder) { throw TrainingError.cannotCreateFolder(path: folder, reason: reason) }
+            do { try Folder.create(folder) } catch { throw TrainingError.cannotCreateFolder(path: folder, reason: error.description) }
             let textPath = (folder as NSString).appendingPathComponent("text.txt")
             try AtomicFile.write(text.text, to: textPath)
 

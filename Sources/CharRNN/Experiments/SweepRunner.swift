@@ -52,7 +52,9 @@ public final class SweepRunner {
     /// sweep are told to stop when it returns, whichever way.
     public func run() throws {
         if ranks > 1 {
-            if let reason = Folder.create(mailbox.folder) { throw SweepError.unreadableState(path: mailbox.folder, reason: reason) }
+            do { try Folder.create(mailbox.folder) } catch {
+                throw SweepError.unreadableState(path: mailbox.folder, reason: error.description)
+            }
             unlink(mailbox.finishedPath)
         }
         defer { if ranks > 1 { mailbox.touch(mailbox.finishedPath) } }
@@ -100,10 +102,11 @@ public final class SweepRunner {
                 guard let index = queue.popFirst() else { break }
                 let arguments = trainArguments(trial: state.trials[index], rung: rung)
                 report("  trial \(state.trials[index].id): charnn " + arguments.map(Self.quoted).joined(separator: " "))
-                try Folder.create(trialFolder(state.trials[index])).map {
-                    throw SweepError.unreadableState(path: trialFolder(state.trials[index]), reason: $0)
+                let trialPath = trialFolder(state.trials[index])
+                do { try Folder.create(trialPath) } catch {
+                    throw SweepError.unreadableState(path: trialPath, reason: error.description)
                 }
-                let log = (trialFolder(state.trials[index]) as NSString).appendingPathComponent("train.log")
+                let log = (trialPath as NSString).appendingPathComponent("train.log")
                 try slot.start(arguments: arguments, log: log)
                 running.append((index, slot, clock.now))
             }

@@ -225,8 +225,8 @@ public final class Trainer {
 
     private func prepareOutputFolder() throws {
         guard group.isLeader else { return }
-        if let reason = Folder.create(options.outputFolder) {
-            throw TrainingError.cannotCreateFolder(path: options.outputFolder, reason: reason)
+        do { try Folder.create(options.outputFolder) } catch {
+            throw TrainingError.cannotCreateFolder(path: options.outputFolder, reason: error.description)
         }
         AtomicFile.removeStaleTemporaries(in: options.outputFolder, for: "latest.safetensors.zst")
         AtomicFile.removeStaleTemporaries(in: options.outputFolder, for: "best.safetensors.zst")

@@ -7,10 +7,10 @@ struct WindowSource {
 
     var windowsPerEpoch: Int { layout.windowsPerEpoch }
 
-    /// Window `k` into the engine's own streams, `streamOffset ..< streamOffset + batchSize` of the layout's.
-    func fill(window k: Int, into engine: UnrolledNetwork<Float>) {
-        let own = engine.streamOffset..<(engine.streamOffset + engine.batchSize)
-        let (inputs, targets) = (engine.inputs.baseAddress!, engine.targets.baseAddress!)
+    /// Window `k` into the network's own streams, `streamOffset ..< streamOffset + batchSize` of the layout's.
+    func fill(window k: Int, into network: UnrolledNetwork<Float>) {
+        let own = network.streamOffset..<(network.streamOffset + network.batchSize)
+        let (inputs, targets) = (network.inputs.baseAddress!, network.targets.baseAddress!)
         if let degradedForm {
             degradedForm.withUnsafeBufferPointer {
                 layout.fillRestorationPairs(window: k, streams: own, degradedForm: $0.baseAddress!,
