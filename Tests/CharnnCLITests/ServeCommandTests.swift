@@ -64,6 +64,10 @@ final class ServeCommandTests: CLITestCase {
         try assertSeededCompletionsEqualSample(cell: "gru")
     }
 
+    func testSeededCompletionEqualsSampleLayerNormLSTM() throws {
+        try assertSeededCompletionsEqualSample(cell: "lstm-ln")
+    }
+
     // MARK: Streaming
 
     func testStreamIsOpenAIChunksEndingWithDoneAndSumsToTheWholeText() throws {

@@ -1,7 +1,7 @@
 /// The recurrent cell of every layer, and the one place that says what each cell is.
 ///
-/// A cell is a case here, a layer type (its window forward and backward on every kernel path, and
-/// its batch-1 step in `BatchOneStep`), and its tests. Every question the rest of charnn asks of a
+/// A cell is a case here and in `CellLayer`, a layer type (its window forward and backward on every
+/// kernel path, and its batch-1 step, `stepBatchOne`), and its tests. Every question the rest of charnn asks of a
 /// cell is a property or method below, answered by an exhaustive `switch` with no `default:`, so a
 /// new case does not compile until each question has its answer; no other file compares a cell
 /// kind with a constant.
@@ -88,17 +88,17 @@ public enum CellKind: String, Sendable, CaseIterable, Codable {
                                        gradients: RecurrentTensors<Scalar>,
                                        sharedScratch: UnsafeMutablePointer<Scalar>?,
                                        panels: PanelPlacement<Scalar>?, tokenVocabulary: Int?,
-                                       arena: Arena<Scalar>) -> any RecurrentLayer<Scalar> {
+                                       arena: Arena<Scalar>) -> CellLayer<Scalar> {
         switch self {
         case .lstm:
-            LSTMLayer(shape, weights: weights, gradients: gradients, panels: panels,
-                      tokenVocabulary: tokenVocabulary, arena: arena)
+            .lstm(LSTMLayer(shape, weights: weights, gradients: gradients, panels: panels,
+                            tokenVocabulary: tokenVocabulary, arena: arena))
         case .gru:
-            GRULayer(shape, variant: variant, weights: weights, gradients: gradients, sharedScratch: sharedScratch,
-                     panels: panels, tokenVocabulary: tokenVocabulary, arena: arena)
+            .gru(GRULayer(shape, variant: variant, weights: weights, gradients: gradients, sharedScratch: sharedScratch,
+                          panels: panels, tokenVocabulary: tokenVocabulary, arena: arena))
         case .layerNormLSTM:
-            LayerNormLSTMLayer(shape, weights: weights, gradients: gradients, panels: panels,
-                               tokenVocabulary: tokenVocabulary, arena: arena)
+            .layerNormLSTM(LayerNormLSTMLayer(shape, weights: weights, gradients: gradients, panels: panels,
+                                              tokenVocabulary: tokenVocabulary, arena: arena))
         }
     }
 
@@ -108,6 +108,75 @@ public enum CellKind: String, Sendable, CaseIterable, Codable {
         case .lstm: LSTMLayer<Float>.stepBatchOne(layer, input: x)
         case .gru: GRULayer<Float>.stepBatchOne(layer, variant: variant, input: x)
         case .layerNormLSTM: LayerNormLSTMLayer<Float>.stepBatchOne(layer, input: x)
+        }
+    }
+}
+
+/// A layer of any cell, as the stack drives it (`RecurrentLayer` says what each call does). One
+/// case per cell, so every call is a direct call that the compiler specialises for the scalar type:
+/// through an existential (`any RecurrentLayer<Float>`) each call would run the unspecialised
+/// generic code, which made the Swift steps an order of magnitude slower.
+enum CellLayer<Scalar: BLASScalar> {
+    case lstm(LSTMLayer<Scalar>)
+    case gru(GRULayer<Scalar>)
+    case layerNormLSTM(LayerNormLSTMLayer<Scalar>)
+
+    /// Outputs h_1 … h_T, (T, B, H).
+    var output: UnsafeMutablePointer<Scalar> {
+        switch self {
+        case .lstm(let layer): layer.output
+        case .gru(let layer): layer.output
+        case .layerNormLSTM(let layer): layer.output
+        }
+    }
+
+    /// c_1 … c_T, (T, B, H); nil for a cell without a cell state.
+    var cellStates: UnsafeMutablePointer<Scalar>? {
+        switch self {
+        case .lstm(let layer): layer.cellStates
+        case .gru(let layer): layer.cellStates
+        case .layerNormLSTM(let layer): layer.cellStates
+        }
+    }
+
+    func forward(input: LayerInput<Scalar>) {
+        switch self {
+        case .lstm(let layer): layer.forward(input: input)
+        case .gru(let layer): layer.forward(input: input)
+        case .layerNormLSTM(let layer): layer.forward(input: input)
+        }
+    }
+
+    func backward(dOutput: UnsafePointer<Scalar>, input: LayerInput<Scalar>, dx: UnsafeMutablePointer<Scalar>?,
+                  fault: GradientFault) {
+        switch self {
+        case .lstm(let layer): layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault)
+        case .gru(let layer): layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault)
+        case .layerNormLSTM(let layer): layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault)
+        }
+    }
+
+    func loadState(h: UnsafePointer<Scalar>, c: UnsafePointer<Scalar>, count: Int) {
+        switch self {
+        case .lstm(let layer): layer.loadState(h: h, c: c, count: count)
+        case .gru(let layer): layer.loadState(h: h, c: c, count: count)
+        case .layerNormLSTM(let layer): layer.loadState(h: h, c: c, count: count)
+        }
+    }
+
+    func storeFinalState(h: UnsafeMutablePointer<Scalar>, c: UnsafeMutablePointer<Scalar>, count: Int) {
+        switch self {
+        case .lstm(let layer): layer.storeFinalState(h: h, c: c, count: count)
+        case .gru(let layer): layer.storeFinalState(h: h, c: c, count: count)
+        case .layerNormLSTM(let layer): layer.storeFinalState(h: h, c: c, count: count)
+        }
+    }
+
+    func storeIncomingStateGradient(dh: UnsafeMutablePointer<Scalar>, dc: UnsafeMutablePointer<Scalar>, count: Int) {
+        switch self {
+        case .lstm(let layer): layer.storeIncomingStateGradient(dh: dh, dc: dc, count: count)
+        case .gru(let layer): layer.storeIncomingStateGradient(dh: dh, dc: dc, count: count)
+        case .layerNormLSTM(let layer): layer.storeIncomingStateGradient(dh: dh, dc: dc, count: count)
         }
     }
 }

@@ -1,5 +1,5 @@
-/// A recurrent layer of any cell, as the stack drives it over a window (`CellKind.makeLayer`
-/// builds one). The state lives in the layer's own buffers: slot 0 of `h` (and of the cell state)
+/// What every cell's layer provides, as the stack drives it over a window (through `CellLayer`,
+/// which `CellKind.makeLayer` builds). The state lives in the layer's own buffers: slot 0 of `h` (and of the cell state)
 /// is the incoming state, slot T the state after the window; `dhCarry` (and `dCellStateCarry`)
 /// hold ∂loss/∂ of the incoming state after `backward`.
 protocol RecurrentLayer<Scalar> {

@@ -8,8 +8,8 @@
 /// place). Buffers (bidirectional only): `reversedInput`, `dReversedInput` (T, B, D; row input only);
 /// `concatenated` (T, B, 2H); `dForward`, `dReverse` (T, B, H).
 struct StackLayer<Scalar: BLASScalar> {
-    let forwardLayer: any RecurrentLayer<Scalar>
-    let reverseLayer: (any RecurrentLayer<Scalar>)?
+    let forwardLayer: CellLayer<Scalar>
+    let reverseLayer: CellLayer<Scalar>?
     let D: Int, H: Int, B: Int, T: Int
     let reversedInput: UnsafeMutablePointer<Scalar>?
     let dReversedInput: UnsafeMutablePointer<Scalar>?
@@ -27,7 +27,7 @@ struct StackLayer<Scalar: BLASScalar> {
         let config = model.config
         (D, H, self.B, self.T) = (config.inputSize(ofLayer: k), config.hiddenSize, B, T)
         let tokenVocabulary = tokenInput ? config.vocabularySize : nil
-        func direction(_ direction: Int, panels: PanelPlacement<Scalar>?) -> any RecurrentLayer<Scalar> {
+        func direction(_ direction: Int, panels: PanelPlacement<Scalar>?) -> CellLayer<Scalar> {
             config.cell.makeLayer(LayerShape(D: config.inputSize(ofLayer: k), H: config.hiddenSize, B: B, T: T),
                                   variant: config.gruVariant,
                                   weights: RecurrentTensors(model.parameters, layout: model.layout, layer: k,
@@ -54,7 +54,7 @@ struct StackLayer<Scalar: BLASScalar> {
     var output: UnsafeMutablePointer<Scalar> { concatenated ?? forwardLayer.output }
 
     /// The recurrent layers, forward direction first.
-    var directions: [any RecurrentLayer<Scalar>] { reverseLayer.map { [forwardLayer, $0] } ?? [forwardLayer] }
+    var directions: [CellLayer<Scalar>] { reverseLayer.map { [forwardLayer, $0] } ?? [forwardLayer] }
 
     func forward(input: LayerInput<Scalar>) {
         forwardLayer.forward(input: input)

@@ -37,7 +37,7 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     let gradients: UnsafeMutableBufferPointer<Scalar>
     let stages: [StackLayer<Scalar>]
     /// Every recurrent layer, in state order (layer-major, forward direction first).
-    private let layers: [any RecurrentLayer<Scalar>]
+    private let layers: [CellLayer<Scalar>]
     private let dropped: [UnsafeMutablePointer<Scalar>]
     private let masks: [UnsafeMutablePointer<Scalar>]
     private let dOutputs: [UnsafeMutablePointer<Scalar>]
