@@ -32,11 +32,8 @@ public enum RecurrentKernels {
         set { chosen.store(RecurrentKernelPath.allCases.firstIndex(of: newValue)!, ordering: .relaxed) }
     }
 
-    /// The fastest path this CPU can run (cpuid read once: every network built asks for `path`).
-    public static let best: RecurrentKernelPath = {
-        let cpu = BLASKernels.cpuFeatures()
-        return cpu.avx2 && cpu.fma && cpu.osSavesYMM ? .avx2 : .generic
-    }()
+    /// The fastest path this CPU can run (cpuid read once, by `InstructionSets.current`).
+    public static let best: RecurrentKernelPath = InstructionSets.current.recurrentPath
 
     /// Applies `CHARNN_KERNELS` when set; a name that is not a path, or a path this CPU cannot run,
     /// is an error whose message says what to set instead.

@@ -1,0 +1,62 @@
+import CCPUFeatures
+import CKernels
+
+/// The one place charnn reads the CPU (cpuid and xgetbv, once per process) and chooses, for each
+/// family of its kernels, the instruction set that runs: OpenBLAS's core (`BLASCoreChoice`), the
+/// recurrent kernels (`RecurrentKernels`), the half-precision GEMV (`HalfPrecisionStep`) and the FMA
+/// peak loop (`FMAPeak`). Every choice is a function of `cpu`, so a test can ask about any CPU.
+///
+/// A feature counts only when the OS saves its registers (XCR0): the CPU has it, but a program that
+/// uses it faults at the first context switch.
+public struct InstructionSets: Sendable {
+    /// This CPU under this OS.
+    public static let current = InstructionSets(cpu: .read())
+
+    public let cpu: CPUFeatures
+
+    public init(cpu: CPUFeatures) { self.cpu = cpu }
+
+    // MARK: - Recurrent kernels
+
+    /// The recurrent path a process runs unless `CHARNN_KERNELS` says otherwise.
+    public var recurrentPath: RecurrentKernelPath { cpu.avx2 && cpu.fma && cpu.osSavesYMM ? .avx2 : .generic }
+
+    // MARK: - Half-precision GEMV
+
+    /// Whether the F16C kernel runs: AVX2, FMA and F16C, with the OS saving YMM.
+    var hasF16C: Bool { cpu.avx2 && cpu.fma && cpu.f16c && cpu.osSavesYMM }
+
+    /// y += W x with W in IEEE half precision: the F16C kernel where it runs, else the portable one.
+    var halfGEMV: @convention(c) (UnsafePointer<UInt16>?, Int64, Int64, UnsafePointer<Float>?,
+                                  UnsafeMutablePointer<Float>?) -> Void {
+        hasF16C ? ckernels_gemv_f16_f16c : ckernels_gemv_f16_portable
+    }
+
+    // MARK: - FMA peak
+
+    /// The widest FMA loop this CPU runs: AVX-512, AVX2 + FMA, or SSE (multiply and add) otherwise.
+    var peakLevel: InstructionSetLevel { cpu.level ?? .sse }
+
+    /// The FMA loop of `level` (AVX without FMA runs the SSE loop). Call only for a level ≤ `peakLevel`.
+    static func fmaLoop(_ level: InstructionSetLevel)
+        -> @convention(c) (Int64, UnsafeMutablePointer<Float>?) -> Double {
+        switch level {
+        case .avx512: ckernels_fma_loop_avx512
+        case .avx2: ckernels_fma_loop_avx2
+        case .avx, .sse: ckernels_fma_loop_sse
+        }
+    }
+}
+
+extension CPUFeatures {
+    /// This CPU's features from cpuid and xgetbv: read by `InstructionSets.current` alone.
+    fileprivate static func read() -> CPUFeatures {
+        let raw = ccpu_read_features()
+        var cpu = CPUFeatures(isX86: raw.is_x86)
+        (cpu.avx, cpu.fma, cpu.avx2, cpu.f16c) = (raw.avx, raw.fma, raw.avx2, raw.f16c)
+        (cpu.avx512f, cpu.avx512bw, cpu.avx512vl) = (raw.avx512f, raw.avx512bw, raw.avx512vl)
+        (cpu.avx512dq, cpu.avx512cd, cpu.avx512bf16) = (raw.avx512dq, raw.avx512cd, raw.avx512_bf16)
+        (cpu.osSavesYMM, cpu.osSavesZMM) = (raw.os_saves_ymm, raw.os_saves_zmm)
+        return cpu
+    }
+}
