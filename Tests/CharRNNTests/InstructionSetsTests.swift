@@ -14,10 +14,19 @@ final class InstructionSetsTests: XCTestCase {
         return InstructionSets(cpu: cpu)
     }
 
-    func testRecurrentPathFollowsTheFeaturesAndTheOS() {
-        XCTAssertEqual(cpu(avx2: true, f16c: true, avx512: true).recurrentPath, .avx2)
-        XCTAssertEqual(cpu(avx2: true, ymm: false).recurrentPath, .generic)
-        XCTAssertEqual(InstructionSets(cpu: CPUFeatures(isX86: false)).recurrentPath, .generic)
+    func testRecurrentPathsFollowTheFeaturesAndTheOS() {
+        let zen4 = cpu(avx2: true, f16c: true, avx512: true)
+        XCTAssertTrue(RecurrentKernelPath.allCases.allSatisfy(zen4.canRun))
+        let noZMM = cpu(avx2: true, avx512: true, zmm: false)
+        XCTAssertTrue(noZMM.canRun(.avx2))
+        XCTAssertEqual(noZMM.reasonCannotRun(.avx512), "this CPU has no AVX-512F/OS ZMM support")
+        XCTAssertEqual(noZMM.recurrentPath, .avx2)
+        let noYMM = cpu(avx2: true, ymm: false)
+        XCTAssertEqual(noYMM.reasonCannotRun(.avx2), "this CPU has no AVX2 and FMA")
+        XCTAssertEqual(noYMM.recurrentPath, .generic)
+        let arm = InstructionSets(cpu: CPUFeatures(isX86: false))
+        XCTAssertEqual(arm.recurrentPath, .generic)
+        XCTAssertNil(arm.reasonCannotRun(.generic))
     }
 
     func testHalfGEMVAndPeakLoopFollowTheFeatures() {

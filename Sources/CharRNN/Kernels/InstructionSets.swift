@@ -18,8 +18,38 @@ public struct InstructionSets: Sendable {
 
     // MARK: - Recurrent kernels
 
-    /// The recurrent path a process runs unless `CHARNN_KERNELS` says otherwise.
-    public var recurrentPath: RecurrentKernelPath { cpu.avx2 && cpu.fma && cpu.osSavesYMM ? .avx2 : .generic }
+    /// Why this CPU cannot run `path`, to follow "CHARNN_KERNELS=…:" or to end in ": the … path
+    /// cannot run here"; nil when it can.
+    public func reasonCannotRun(_ path: RecurrentKernelPath) -> String? {
+        switch path {
+        case .generic:
+            return nil
+        case .avx2:
+            guard cpu.avx2, cpu.fma, cpu.osSavesYMM else { return "this CPU has no AVX2 and FMA" }
+        case .avx512:
+            guard cpu.avx512f, cpu.osSavesZMM else { return "this CPU has no AVX-512F/OS ZMM support" }
+            guard cpu.avx512dq, cpu.avx512vl, cpu.avx512bw, cpu.fma else {
+                return "this CPU has no AVX-512 DQ, VL and BW with FMA"
+            }
+        }
+        guard Self.recurrentKernels(path) != nil else { return "charnn was built without the \(path) kernels" }
+        return nil
+    }
+
+    public func canRun(_ path: RecurrentKernelPath) -> Bool { reasonCannotRun(path) == nil }
+
+    /// The path a process runs unless `CHARNN_KERNELS` says otherwise: AVX2 where it runs.
+    public var recurrentPath: RecurrentKernelPath { canRun(.avx2) ? .avx2 : .generic }
+
+    /// The C kernels of a packed path (nil for `generic`, and off x86-64). Whether the CPU runs them
+    /// is `canRun`'s question.
+    static func recurrentKernels(_ path: RecurrentKernelPath) -> UnsafePointer<ckernels_recurrent_table>? {
+        switch path {
+        case .generic: nil
+        case .avx2: ckernels_recurrent_kernels(CKERNELS_RECURRENT_AVX2)
+        case .avx512: ckernels_recurrent_kernels(CKERNELS_RECURRENT_AVX512)
+        }
+    }
 
     // MARK: - Half-precision GEMV
 
