@@ -17,6 +17,7 @@ final class InstructionSetsTests: XCTestCase {
     func testRecurrentPathsFollowTheFeaturesAndTheOS() {
         let zen4 = cpu(avx2: true, f16c: true, avx512: true)
         XCTAssertTrue(RecurrentKernelPath.allCases.allSatisfy(zen4.canRun))
+        XCTAssertEqual(zen4.recurrentPath, .avx512)
         let noZMM = cpu(avx2: true, avx512: true, zmm: false)
         XCTAssertTrue(noZMM.canRun(.avx2))
         XCTAssertEqual(noZMM.reasonCannotRun(.avx512), "this CPU has no AVX-512F/OS ZMM support")

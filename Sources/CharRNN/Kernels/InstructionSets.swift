@@ -38,8 +38,17 @@ public struct InstructionSets: Sendable {
 
     public func canRun(_ path: RecurrentKernelPath) -> Bool { reasonCannotRun(path) == nil }
 
-    /// The path a process runs unless `CHARNN_KERNELS` says otherwise: AVX2 where it runs.
-    public var recurrentPath: RecurrentKernelPath { canRun(.avx2) ? .avx2 : .generic }
+    /// The path a process runs unless `CHARNN_KERNELS` says otherwise: the widest that runs.
+    ///
+    /// AVX-512 is not slower than AVX2 where measured, a Zen 4 (EPYC, 2 threads, alternating runs,
+    /// `charnn bench`, median_step_ms): S (2 × 128, batch 50, seq 50) AVX2 41.44 / 41.41 / 42.57,
+    /// AVX-512 39.00 / 38.35 / 38.64; L (3 × 512, batch 64, seq 100) AVX2 2155.59 / 2153.76 / 2222.10,
+    /// AVX-512 2152.02 / 2103.16 / 2162.20. Zen 4 runs a 512-bit FMA as two 256-bit halves; the gain
+    /// is fewer loads and broadcasts per FMA and twice the registers for the tile. Not measured on a
+    /// CPU that lowers its clock for 512-bit code (Intel's Skylake-SP and Cascade Lake).
+    public var recurrentPath: RecurrentKernelPath {
+        canRun(.avx512) ? .avx512 : canRun(.avx2) ? .avx2 : .generic
+    }
 
     /// The C kernels of a packed path (nil for `generic`, and off x86-64). Whether the CPU runs them
     /// is `canRun`'s question.

@@ -12,7 +12,8 @@ public enum RecurrentKernelPath: String, Sendable, CaseIterable {
     /// variants) fused, the gate nonlinearities and the state update applied while the step's tile
     /// is still in registers; backward's pointwise steps vectorised and its dh_{t−1} products packed.
     case avx2
-    /// The same kernels on AVX-512 (F, DQ, VL, BW) + FMA, 16 lanes and 32 vector registers.
+    /// The same kernels on AVX-512 (F, DQ, VL, BW) + FMA, 16 lanes and 32 vector registers: the
+    /// default where it runs (`InstructionSets.recurrentPath` has the figures).
     case avx512
 }
 
