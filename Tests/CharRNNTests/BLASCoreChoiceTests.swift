@@ -200,6 +200,6 @@ final class BLASCoreChoiceTests: XCTestCase {
         } else {
             expected = .sse
         }
-        XCTAssertEqual(BLASKernels.cpuFeatures().level, expected, "flags: \(flags.sorted())")
+        XCTAssertEqual(InstructionSets.current.cpu.level, expected, "flags: \(flags.sorted())")
     }
 }

@@ -6,7 +6,7 @@ import XCTest
 /// finishes; the measurement turns them into a positive rate.
 final class FMAPeakTests: XCTestCase {
     private var runnableLevels: [InstructionSetLevel] {
-        let best = BLASKernels.cpuFeatures().level ?? .sse
+        let best = InstructionSets.current.peakLevel
         return InstructionSetLevel.allCases.filter { $0 <= best }
     }
 

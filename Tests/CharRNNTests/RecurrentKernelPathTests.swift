@@ -1,8 +1,9 @@
 import XCTest
 @testable import CharRNN
 
-/// The AVX2 recurrent kernels, forced on, compute what the generic Float path computes: logits,
-/// loss, carried state, every parameter's gradient and the incoming-state gradients of one window.
+/// Every packed path this CPU runs (AVX2, AVX-512), forced on, computes what the generic Float path
+/// computes: logits, loss, carried state, every parameter's gradient and the incoming-state gradients
+/// of one window; and its plain products are the naive loops' products.
 final class RecurrentKernelPathTests: XCTestCase {
     static let cells: [(CellKind, GRUVariant)] = [(.lstm, .resetBefore), (.gru, .resetBefore), (.gru, .resetAfter)]
 
@@ -12,12 +13,11 @@ final class RecurrentKernelPathTests: XCTestCase {
     }
 
     /// One forward and backward pass of a fixed window of `B` streams and `T` steps under `path`.
-    /// H = 48 makes several panels per gate block.
     private func window(_ config: ModelConfig, batch B: Int, steps T: Int, path: RecurrentKernelPath) -> WindowResult {
         let saved = RecurrentKernels.path
         RecurrentKernels.path = path
         defer { RecurrentKernels.path = saved }
-        XCTAssertEqual(PackedRecurrentKernels<Float>.isUsed(hidden: config.hiddenSize, steps: T), path == .avx2)
+        XCTAssertEqual(PackedRecurrentKernels<Float>.isUsed(hidden: config.hiddenSize, steps: T), path != .generic)
         let model = CharRNNModel<Float>(config: config, seed: 21)
         let network = UnrolledNetwork(model: model, batchSize: B, steps: T)
         var generator = SplitMix64(seed: 4)
@@ -50,22 +50,40 @@ final class RecurrentKernelPathTests: XCTestCase {
         XCTAssertLessThanOrEqual(difference, 1e-5 * scale, "\(what): max difference \(difference), scale \(scale)")
     }
 
+    /// Skips, with the reason, a path this CPU cannot run.
+    private func skipUnlessRunnable(_ path: RecurrentKernelPath) throws {
+        if let reason = InstructionSets.current.reasonCannotRun(path) {
+            throw XCTSkip("\(reason): the \(path) path cannot run here")
+        }
+    }
+
     func testAVX2PathEqualsGenericPath() throws {
-        try XCTSkipUnless(RecurrentKernels.best == .avx2, "this CPU has no AVX2 and FMA: the AVX2 path cannot run here")
-        // Register tiles are 12, 6 or 3 rows high: 5 streams run only the shorter tiles for the rows
-        // left over, 13 run full tiles and then a one-row tile, for every panel width. The panels go
-        // into idle gradient buffers when those hold gates·H² values: not at 5 × 9 (45 rows of 48
-        // units < 4·48²), at 13 × 16 (208 rows) they do, in every layer of a stack of 3, and for the
-        // bidirectional stack the reverse directions take the buffer of their own.
-        let windows: [(batch: Int, steps: Int, layers: Int, bidirectional: Bool)] =
-            [(5, 9, 2, false), (13, 16, 3, false), (13, 16, 3, true)]
+        try assertEqualsGenericPath(.avx2)
+    }
+
+    func testAVX512PathEqualsGenericPath() throws {
+        try assertEqualsGenericPath(.avx512)
+    }
+
+    private func assertEqualsGenericPath(_ path: RecurrentKernelPath) throws {
+        try skipUnlessRunnable(path)
+        // Register tiles are up to 12 rows high on AVX2 and 20 on AVX-512: 5 streams run only the
+        // shorter tiles for the rows left over, 13 and 29 full tiles and then shorter ones, for every
+        // panel width. H = 48 makes several panels per gate block, and on AVX-512 one group of 48
+        // columns in backward's products; H = 32 two groups of 16. The panels go into idle gradient
+        // buffers when those hold gates·H² values: not at 5 × 9 (45 rows of 48 units < 4·48²), at
+        // 13 × 16 (208 rows) they do, in every layer of a stack of 3, and for the bidirectional stack
+        // the reverse directions take the buffer of their own.
+        let windows: [(batch: Int, steps: Int, layers: Int, hidden: Int, bidirectional: Bool)] =
+            [(5, 9, 2, 48, false), (13, 16, 3, 48, false), (13, 16, 3, 48, true), (29, 8, 2, 32, false)]
         for (cell, variant) in Self.cells {
           for shape in windows {
-            let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: shape.layers, hiddenSize: 48,
-                                     embeddingSize: 7, vocabularySize: 23, bidirectional: shape.bidirectional)
-            let name = "\(cell) \(variant) \(shape)"
+            let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: shape.layers,
+                                     hiddenSize: shape.hidden, embeddingSize: 7, vocabularySize: 23,
+                                     bidirectional: shape.bidirectional)
+            let name = "\(path) \(cell) \(variant) \(shape)"
             let generic = window(config, batch: shape.batch, steps: shape.steps, path: .generic)
-            let fast = window(config, batch: shape.batch, steps: shape.steps, path: .avx2)
+            let fast = window(config, batch: shape.batch, steps: shape.steps, path: path)
             XCTAssertEqual(fast.loss, generic.loss, accuracy: 1e-5 * generic.loss, name)
             assertClose(fast.logits, generic.logits, "\(name) output")
             assertClose(fast.stateH, generic.stateH, "\(name) final h")
@@ -81,16 +99,78 @@ final class RecurrentKernelPathTests: XCTestCase {
         }
     }
 
+    /// forwardProduct and backwardProduct against the naive loops, overwriting and accumulating, on
+    /// rows whose stride exceeds their width, for every packed path this CPU runs:
+    ///
+    ///     forward:  c[r, b·H + j] (+)= Σ_k a[r, k] · W[b·H + j, k]   W (blocks·H, H)
+    ///     backward: c[r, j] (+)= Σ_k a[r, k] · W[k, j]               W (depth, H)
+    func testPlainProductsAreTheNaiveProducts() throws {
+        typealias Packed = PackedRecurrentKernels<Float>
+        var ran = false
+        for path in RecurrentKernelPath.allCases where path != .generic && InstructionSets.current.canRun(path) {
+            ran = true
+            let saved = RecurrentKernels.path
+            RecurrentKernels.path = path
+            defer { RecurrentKernels.path = saved }
+            var generator = SplitMix64(seed: 9)
+            func random(_ count: Int) -> [Float] {
+                (0..<count).map { _ in Float(Int(generator.next() % 2001) - 1000) / 1000 }
+            }
+            for (H, rows) in [(48, 13), (32, 29)] {
+                for blocks in 1...4 {
+                    let (lda, ldc) = (H + 3, blocks * H + 5)
+                    let a = random(rows * lda), w = random(blocks * H * H), start = random(rows * ldc)
+                    var panels = [Float](repeating: 0, count: blocks * H * H)
+                    Packed.packForward(w, interleavedBlocks: blocks, separateBlocks: 0, hidden: H, into: &panels)
+                    for accumulate in [false, true] {
+                        var c = start
+                        Packed.forwardProduct(a, rows: rows, hidden: H, lda: lda, panels: panels, blocks: blocks,
+                                              into: &c, ldc: ldc, accumulate: accumulate)
+                        var expected = start
+                        for r in 0..<rows {
+                            for n in 0..<(blocks * H) {
+                                let sum = (0..<H).reduce(Float(0)) { $0 + a[r * lda + $1] * w[n * H + $1] }
+                                expected[r * ldc + n] = (accumulate ? start[r * ldc + n] : 0) + sum
+                            }
+                        }
+                        assertClose(c, expected, "\(path) forwardProduct H \(H) blocks \(blocks) \(accumulate)")
+                    }
+                }
+                let depth = 3 * H, (lda, ldc) = (depth + 2, H + 1)
+                let a = random(rows * lda), w = random(depth * H), start = random(rows * ldc)
+                var panels = [Float](repeating: 0, count: depth * H)
+                Packed.packBackward(w, hidden: H, depth: depth, into: &panels)
+                for accumulate in [false, true] {
+                    var c = start
+                    Packed.backwardProduct(a, rows: rows, depth: depth, lda: lda, panels: panels, hidden: H, into: &c,
+                                           ldc: ldc, accumulate: accumulate)
+                    var expected = start
+                    for r in 0..<rows {
+                        for j in 0..<H {
+                            let sum = (0..<depth).reduce(Float(0)) { $0 + a[r * lda + $1] * w[$1 * H + j] }
+                            expected[r * ldc + j] = (accumulate ? start[r * ldc + j] : 0) + sum
+                        }
+                    }
+                    assertClose(c, expected, "\(path) backwardProduct H \(H) \(accumulate)")
+                }
+            }
+        }
+        try XCTSkipUnless(ran, "this CPU runs no packed path")
+    }
+
     /// The packed kernels are used only where they pay and can run: Float, H a multiple of 16,
-    /// windows of 8 steps or more, the AVX2 path.
+    /// windows of 8 steps or more, a packed path.
     func testPackedKernelsAreUsedOnlyWhereTheyApply() {
         let saved = RecurrentKernels.path
         defer { RecurrentKernels.path = saved }
-        RecurrentKernels.path = .avx2
-        XCTAssertTrue(PackedRecurrentKernels<Float>.isUsed(hidden: 512, steps: 100))
-        XCTAssertFalse(PackedRecurrentKernels<Double>.isUsed(hidden: 512, steps: 100))
-        XCTAssertFalse(PackedRecurrentKernels<Float>.isUsed(hidden: 40, steps: 100))
-        XCTAssertFalse(PackedRecurrentKernels<Float>.isUsed(hidden: 512, steps: 1))
+        for path in [RecurrentKernelPath.avx2, .avx512] where InstructionSets.recurrentKernels(path) != nil {
+            RecurrentKernels.path = path
+            XCTAssertTrue(PackedRecurrentKernels<Float>.isUsed(hidden: 512, steps: 100), "\(path)")
+            XCTAssertTrue(PackedRecurrentKernels<Float>.isUsed(hidden: 48, steps: 100), "\(path)")
+            XCTAssertFalse(PackedRecurrentKernels<Double>.isUsed(hidden: 512, steps: 100), "\(path)")
+            XCTAssertFalse(PackedRecurrentKernels<Float>.isUsed(hidden: 40, steps: 100), "\(path)")
+            XCTAssertFalse(PackedRecurrentKernels<Float>.isUsed(hidden: 512, steps: 1), "\(path)")
+        }
         RecurrentKernels.path = .generic
         XCTAssertFalse(PackedRecurrentKernels<Float>.isUsed(hidden: 512, steps: 100))
     }
@@ -103,7 +183,23 @@ final class RecurrentKernelPathTests: XCTestCase {
         try RecurrentKernels.applyEnvironment([:])
         XCTAssertEqual(RecurrentKernels.path, .generic, "an unset variable leaves the path alone")
         XCTAssertThrowsError(try RecurrentKernels.applyEnvironment([RecurrentKernels.environmentVariable: "avx9"])) {
-            XCTAssertEqual("\($0)", "CHARNN_KERNELS=avx9: not a kernel path; use one of generic, avx2, or unset it")
+            XCTAssertEqual("\($0)",
+                           "CHARNN_KERNELS=avx9: not a kernel path; use one of generic, avx2, avx512, or unset it")
         }
+        // A path the CPU cannot run: the reason, and the paths it can.
+        var avx2CPU = CPUFeatures(isX86: true)
+        (avx2CPU.avx, avx2CPU.avx2, avx2CPU.fma, avx2CPU.osSavesYMM) = (true, true, true, true)
+        let avx2Only = InstructionSets(cpu: avx2CPU)
+        XCTAssertThrowsError(try RecurrentKernels.applyEnvironment([RecurrentKernels.environmentVariable: "avx512"],
+                                                                   instructionSets: avx2Only)) {
+            XCTAssertEqual("\($0)", "CHARNN_KERNELS=avx512: this CPU has no AVX-512F/OS ZMM support; "
+                           + "use generic, avx2, or unset it")
+        }
+        let arm = InstructionSets(cpu: CPUFeatures(isX86: false))
+        XCTAssertThrowsError(try RecurrentKernels.applyEnvironment([RecurrentKernels.environmentVariable: "AVX2"],
+                                                                   instructionSets: arm)) {
+            XCTAssertEqual("\($0)", "CHARNN_KERNELS=AVX2: this CPU has no AVX2 and FMA; use generic, or unset it")
+        }
+        XCTAssertEqual(RecurrentKernels.path, .generic, "a refused path leaves the path alone")
     }
 }

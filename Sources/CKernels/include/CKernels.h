@@ -1,6 +1,6 @@
 // charnn's own kernels in C, for what Swift cannot express: instruction-set-specific code chosen at
 // run time (each function is compiled for its ISA with a target attribute; the caller checks the CPU
-// with CCPUFeatures first). Provides no stable API beyond charnn.
+// first, in CharRNN's InstructionSets). Provides no stable API beyond charnn.
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
@@ -26,52 +26,68 @@ uint16_t ckernels_float_to_half(float value);
 float ckernels_half_to_float(uint16_t value);
 
 /// Panels for the recurrent products of a window: a weight matrix W (rows × depth) is read once per
-/// window into panels of 8·groups rows, each stored depth-major, so a micro-kernel streams it with
-/// contiguous loads. Row g·group_rows + 8p + lane of W lands in panel p at depth k, offset
-/// (p·depth + k)·8·groups + 8g + lane. W's element (row, k) is source[row·row_stride + k·column_stride]
-/// (so Wᵀ packs without a copy). group_rows must be a multiple of 8; panels holds
-/// groups·group_rows·depth floats.
-void ckernels_pack_panels(const float *source, int64_t row_stride, int64_t column_stride, int64_t groups,
-                          int64_t group_rows, int64_t depth, float *panels);
-/// c[r, g·group_rows + j] (+)= Σ_k a[r·lda + k] · W[g·group_rows + j, k] for r < m, from W's panels;
-/// adds to c when `accumulate`, else overwrites. groups ∈ 1…4. Needs AVX2 and FMA.
-void ckernels_packed_product_avx2(const float *a, int64_t m, int64_t depth, int64_t lda, const float *panels,
-                                  int64_t groups, int64_t group_rows, float *c, int64_t ldc, int accumulate);
-/// One LSTM step for m rows, fused: gates (m, 4·hidden) holds the input projection and biases (i, f,
-/// g, o blocks) and receives the activated gates; the recurrent product with weight_hh's panels
-/// (groups 4, group_rows hidden, depth hidden) is added in registers, then c_next = f ⊙ c_prev + i ⊙ g
-/// and h_next = o ⊙ tanh(c_next), rows of `hidden` floats. hidden must be a multiple of 8. Needs AVX2
-/// and FMA.
-void ckernels_lstm_step_avx2(float *gates, int64_t m, int64_t hidden, const float *h_prev, const float *panels,
-                             const float *c_prev, float *c_next, float *h_next);
-/// The pointwise part of one LSTM backward step for m rows: `gates` (m, 4·hidden) holds the step's
-/// activated i, f, g, o and receives their pre-activation gradients; dh = d_out + dh_carry is the
-/// gradient at h_t, dc_carry the one at c_t from step t+1 (already times f_{t+1}) and receives
-/// dc_t ⊙ f_t. tanh(c_t) is recomputed from c_next. hidden must be a multiple of 8. Needs AVX2 and FMA.
-void ckernels_lstm_backward_step_avx2(float *gates, int64_t m, int64_t hidden, const float *c_prev, const float *c_next,
-                                      const float *d_out, const float *dh_carry, float *dc_carry);
-/// One GRU reset-after step for m rows, fused: gates (m, 3·hidden) holds the input projection and
-/// b_ih (r, z, n blocks) and receives the activated gates; the recurrent product with weight_hh's
-/// panels (groups 3) plus bias_hh is added in registers; recurrent_n receives W_hn h_{t−1} + b_hn
-/// and h_next = (1 − z) ⊙ n + z ⊙ h_prev. Needs AVX2 and FMA.
-void ckernels_gru_reset_after_step_avx2(float *gates, int64_t m, int64_t hidden, const float *h_prev,
-                                        const float *panels, const float *bias_hh, float *recurrent_n, float *h_next);
-/// One GRU reset-before step for m rows, fused in two passes: r and z from W_h[r,z]'s panels
-/// (groups 2) with reset_h = r ⊙ h_prev, then n from W_hn's panels (groups 1) applied to reset_h, and
-/// h_next. gates holds the input projection and all biases (b_hh folded in). Needs AVX2 and FMA.
-void ckernels_gru_reset_before_step_avx2(float *gates, int64_t m, int64_t hidden, const float *h_prev,
-                                         const float *gate_panels, const float *candidate_panels, float *reset_h,
-                                         float *h_next);
-/// The pointwise part of one GRU backward step: from the activated gates and dh = d_out + dh_carry,
-/// writes dz and dn over the z and n blocks of `gates` and dh_carry = dh ⊙ z; with reset_after also
-/// dr over the r block and the recurrent gradients [dr, dz, dn ⊙ r] to d_recurrent (m, 3·hidden).
-/// Needs AVX2 and FMA.
-void ckernels_gru_backward_step_avx2(int reset_after, float *gates, float *d_recurrent, int64_t m, int64_t hidden,
-                                     const float *h_prev, const float *recurrent_n, const float *d_out,
-                                     float *dh_carry);
-/// Reset-before's gradient through r ⊙ h_{t−1}, given d_reset_h = dn · W_hn: dr over the r block of
-/// `gates`, and dh_carry += d_reset_h ⊙ r when through_reset. Needs AVX2 and FMA.
-void ckernels_gru_reset_gradient_avx2(float *gates, int64_t m, int64_t hidden, const float *h_prev,
-                                      const float *d_reset_h, float *dh_carry, int through_reset);
+/// window into panels of lanes·groups rows, each stored depth-major, so a micro-kernel streams it with
+/// contiguous loads of whole vectors. Row g·group_rows + lanes·p + l of W lands in panel p at depth k,
+/// offset (p·depth + k)·lanes·groups + lanes·g + l. W's element (row, k) is
+/// source[row·row_stride + k·column_stride] (so Wᵀ packs without a copy). group_rows must be a multiple
+/// of lanes; panels holds groups·group_rows·depth floats. Portable: every path packs with it.
+void ckernels_pack_panels(const float *source, int64_t row_stride, int64_t column_stride, int64_t lanes,
+                          int64_t groups, int64_t group_rows, int64_t depth, float *panels);
+
+/// The recurrent kernels of one instruction set. Each function needs that set (the caller checks the
+/// CPU first: CharRNN's InstructionSets); `hidden` and `group_rows` must be multiples of `lanes`, and
+/// panels are packed with `lanes` (`pack_panels`). Every step reads its rows of state, `m` rows of
+/// `hidden` floats, and the gate blocks of a row lie side by side, `hidden` floats each.
+typedef struct {
+    /// Floats per vector register: 8 (AVX2), 16 (AVX-512).
+    int64_t lanes;
+    /// `ckernels_pack_panels`.
+    void (*pack_panels)(const float *source, int64_t row_stride, int64_t column_stride, int64_t lanes,
+                        int64_t groups, int64_t group_rows, int64_t depth, float *panels);
+    /// c[r, g·group_rows + j] (+)= Σ_k a[r·lda + k] · W[g·group_rows + j, k] for r < m, from W's panels;
+    /// adds to c when `accumulate`, else overwrites. groups ∈ 1…4.
+    void (*packed_product)(const float *a, int64_t m, int64_t depth, int64_t lda, const float *panels,
+                           int64_t groups, int64_t group_rows, float *c, int64_t ldc, int accumulate);
+    /// One LSTM step, fused: gates (m, 4·hidden) holds the input projection and biases (i, f, g, o
+    /// blocks) and receives the activated gates; the recurrent product with weight_hh's panels (groups
+    /// 4, group_rows hidden, depth hidden) is added in registers, then c_next = f ⊙ c_prev + i ⊙ g and
+    /// h_next = o ⊙ tanh(c_next).
+    void (*lstm_step)(float *gates, int64_t m, int64_t hidden, const float *h_prev, const float *panels,
+                      const float *c_prev, float *c_next, float *h_next);
+    /// The pointwise part of one LSTM backward step: `gates` (m, 4·hidden) holds the step's activated
+    /// i, f, g, o and receives their pre-activation gradients; dh = d_out + dh_carry is the gradient at
+    /// h_t, dc_carry the one at c_t from step t+1 (already times f_{t+1}) and receives dc_t ⊙ f_t.
+    /// tanh(c_t) is recomputed from c_next.
+    void (*lstm_backward_step)(float *gates, int64_t m, int64_t hidden, const float *c_prev, const float *c_next,
+                               const float *d_out, const float *dh_carry, float *dc_carry);
+    /// One GRU reset-after step, fused: gates (m, 3·hidden) holds the input projection and b_ih (r, z,
+    /// n blocks) and receives the activated gates; the recurrent product with weight_hh's panels
+    /// (groups 3) plus bias_hh is added in registers; recurrent_n receives W_hn h_{t−1} + b_hn and
+    /// h_next = (1 − z) ⊙ n + z ⊙ h_prev.
+    void (*gru_reset_after_step)(float *gates, int64_t m, int64_t hidden, const float *h_prev, const float *panels,
+                                 const float *bias_hh, float *recurrent_n, float *h_next);
+    /// One GRU reset-before step, fused in two passes: r and z from W_h[r,z]'s panels (groups 2) with
+    /// reset_h = r ⊙ h_prev, then n from W_hn's panels (groups 1) applied to reset_h, and h_next.
+    /// gates holds the input projection and all biases (b_hh folded in).
+    void (*gru_reset_before_step)(float *gates, int64_t m, int64_t hidden, const float *h_prev,
+                                  const float *gate_panels, const float *candidate_panels, float *reset_h,
+                                  float *h_next);
+    /// The pointwise part of one GRU backward step: from the activated gates and dh = d_out + dh_carry,
+    /// writes dz and dn over the z and n blocks of `gates` and dh_carry = dh ⊙ z; with reset_after also
+    /// dr over the r block and the recurrent gradients [dr, dz, dn ⊙ r] to d_recurrent (m, 3·hidden),
+    /// which may be NULL otherwise.
+    void (*gru_backward_step)(int reset_after, float *gates, float *d_recurrent, int64_t m, int64_t hidden,
+                              const float *h_prev, const float *recurrent_n, const float *d_out, float *dh_carry);
+    /// Reset-before's gradient through r ⊙ h_{t−1}, given d_reset_h = dn · W_hn: dr over the r block of
+    /// `gates`, and dh_carry += d_reset_h ⊙ r when through_reset.
+    void (*gru_reset_gradient)(float *gates, int64_t m, int64_t hidden, const float *h_prev,
+                               const float *d_reset_h, float *dh_carry, int through_reset);
+} ckernels_recurrent_table;
+
+/// The instruction sets the recurrent kernels are compiled for.
+typedef enum { CKERNELS_RECURRENT_AVX2 = 1, CKERNELS_RECURRENT_AVX512 = 2 } ckernels_recurrent_isa;
+
+/// The kernels of `isa`, or NULL where they are not compiled (off x86-64). Does not look at the CPU.
+const ckernels_recurrent_table *ckernels_recurrent_kernels(ckernels_recurrent_isa isa);
 
 #endif

@@ -1,4 +1,3 @@
-import CKernels
 import Foundation
 
 /// The arithmetic limit of this CPU: register-only loops of fused multiply-adds on 12 independent
@@ -6,7 +5,7 @@ import Foundation
 /// as a fraction of it, so a figure says how close charnn runs to what the hardware can do.
 public enum FMAPeak {
     /// The widest loop this CPU runs: AVX-512, AVX2 + FMA, or SSE (multiply and add) otherwise.
-    public static var bestLevel: InstructionSetLevel { BLASKernels.cpuFeatures().level ?? .sse }
+    public static var bestLevel: InstructionSetLevel { InstructionSets.current.peakLevel }
 
     /// The ISA of the loop `level` runs: AVX without FMA runs the SSE loop.
     public static func loopName(_ level: InstructionSetLevel) -> String {
@@ -54,11 +53,7 @@ public enum FMAPeak {
     }
 
     private static func run(_ level: InstructionSetLevel, _ iterations: Int64, _ sink: UnsafeMutablePointer<Float>) -> Double {
-        switch level {
-        case .avx512: return ckernels_fma_loop_avx512(iterations, sink)
-        case .avx2: return ckernels_fma_loop_avx2(iterations, sink)
-        case .avx, .sse: return ckernels_fma_loop_sse(iterations, sink)
-        }
+        InstructionSets.fmaLoop(level)(iterations, sink)
     }
 
     /// One result slot per thread, each written by its own thread only.

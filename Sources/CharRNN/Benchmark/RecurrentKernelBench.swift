@@ -22,9 +22,9 @@ public enum RecurrentKernelBench {
     public static func rates(_ s: Benchmark.Settings) throws -> Rates {
         let config = s.config
         let (H, G) = (config.hiddenSize, config.cell.gateCount)
-        guard RecurrentKernels.path == .avx2 else {
-            throw Unavailable(description: "--mode kernels measures charnn's AVX2 recurrent kernels, and this run uses "
-                              + "the generic path (no AVX2 + FMA, or CHARNN_KERNELS=generic); unset CHARNN_KERNELS "
+        guard RecurrentKernels.path != .generic else {
+            throw Unavailable(description: "--mode kernels measures charnn's packed recurrent kernels, and this run "
+                              + "uses the generic path (no AVX2 + FMA, or CHARNN_KERNELS=generic); unset CHARNN_KERNELS "
                               + "on an AVX2 CPU")
         }
         guard PackedRecurrentKernels<Float>.isUsed(hidden: H, steps: 8) else {
@@ -35,8 +35,9 @@ public enum RecurrentKernelBench {
         defer { buffers.deallocate() }
         let weights = buffers.weights, panels = buffers.panels
 
-        PackedRecurrentKernels.packForward(weights, cell: config.cell, gruVariant: config.gruVariant, hidden: H,
-                                           into: panels)
+        let interleaved = config.cell == .gru && config.gruVariant == .resetBefore ? 2 : G
+        PackedRecurrentKernels.packForward(weights, interleavedBlocks: interleaved, separateBlocks: G - interleaved,
+                                           hidden: H, into: panels)
         let forward: () -> Void
         switch (config.cell, config.gruVariant) {
         case (.layerNormLSTM, _):
@@ -70,11 +71,10 @@ public enum RecurrentKernelBench {
 
         // Backward: dh_{t−1} = dG · W_hh, weight_hhᵀ packed as the LSTM and GRU reset-after layers pack it.
         // Reset-before splits this product in two (W_hn, then W_h[r,z]); its shape here is the one product.
-        PackedRecurrentKernels.pack(weights, rowStride: 1, columnStride: H, groups: 2, groupRows: H / 2, depth: G * H,
-                                    into: panels)
+        PackedRecurrentKernels.packBackward(weights, hidden: H, depth: G * H, into: panels)
         let backward = bestRate(flops: flops) {
-            PackedRecurrentKernels.product(buffers.gates, rows: rows, depth: G * H, lda: G * H, panels: panels,
-                                           groups: 2, groupRows: H / 2, into: buffers.hNext, ldc: H, accumulate: false)
+            PackedRecurrentKernels.backwardProduct(buffers.gates, rows: rows, depth: G * H, lda: G * H, panels: panels,
+                                                   hidden: H, into: buffers.hNext, ldc: H, accumulate: false)
         }
         return Rates(rows: rows, step: step, backward: backward, peak: peak)
     }

@@ -26,17 +26,14 @@ final class HalfPrecisionStep {
     let logits: UnsafeMutableBufferPointer<Float>
 
     /// Whether this CPU runs the F16C kernel (AVX2, FMA and F16C, with the OS saving YMM).
-    static var cpuHasF16C: Bool {
-        let cpu = BLASKernels.cpuFeatures()
-        return cpu.avx2 && cpu.fma && cpu.f16c && cpu.osSavesYMM
-    }
+    static var cpuHasF16C: Bool { InstructionSets.current.hasF16C }
 
     /// - Parameter portable: the software-conversion kernel even where F16C exists (for tests).
     init(model: CharRNNModel<Float>, portable: Bool = false) {
         precondition(!model.config.bidirectional, "a bidirectional model does not generate text")
         let config = model.config
         self.config = config
-        gemv = portable || !Self.cpuHasF16C ? ckernels_gemv_f16_portable : ckernels_gemv_f16_f16c
+        gemv = portable ? ckernels_gemv_f16_portable : InstructionSets.current.halfGEMV
         let (L, H, V, G) = (config.layerCount, config.hiddenSize, config.vocabularySize, config.cell.gateCount * config.hiddenSize)
         let layout = model.layout
         let parameters = model.parameters.baseAddress!

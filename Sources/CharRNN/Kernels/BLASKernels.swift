@@ -1,4 +1,3 @@
-import CCPUFeatures
 import COpenBLAS
 import Foundation
 
@@ -19,17 +18,6 @@ import Foundation
 /// before charnn has read input or written output, keeps the process id (signals, `mpirun` and a
 /// waiting parent see one process, and its exit code) and passes the same arguments on.
 public enum BLASKernels {
-    /// This CPU's features, from cpuid and xgetbv.
-    public static func cpuFeatures() -> CPUFeatures {
-        let raw = ccpu_read_features()
-        var cpu = CPUFeatures(isX86: raw.is_x86)
-        (cpu.avx, cpu.fma, cpu.avx2, cpu.f16c) = (raw.avx, raw.fma, raw.avx2, raw.f16c)
-        (cpu.avx512f, cpu.avx512bw, cpu.avx512vl) = (raw.avx512f, raw.avx512bw, raw.avx512vl)
-        (cpu.avx512dq, cpu.avx512cd, cpu.avx512bf16) = (raw.avx512dq, raw.avx512cd, raw.avx512_bf16)
-        (cpu.osSavesYMM, cpu.osSavesZMM) = (raw.os_saves_ymm, raw.os_saves_zmm)
-        return cpu
-    }
-
     /// The core whose kernels OpenBLAS uses, as it names it ("Zen", "Haswell", "Prescott"…).
     public static func openBLASCore() -> String {
         guard let name = openblas_get_corename() else { return "unknown" }
@@ -54,7 +42,7 @@ public enum BLASKernels {
     }
 
     /// The kernels this process runs, as `charnn bench` and the training summary report them.
-    public static let current = BLASKernelReport(cpu: cpuFeatures(), openBLASCore: openBLASCore(),
+    public static let current = BLASKernelReport(cpu: InstructionSets.current.cpu, openBLASCore: openBLASCore(),
                                                  environment: kernelEnvironment())
 
     /// Call first thing in `main`. When OpenBLAS chose pre-AVX2 kernels on a CPU that can do better
@@ -65,7 +53,7 @@ public enum BLASKernels {
         let environment = kernelEnvironment()
         let reported = openBLASCore()
         let judged = BLASCoreChoice.coreToJudge(reported: reported, environment: environment)
-        let cpu = cpuFeatures()
+        let cpu = InstructionSets.current.cpu
         let action = BLASCoreChoice.decide(cpu: cpu, openBLASCore: judged,
                                            openBLASSwitchesCores: openBLASSwitchesCores(), environment: environment)
         guard case .reexecute(let core) = action else { return }

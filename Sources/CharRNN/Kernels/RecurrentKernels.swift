@@ -5,49 +5,54 @@ import Synchronization
 /// Which code runs the per-step recurrent products of Float windows.
 public enum RecurrentKernelPath: String, Sendable, CaseIterable {
     /// Swift loops around OpenBLAS `sgemm`: every CPU, every scalar type, and the reference the
-    /// fast path is tested against.
+    /// packed paths are tested against.
     case generic
-    /// charnn's AVX2 + FMA kernels (`CKernels/RecurrentKernels.c`): weight_hh packed once per window
-    /// instead of by every step's `sgemm`, and the LSTM's gate nonlinearities and cell update applied
-    /// while the step's tile is still in registers.
+    /// charnn's packed kernels (`CKernels/RecurrentKernelsBody.h`) on AVX2 + FMA, 8 lanes: weight_hh
+    /// packed once per window instead of by every step's `sgemm`; every LSTM and GRU step (both
+    /// variants) fused, the gate nonlinearities and the state update applied while the step's tile
+    /// is still in registers; backward's pointwise steps vectorised and its dh_{t−1} products packed.
     case avx2
+    /// The same kernels on AVX-512 (F, DQ, VL, BW) + FMA, 16 lanes and 32 vector registers: the
+    /// default where it runs (`InstructionSets.recurrentPath` has the figures).
+    case avx512
 }
 
-/// The process-wide choice of `RecurrentKernelPath`: the best this CPU runs, unless
+/// The process-wide choice of `RecurrentKernelPath`: `InstructionSets.current.recurrentPath`, unless
 /// `CHARNN_KERNELS` names another (tests switch it to compare the paths on one machine).
-///
-/// There is no AVX-512 path: the machines this was written on have none to test it on, and the
-/// AVX2 kernels run on AVX-512 CPUs too.
 public enum RecurrentKernels {
     public static let environmentVariable = "CHARNN_KERNELS"
 
-    private static let chosen = Atomic<Int>(-1)
+    /// The chosen path's index in `RecurrentKernelPath.allCases`.
+    private static let chosen = Atomic<Int>(RecurrentKernelPath.allCases.firstIndex(of: best)!)
+
+    /// Every path's kernel table, in `allCases` order, looked up once: pointers to constant C data.
+    private nonisolated(unsafe) static let tables = RecurrentKernelPath.allCases.map(InstructionSets.recurrentKernels)
 
     /// The path layers built from now on use.
     public static var path: RecurrentKernelPath {
-        get {
-            let index = chosen.load(ordering: .relaxed)
-            return index >= 0 ? RecurrentKernelPath.allCases[index] : best
-        }
+        get { RecurrentKernelPath.allCases[chosen.load(ordering: .relaxed)] }
         set { chosen.store(RecurrentKernelPath.allCases.firstIndex(of: newValue)!, ordering: .relaxed) }
     }
 
-    /// The fastest path this CPU can run (cpuid read once: every network built asks for `path`).
-    public static let best: RecurrentKernelPath = {
-        let cpu = BLASKernels.cpuFeatures()
-        return cpu.avx2 && cpu.fma && cpu.osSavesYMM ? .avx2 : .generic
-    }()
+    /// The fastest path this CPU runs (cpuid read once, by `InstructionSets.current`).
+    public static let best: RecurrentKernelPath = InstructionSets.current.recurrentPath
+
+    /// The chosen path's kernels; nil on the generic path.
+    static var kernels: UnsafePointer<ckernels_recurrent_table>? { tables[chosen.load(ordering: .relaxed)] }
 
     /// Applies `CHARNN_KERNELS` when set; a name that is not a path, or a path this CPU cannot run,
-    /// is an error whose message says what to set instead.
-    public static func applyEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    /// is a one-line error that says what to set instead.
+    public static func applyEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment,
+                                        instructionSets: InstructionSets = .current) throws {
         guard let value = environment[environmentVariable], !value.isEmpty else { return }
-        let names = RecurrentKernelPath.allCases.map(\.rawValue).joined(separator: ", ")
         guard let requested = RecurrentKernelPath(rawValue: value.lowercased()) else {
+            let names = RecurrentKernelPath.allCases.map(\.rawValue).joined(separator: ", ")
             throw KernelChoiceError("\(environmentVariable)=\(value): not a kernel path; use one of \(names), or unset it")
         }
-        if requested == .avx2, best != .avx2 {
-            throw KernelChoiceError("\(environmentVariable)=avx2: this CPU has no AVX2 and FMA; use generic, or unset it")
+        if let reason = instructionSets.reasonCannotRun(requested) {
+            let runnable = RecurrentKernelPath.allCases.filter(instructionSets.canRun).map(\.rawValue)
+            let use = runnable.joined(separator: ", ")
+            throw KernelChoiceError("\(environmentVariable)=\(value): \(reason); use \(use), or unset it")
         }
         path = requested
     }
@@ -67,105 +72,158 @@ struct PanelPlacement<Scalar: BLASScalar> {
     let backward: UnsafeMutablePointer<Scalar>
 }
 
-/// The packed kernels as the generic layers call them. A layer asks `isUsed` once, when it is built:
-/// true only for Float, so the pointer casts below reinterpret Float memory as Float.
+/// The packed kernels as the generic layers call them, through the chosen path's table. A layer asks
+/// `isUsed` once, when it is built: true only for Float, so the pointer casts below reinterpret Float
+/// memory as Float. Panels hold exactly the values they pack (no padding): gates·H·H for weight_hh.
 enum PackedRecurrentKernels<Scalar: BLASScalar> {
-    /// Whether a layer of this scalar type and shape runs the packed kernels: Float on the AVX2 path,
-    /// H a multiple of 16 (backward splits the H output columns in two groups of 8-lane panels), and
-    /// windows of at least 8 steps, over which one packing of weight_hh pays for itself.
+    /// H must be a multiple of this on every packed path: AVX2 splits backward's H output columns in
+    /// two groups of 8-lane panels, and AVX-512's panels are 16 lanes wide.
+    static var hiddenMultiple: Int { 16 }
+
+    /// Whether a layer of this scalar type and shape runs the packed kernels: Float on a packed path,
+    /// H a multiple of `hiddenMultiple` and of the path's lanes, and windows of at least 8 steps, over
+    /// which one packing of weight_hh pays for itself.
     static func isUsed(hidden H: Int, steps T: Int) -> Bool {
-        Scalar.self == Float.self && RecurrentKernels.path == .avx2 && H % 16 == 0 && T >= 8
+        guard Scalar.self == Float.self, let kernels = RecurrentKernels.kernels else { return false }
+        return H % hiddenMultiple == 0 && H % Int(kernels.pointee.lanes) == 0 && T >= 8
     }
 
-    /// Packs W (rows × depth, element (row, k) at source[row·rowStride + k·columnStride]) into the
-    /// panels of `groups` groups of `groupRows` rows (`ckernels_pack_panels`).
-    @inline(__always)
-    static func pack(_ source: UnsafePointer<Scalar>, rowStride: Int, columnStride: Int, groups: Int,
-                     groupRows: Int, depth: Int, into panels: UnsafeMutablePointer<Scalar>) {
-        ckernels_pack_panels(floats(source), Int64(rowStride), Int64(columnStride), Int64(groups),
-                             Int64(groupRows), Int64(depth), floats(panels))
-    }
-
-    /// Packs weight_hh (gates·H, H) as the forward steps of `cell` read it: every gate block of the
-    /// same 8 units in one panel, so one register tile holds all of a unit's gates (LSTM i, f, g, o;
-    /// GRU reset-after r, z, n). Reset-before packs W_h[r,z] so, and W_hn on its own after them, at
-    /// 2H·H: it multiplies r ⊙ h_{t−1}, known only once the gates are done.
-    static func packForward(_ weightHH: UnsafePointer<Scalar>, cell: CellKind, gruVariant: GRUVariant? = nil,
+    /// Packs weight_hh (gates·H, H) as the forward steps read it: the first `interleavedBlocks` gate
+    /// blocks interleaved, every block's rows of the same `lanes` units in one panel, so one register
+    /// tile holds all of a unit's gates; then each of the next `separateBlocks` blocks in panels of its
+    /// own, at interleavedBlocks·H·H. LSTM (4, 0); GRU reset-after (3, 0); reset-before (2, 1): W_hn
+    /// multiplies r ⊙ h_{t−1}, known only once the gates are done.
+    static func packForward(_ weightHH: UnsafePointer<Scalar>, interleavedBlocks: Int, separateBlocks: Int,
                             hidden H: Int, into panels: UnsafeMutablePointer<Scalar>) {
-        if cell == .gru && gruVariant == .resetBefore {
-            pack(weightHH, rowStride: H, columnStride: 1, groups: 2, groupRows: H, depth: H, into: panels)
-            pack(weightHH + 2 * H * H, rowStride: H, columnStride: 1, groups: 1, groupRows: H, depth: H,
-                 into: panels + 2 * H * H)
-        } else {
-            pack(weightHH, rowStride: H, columnStride: 1, groups: cell.gateCount, groupRows: H, depth: H, into: panels)
+        precondition((1...4).contains(interleavedBlocks) && separateBlocks >= 0,
+                     "packForward: \(interleavedBlocks) interleaved blocks (1…4), \(separateBlocks) separate")
+        pack(weightHH, rowStride: H, columnStride: 1, groups: interleavedBlocks, groupRows: H, depth: H, into: panels)
+        for block in interleavedBlocks..<(interleavedBlocks + separateBlocks) {
+            pack(weightHH + block * H * H, rowStride: H, columnStride: 1, groups: 1, groupRows: H, depth: H,
+                 into: panels + block * H * H)
         }
     }
 
-    /// c[r, g·groupRows + j] (+)= Σ_k a[r, k] · W[g·groupRows + j, k] for the first `rows` rows.
+    /// c[r, 0..<blocks·H] (+)= a[r, 0..<H] · Wᵀ for the first `rows` rows, W (blocks·H, H) packed by
+    /// `packForward(interleavedBlocks: blocks, separateBlocks: 0)`: c's column b·H + j is block b's unit j.
     @inline(__always)
-    static func product(_ a: UnsafePointer<Scalar>, rows: Int, depth: Int, lda: Int, panels: UnsafePointer<Scalar>,
-                        groups: Int, groupRows: Int, into c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool) {
-        ckernels_packed_product_avx2(floats(a), Int64(rows), Int64(depth), Int64(lda), floats(panels), Int64(groups),
-                                     Int64(groupRows), floats(c), Int64(ldc), accumulate ? 1 : 0)
+    static func forwardProduct(_ a: UnsafePointer<Scalar>, rows: Int, hidden H: Int, lda: Int,
+                               panels: UnsafePointer<Scalar>, blocks: Int, into c: UnsafeMutablePointer<Scalar>,
+                               ldc: Int, accumulate: Bool) {
+        product(a, rows: rows, depth: H, lda: lda, panels: panels, groups: blocks, groupRows: H, into: c, ldc: ldc,
+                accumulate: accumulate)
     }
 
-    /// One fused LSTM step (`ckernels_lstm_step_avx2`).
+    /// Packs Wᵀ for `backwardProduct`, W the (depth, H) row-major block at `weightHH` (`depth` rows of
+    /// weight_hh).
+    static func packBackward(_ weightHH: UnsafePointer<Scalar>, hidden H: Int, depth: Int,
+                             into panels: UnsafeMutablePointer<Scalar>) {
+        let groups = backwardGroups(hidden: H)
+        pack(weightHH, rowStride: 1, columnStride: H, groups: groups, groupRows: H / groups, depth: depth, into: panels)
+    }
+
+    /// c[r, 0..<H] (+)= a[r, 0..<depth] · W for the first `rows` rows, W (depth, H) packed by `packBackward`.
+    @inline(__always)
+    static func backwardProduct(_ a: UnsafePointer<Scalar>, rows: Int, depth: Int, lda: Int,
+                                panels: UnsafePointer<Scalar>, hidden H: Int, into c: UnsafeMutablePointer<Scalar>,
+                                ldc: Int, accumulate: Bool) {
+        let groups = backwardGroups(hidden: H)
+        product(a, rows: rows, depth: depth, lda: lda, panels: panels, groups: groups, groupRows: H / groups, into: c,
+                ldc: ldc, accumulate: accumulate)
+    }
+
+    /// One fused LSTM step (`lstm_step` in `ckernels_recurrent_table`).
     @inline(__always)
     static func lstmStep(gates: UnsafeMutablePointer<Scalar>, rows: Int, hidden: Int, hPrev: UnsafePointer<Scalar>,
                          panels: UnsafePointer<Scalar>, cPrev: UnsafePointer<Scalar>,
                          cNext: UnsafeMutablePointer<Scalar>, hNext: UnsafeMutablePointer<Scalar>) {
-        ckernels_lstm_step_avx2(floats(gates), Int64(rows), Int64(hidden), floats(hPrev), floats(panels),
-                                floats(cPrev), floats(cNext), floats(hNext))
+        kernels.lstm_step!(floats(gates), Int64(rows), Int64(hidden), floats(hPrev), floats(panels), floats(cPrev),
+                          floats(cNext), floats(hNext))
     }
 
-    /// The pointwise part of one LSTM backward step (`ckernels_lstm_backward_step_avx2`).
+    /// The pointwise part of one LSTM backward step (`lstm_backward_step`).
     @inline(__always)
     static func lstmBackwardStep(gates: UnsafeMutablePointer<Scalar>, rows: Int, hidden: Int, cPrev: UnsafePointer<Scalar>,
                                  cNext: UnsafePointer<Scalar>, dOutput: UnsafePointer<Scalar>,
                                  dhCarry: UnsafePointer<Scalar>, dcCarry: UnsafeMutablePointer<Scalar>) {
-        ckernels_lstm_backward_step_avx2(floats(gates), Int64(rows), Int64(hidden), floats(cPrev), floats(cNext),
-                                         floats(dOutput), floats(dhCarry), floats(dcCarry))
+        kernels.lstm_backward_step!(floats(gates), Int64(rows), Int64(hidden), floats(cPrev), floats(cNext),
+                                   floats(dOutput), floats(dhCarry), floats(dcCarry))
     }
 
-    /// One fused GRU reset-after step (`ckernels_gru_reset_after_step_avx2`).
+    /// One fused GRU reset-after step (`gru_reset_after_step`).
     @inline(__always)
     static func gruResetAfterStep(gates: UnsafeMutablePointer<Scalar>, rows: Int, hidden: Int,
                                   hPrev: UnsafePointer<Scalar>, panels: UnsafePointer<Scalar>,
                                   biasHH: UnsafePointer<Scalar>, recurrentN: UnsafeMutablePointer<Scalar>,
                                   hNext: UnsafeMutablePointer<Scalar>) {
-        ckernels_gru_reset_after_step_avx2(floats(gates), Int64(rows), Int64(hidden), floats(hPrev), floats(panels),
-                                           floats(biasHH), floats(recurrentN), floats(hNext))
+        kernels.gru_reset_after_step!(floats(gates), Int64(rows), Int64(hidden), floats(hPrev), floats(panels),
+                                     floats(biasHH), floats(recurrentN), floats(hNext))
     }
 
-    /// One fused GRU reset-before step (`ckernels_gru_reset_before_step_avx2`).
+    /// One fused GRU reset-before step (`gru_reset_before_step`).
     @inline(__always)
     static func gruResetBeforeStep(gates: UnsafeMutablePointer<Scalar>, rows: Int, hidden: Int,
                                    hPrev: UnsafePointer<Scalar>, gatePanels: UnsafePointer<Scalar>,
                                    candidatePanels: UnsafePointer<Scalar>, resetH: UnsafeMutablePointer<Scalar>,
                                    hNext: UnsafeMutablePointer<Scalar>) {
-        ckernels_gru_reset_before_step_avx2(floats(gates), Int64(rows), Int64(hidden), floats(hPrev),
-                                            floats(gatePanels), floats(candidatePanels), floats(resetH), floats(hNext))
+        kernels.gru_reset_before_step!(floats(gates), Int64(rows), Int64(hidden), floats(hPrev), floats(gatePanels),
+                                      floats(candidatePanels), floats(resetH), floats(hNext))
     }
 
-    /// The pointwise part of one GRU backward step (`ckernels_gru_backward_step_avx2`); `dRecurrent`
-    /// only for reset-after.
+    /// The pointwise part of one GRU backward step (`gru_backward_step`); `dRecurrent` only for reset-after.
     @inline(__always)
     static func gruBackwardStep(resetAfter: Bool, gates: UnsafeMutablePointer<Scalar>,
                                 dRecurrent: UnsafeMutablePointer<Scalar>?, rows: Int, hidden: Int,
                                 hPrev: UnsafePointer<Scalar>, recurrentN: UnsafePointer<Scalar>,
                                 dOutput: UnsafePointer<Scalar>, dhCarry: UnsafeMutablePointer<Scalar>) {
-        ckernels_gru_backward_step_avx2(resetAfter ? 1 : 0, floats(gates), dRecurrent.map(floats),
-                                        Int64(rows), Int64(hidden), floats(hPrev), floats(recurrentN),
-                                        floats(dOutput), floats(dhCarry))
+        kernels.gru_backward_step!(resetAfter ? 1 : 0, floats(gates), dRecurrent.map(floats), Int64(rows),
+                                  Int64(hidden), floats(hPrev), floats(recurrentN), floats(dOutput), floats(dhCarry))
     }
 
-    /// Reset-before's gradient through r ⊙ h_{t−1} (`ckernels_gru_reset_gradient_avx2`).
+    /// Reset-before's gradient through r ⊙ h_{t−1} (`gru_reset_gradient`).
     @inline(__always)
     static func gruResetGradient(gates: UnsafeMutablePointer<Scalar>, rows: Int, hidden: Int,
                                  hPrev: UnsafePointer<Scalar>, dResetH: UnsafePointer<Scalar>,
                                  dhCarry: UnsafeMutablePointer<Scalar>, throughReset: Bool) {
-        ckernels_gru_reset_gradient_avx2(floats(gates), Int64(rows), Int64(hidden), floats(hPrev), floats(dResetH),
-                                         floats(dhCarry), throughReset ? 1 : 0)
+        kernels.gru_reset_gradient!(floats(gates), Int64(rows), Int64(hidden), floats(hPrev), floats(dResetH),
+                                   floats(dhCarry), throughReset ? 1 : 0)
+    }
+
+    // MARK: - Implementation details
+
+    /// The chosen path's table (its functions are never NULL); a packed layer runs only on a packed path.
+    @inline(__always)
+    private static var kernels: ckernels_recurrent_table {
+        guard let kernels = RecurrentKernels.kernels else {
+            preconditionFailure("packed recurrent kernels called on the \(RecurrentKernels.path) path")
+        }
+        return kernels.pointee
+    }
+
+    /// Backward's products yield H columns: two groups of H/2 where H/2 is a whole number of panels
+    /// (two panel vectors per broadcast; always so on AVX2), else one.
+    @inline(__always)
+    private static func backwardGroups(hidden H: Int) -> Int {
+        (H / 2) % Int(kernels.lanes) == 0 ? 2 : 1
+    }
+
+    /// Packs W (rows × depth, element (row, k) at source[row·rowStride + k·columnStride]) into the
+    /// panels of `groups` groups of `groupRows` rows, `lanes` wide (`ckernels_pack_panels`).
+    private static func pack(_ source: UnsafePointer<Scalar>, rowStride: Int, columnStride: Int, groups: Int,
+                             groupRows: Int, depth: Int, into panels: UnsafeMutablePointer<Scalar>) {
+        let kernels = self.kernels
+        assert(groupRows % Int(kernels.lanes) == 0, "\(groupRows) rows per group: not a whole number of panels")
+        kernels.pack_panels!(floats(source), Int64(rowStride), Int64(columnStride), kernels.lanes, Int64(groups),
+                            Int64(groupRows), Int64(depth), floats(panels))
+    }
+
+    /// c[r, g·groupRows + j] (+)= Σ_k a[r, k] · W[g·groupRows + j, k] for the first `rows` rows.
+    @inline(__always)
+    private static func product(_ a: UnsafePointer<Scalar>, rows: Int, depth: Int, lda: Int,
+                                panels: UnsafePointer<Scalar>, groups: Int, groupRows: Int,
+                                into c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool) {
+        kernels.packed_product!(floats(a), Int64(rows), Int64(depth), Int64(lda), floats(panels), Int64(groups),
+                               Int64(groupRows), floats(c), Int64(ldc), accumulate ? 1 : 0)
     }
 
     @inline(__always)

@@ -85,7 +85,9 @@ struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
         let foldedBias = variant == .resetBefore ? UnsafePointer(weights.biasHH) : nil
         projection.forward(input, weightIH: weights.weightIH, bias: weights.biasIH, plus: foldedBias, into: gates)
         if let panels = panels?.forward {
-            PackedRecurrentKernels.packForward(weights.weightHH, cell: .gru, gruVariant: variant, hidden: H, into: panels)
+            let interleaved = variant == .resetAfter ? 3 : 2  // reset-before: W_hn on its own
+            PackedRecurrentKernels.packForward(weights.weightHH, interleavedBlocks: interleaved,
+                                               separateBlocks: 3 - interleaved, hidden: H, into: panels)
         }
         for t in 0..<T {
             switch variant {
@@ -161,16 +163,13 @@ struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
     func backward(dOutput: UnsafePointer<Scalar>, input: LayerInput<Scalar>,
                   dx: UnsafeMutablePointer<Scalar>?, fault: GradientFault) {
         dhCarry.update(repeating: 0, count: B * H)
-        if let panels = panels?.backward {  // transposes: the H output columns of every product in two groups of H/2
+        if let panels = panels?.backward {  // transposes, for the products that yield dh's H columns
             switch variant {
             case .resetAfter:  // W_hhᵀ (H, 3H)
-                PackedRecurrentKernels.pack(weights.weightHH, rowStride: 1, columnStride: H, groups: 2,
-                                            groupRows: H / 2, depth: 3 * H, into: panels)
+                PackedRecurrentKernels.packBackward(weights.weightHH, hidden: H, depth: 3 * H, into: panels)
             case .resetBefore:  // W_hnᵀ (H, H), then W_h[r,z]ᵀ (H, 2H)
-                PackedRecurrentKernels.pack(weights.weightHH + 2 * H * H, rowStride: 1, columnStride: H, groups: 2,
-                                            groupRows: H / 2, depth: H, into: panels)
-                PackedRecurrentKernels.pack(weights.weightHH, rowStride: 1, columnStride: H, groups: 2,
-                                            groupRows: H / 2, depth: 2 * H, into: panels + H * H)
+                PackedRecurrentKernels.packBackward(weights.weightHH + 2 * H * H, hidden: H, depth: H, into: panels)
+                PackedRecurrentKernels.packBackward(weights.weightHH, hidden: H, depth: 2 * H, into: panels + H * H)
             }
         }
         for t in stride(from: T - 1, through: 0, by: -1) {
@@ -207,8 +206,8 @@ struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
         }
         if fault != .dropRecurrentTerm {
             if let panels = panels?.backward {
-                PackedRecurrentKernels.product(dr, rows: B, depth: G, lda: G, panels: panels, groups: 2,
-                                               groupRows: H / 2, into: dhCarry, ldc: H, accumulate: true)
+                PackedRecurrentKernels.backwardProduct(dr, rows: B, depth: G, lda: G, panels: panels, hidden: H,
+                                                       into: dhCarry, ldc: H, accumulate: true)
             } else {
                 Scalar.gemm(transA: false, transB: false, m: B, n: H, k: G, alpha: 1, a: dr, lda: G,
                             b: weights.weightHH, ldb: H, beta: 1, c: dhCarry, ldc: H)
@@ -240,8 +239,8 @@ struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
         // d(r ⊙ h_{t−1}) = dn · W_hn, (B, H), in the scratch rows.
         let dRH = scratch
         if let panels = panels?.backward {
-            PackedRecurrentKernels.product(di + 2 * H, rows: B, depth: H, lda: G, panels: panels, groups: 2,
-                                           groupRows: H / 2, into: dRH, ldc: H, accumulate: false)
+            PackedRecurrentKernels.backwardProduct(di + 2 * H, rows: B, depth: H, lda: G, panels: panels, hidden: H,
+                                                   into: dRH, ldc: H, accumulate: false)
         } else {
             Scalar.gemm(transA: false, transB: false, m: B, n: H, k: H, alpha: 1, a: di + 2 * H, lda: G,
                         b: weights.weightHH + 2 * H * H, ldb: H, beta: 0, c: dRH, ldc: H)
@@ -261,8 +260,8 @@ struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
         }
         if fault != .dropRecurrentTerm {
             if let panels = panels?.backward {
-                PackedRecurrentKernels.product(di, rows: B, depth: 2 * H, lda: G, panels: panels + H * H, groups: 2,
-                                               groupRows: H / 2, into: dhCarry, ldc: H, accumulate: true)
+                PackedRecurrentKernels.backwardProduct(di, rows: B, depth: 2 * H, lda: G, panels: panels + H * H,
+                                                       hidden: H, into: dhCarry, ldc: H, accumulate: true)
             } else {
                 Scalar.gemm(transA: false, transB: false, m: B, n: H, k: 2 * H, alpha: 1, a: di, lda: G,
                             b: weights.weightHH, ldb: H, beta: 1, c: dhCarry, ldc: H)

@@ -88,10 +88,12 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
     }
 
     /// The steps of `forward` on the packed path: weight_hh's panels interleave the four gates in
-    /// blocks of 8 units, so one register tile holds i, f, g and o of the same units.
+    /// blocks of the path's lanes (8 or 16 units), so one register tile holds i, f, g and o of the same
+    /// units.
     private func forwardPacked(panels: UnsafeMutablePointer<Scalar>) {
         let G = 4 * H
-        PackedRecurrentKernels.packForward(weights.weightHH, cell: .lstm, hidden: H, into: panels)
+        PackedRecurrentKernels.packForward(weights.weightHH, interleavedBlocks: 4, separateBlocks: 0, hidden: H,
+                                           into: panels)
         for t in 0..<T {
             PackedRecurrentKernels.lstmStep(gates: gates + t * B * G, rows: B, hidden: H, hPrev: h + t * B * H,
                                             panels: panels, cPrev: c + t * B * H, cNext: c + (t + 1) * B * H,
@@ -108,9 +110,8 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
         dhCarry.update(repeating: 0, count: B * H)
         dcCarry.update(repeating: 0, count: B * H)
         let panels = self.panels?.backward
-        if let panels {  // weight_hhᵀ (H, 4H): the H output columns in two groups of H/2
-            PackedRecurrentKernels.pack(weights.weightHH, rowStride: 1, columnStride: H, groups: 2, groupRows: H / 2,
-                                        depth: G, into: panels)
+        if let panels {  // weight_hhᵀ (H, 4H)
+            PackedRecurrentKernels.packBackward(weights.weightHH, hidden: H, depth: G, into: panels)
         }
         for t in stride(from: T - 1, through: 0, by: -1) {
             let z = gates + t * B * G, dz = dGates + t * B * G
@@ -125,8 +126,8 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
             if fault == .dropRecurrentTerm {
                 dhCarry.update(repeating: 0, count: B * H)
             } else if let panels {
-                PackedRecurrentKernels.product(dz, rows: B, depth: G, lda: G, panels: panels, groups: 2,
-                                               groupRows: H / 2, into: dhCarry, ldc: H, accumulate: false)
+                PackedRecurrentKernels.backwardProduct(dz, rows: B, depth: G, lda: G, panels: panels, hidden: H,
+                                                       into: dhCarry, ldc: H, accumulate: false)
             } else {
                 Scalar.gemm(transA: false, transB: false, m: B, n: H, k: G, alpha: 1, a: dz, lda: G,
                             b: weights.weightHH, ldb: H, beta: 0, c: dhCarry, ldc: H)

@@ -1,0 +1,330 @@
+// The recurrent kernels, written once for any vector width. A file per instruction set
+// (RecurrentKernelsAVX2.c, RecurrentKernelsAVX512.c) defines the vector layer below and includes this
+// file once; it defines the kernels as static functions and exports only that path's table, so the two
+// builds differ in nothing but the width and the intrinsics.
+//
+// The vector layer each file defines before including this one:
+//   vec, vint            a vector of LANES floats, and of LANES 32-bit integers
+//   LANES                floats per vector register
+//   REGISTERS            vector registers the compiler can allocate (16 ymm, 32 zmm)
+//   MAX_ROWS, TILE_ROWS  the register tile's height, at most and per number of groups (see `tile`)
+//   KERNEL, KERNEL_INLINE the target attribute (and, for the second, always_inline static inline)
+//   TABLE                the name of the exported ckernels_recurrent_table
+//   v_zero() v_set1(x) v_load(p) v_store(p, v) v_broadcast(p): *p in every lane
+//   v_add v_sub v_mul v_div v_min v_max v_and v_or, v_andnot(a, b) = ~a & b
+//   v_fmadd(a, b, c) = a·b + c, v_fnmadd(a, b, c) = c − a·b
+//   v_select_less(a, b, x, y) = a < b ? x : y, lane by lane
+//   vi_bits(v), vi_float(i): reinterpret; vi_add vi_sub vi_set1; vi_shift23(i) = i << 23
+//
+// The recurrent product of a window multiplies the same weight_hh at every step by a few rows of
+// state. A general sgemm repacks weight_hh at every call; here it is packed once per window into
+// panels (ckernels_pack_panels), and a register tile of rows × panel width accumulates over the depth
+// with the weights streaming from the panel and the state rows broadcast one value at a time.
+
+enum { max_groups = 4 };
+
+_Static_assert(MAX_ROWS <= 24, "the remainder switch in `tiles` covers at most 23 rows");
+
+// The register budget of a tile: rows × groups accumulators, plus either the panel's `groups` vectors
+// and one broadcast (the panel held), or the rows' broadcasts and one panel vector (the broadcasts
+// held). When they do not fit in REGISTERS the compiler spills an accumulator and the tile runs at
+// about half the rate. The panel is held when the full tile leaves room for it.
+#define HOLDS_PANEL(groups) (TILE_ROWS(groups) * (groups) + (groups) + 1 <= REGISTERS)
+
+// acc[r][g] = Σ_k rows[r][k] · panel[k][g]. `rows` and `groups` are constants at every call site
+// (the function is always inlined), so the compiler unrolls both loops and keeps acc in registers.
+KERNEL_INLINE void tile(const int groups, const int rows, const float *const *a, int64_t depth, const float *panel,
+                        vec acc[MAX_ROWS][max_groups]) {
+    for (int r = 0; r < rows; r++)
+        for (int g = 0; g < groups; g++) acc[r][g] = v_zero();
+    const int width = LANES * groups;
+    if (HOLDS_PANEL(groups)) {
+        for (int64_t k = 0; k < depth; k++) {
+            vec w[max_groups];
+            for (int g = 0; g < groups; g++) w[g] = v_load(panel + k * width + LANES * g);
+            for (int r = 0; r < rows; r++) {
+                vec x = v_broadcast(a[r] + k);
+                for (int g = 0; g < groups; g++) acc[r][g] = v_fmadd(x, w[g], acc[r][g]);
+            }
+        }
+    } else {
+        for (int64_t k = 0; k < depth; k++) {
+            vec x[MAX_ROWS];
+            for (int r = 0; r < rows; r++) x[r] = v_broadcast(a[r] + k);
+            for (int g = 0; g < groups; g++) {
+                vec w = v_load(panel + k * width + LANES * g);
+                for (int r = 0; r < rows; r++) acc[r][g] = v_fmadd(x[r], w, acc[r][g]);
+            }
+        }
+    }
+}
+
+// e^x as charnn's scalar FastMath.exp computes it, a vector at a time: x clamped to [−87.3, 88],
+// n = round(x / ln 2) by the 1.5·2²³ trick, r = x − n·ln 2 (ln 2 in two parts), e^r by its degree-6
+// Taylor polynomial, 2^n built in the exponent bits.
+KERNEL_INLINE vec v_exp(vec x) {
+    x = v_min(v_max(x, v_set1(-87.3f)), v_set1(88.0f));
+    const vec magic = v_set1(12582912.0f);
+    vec shifted = v_fmadd(x, v_set1(1.44269504f), magic);
+    vec n = v_sub(shifted, magic);
+    vec r = v_fnmadd(n, v_set1(0.69314575f), x);
+    r = v_fnmadd(n, v_set1(1.4286068e-6f), r);
+    vec p = v_set1(1.0f / 720);
+    p = v_fmadd(p, r, v_set1(1.0f / 120));
+    p = v_fmadd(p, r, v_set1(1.0f / 24));
+    p = v_fmadd(p, r, v_set1(1.0f / 6));
+    p = v_fmadd(p, r, v_set1(0.5f));
+    p = v_fmadd(p, r, v_set1(1.0f));
+    p = v_fmadd(p, r, v_set1(1.0f));
+    vint exponent = vi_add(vi_sub(vi_bits(shifted), vi_bits(magic)), vi_set1(127));
+    return v_mul(p, vi_float(vi_shift23(exponent)));
+}
+
+/// σ(x) = 1 / (1 + e^−x).
+KERNEL_INLINE vec v_sigmoid(vec x) {
+    const vec one = v_set1(1.0f);
+    return v_div(one, v_add(one, v_exp(v_sub(v_zero(), x))));
+}
+
+/// tanh x = sign(x) · (1 − e^−2|x|) / (1 + e^−2|x|), and x − x³/3 + 2x⁵/15 below |x| = 1/16.
+KERNEL_INLINE vec v_tanh(vec x) {
+    const vec one = v_set1(1.0f), sign_bit = v_set1(-0.0f);
+    vec a = v_andnot(sign_bit, x);
+    vec e = v_exp(v_mul(v_set1(-2.0f), a));
+    vec large = v_div(v_sub(one, e), v_add(one, e));
+    large = v_or(large, v_and(x, sign_bit));
+    vec x2 = v_mul(x, x);
+    vec series = v_fmadd(x2, v_set1(2.0f / 15), v_set1(-1.0f / 3));
+    vec small = v_mul(x, v_fmadd(x2, series, one));
+    return v_select_less(a, v_set1(0.0625f), small, large);
+}
+
+// What a tile's sums become: a plain product's output, or one recurrent step finished in registers.
+enum epilogue { store_sums, lstm_cell, gru_reset_after_cell, gru_gates, gru_candidate };
+
+// The step's other operands; each epilogue reads the fields it needs.
+struct step_operands {
+    float *c; int64_t ldc; int accumulate;   // store_sums
+    float *gates; int64_t hidden;            // the cells: (m, gates·hidden) pre-activations in, activations out
+    const float *h_prev, *c_prev, *bias;     // bias: b_hh (GRU reset-after)
+    float *h_next, *c_next, *recurrent;      // recurrent: W_hn h + b_hn (reset-after) or r ⊙ h (gates)
+};
+
+KERNEL_INLINE void finish_row(const int groups, const int epilogue, int64_t row, int64_t j, int64_t group_rows,
+                              vec acc[max_groups], const struct step_operands *s) {
+    const vec one = v_set1(1.0f);
+    const int64_t H = s->hidden, at = row * H + j;
+    switch (epilogue) {
+    case store_sums:
+        for (int g = 0; g < groups; g++) {
+            float *to = s->c + row * s->ldc + g * group_rows + j;
+            v_store(to, s->accumulate ? v_add(acc[g], v_load(to)) : acc[g]);
+        }
+        break;
+    case lstm_cell: {  // c_t = f ⊙ c_{t−1} + i ⊙ g, h_t = o ⊙ tanh(c_t)
+        float *z = s->gates + row * 4 * H + j;
+        vec i = v_sigmoid(v_add(acc[0], v_load(z)));
+        vec f = v_sigmoid(v_add(acc[1], v_load(z + H)));
+        vec g = v_tanh(v_add(acc[2], v_load(z + 2 * H)));
+        vec o = v_sigmoid(v_add(acc[3], v_load(z + 3 * H)));
+        v_store(z, i);
+        v_store(z + H, f);
+        v_store(z + 2 * H, g);
+        v_store(z + 3 * H, o);
+        vec cell = v_fmadd(f, v_load(s->c_prev + at), v_mul(i, g));
+        v_store(s->c_next + at, cell);
+        v_store(s->h_next + at, v_mul(o, v_tanh(cell)));
+        break;
+    }
+    case gru_reset_after_cell: {  // r, z = σ(…); n = tanh(x_n + r ⊙ (W_hn h + b_hn)); h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
+        float *z = s->gates + row * 3 * H + j;
+        vec hn = v_add(acc[2], v_load(s->bias + 2 * H + j));
+        vec r = v_sigmoid(v_add(v_add(acc[0], v_load(s->bias + j)), v_load(z)));
+        vec u = v_sigmoid(v_add(v_add(acc[1], v_load(s->bias + H + j)), v_load(z + H)));
+        vec n = v_tanh(v_fmadd(r, hn, v_load(z + 2 * H)));
+        v_store(z, r);
+        v_store(z + H, u);
+        v_store(z + 2 * H, n);
+        v_store(s->recurrent + at, hn);
+        vec h = v_fmadd(u, v_load(s->h_prev + at), v_mul(v_sub(one, u), n));
+        v_store(s->h_next + at, h);
+        break;
+    }
+    case gru_gates: {  // reset-before, first half: r, z = σ(…), and r ⊙ h_{t−1} for the candidate's product
+        float *z = s->gates + row * 3 * H + j;
+        vec r = v_sigmoid(v_add(acc[0], v_load(z)));
+        vec u = v_sigmoid(v_add(acc[1], v_load(z + H)));
+        v_store(z, r);
+        v_store(z + H, u);
+        v_store(s->recurrent + at, v_mul(r, v_load(s->h_prev + at)));
+        break;
+    }
+    case gru_candidate: {  // reset-before, second half: n = tanh(x_n + W_hn (r ⊙ h)); h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}
+        float *z = s->gates + row * 3 * H + j;
+        vec n = v_tanh(v_add(acc[0], v_load(z + 2 * H)));
+        vec u = v_load(z + H);
+        v_store(z + 2 * H, n);
+        vec h = v_fmadd(u, v_load(s->h_prev + at), v_mul(v_sub(one, u), n));
+        v_store(s->h_next + at, h);
+        break;
+    }
+    }
+}
+
+// One tile: `rows` rows from `first` against one panel, then the epilogue row by row.
+KERNEL_INLINE void tile_and_finish(const int groups, const int epilogue, const int rows, const float *a, int64_t first,
+                                   int64_t depth, int64_t lda, const float *panel, int64_t j, int64_t group_rows,
+                                   const struct step_operands *s) {
+    const float *row_pointers[MAX_ROWS];
+    for (int r = 0; r < rows; r++) row_pointers[r] = a + (first + r) * lda;
+    vec acc[MAX_ROWS][max_groups];
+    tile(groups, rows, row_pointers, depth, panel, acc);
+    for (int r = 0; r < rows; r++) finish_row(groups, epilogue, first + r, j, group_rows, acc[r], s);
+}
+
+// Every panel, every tile of rows: the sums of a · Wᵀ for the panel's columns, then the epilogue.
+// Rows left over after the full tiles take a shorter tile of their own (a tile padded to full height
+// wasted up to a fifth of the work at the batch shapes charnn trains).
+KERNEL_INLINE void tiles(const int groups, const int epilogue, const float *a, int64_t m, int64_t depth, int64_t lda,
+                         const float *panels, int64_t group_rows, const struct step_operands *s) {
+    const int height = TILE_ROWS(groups);
+    for (int64_t p = 0; p < group_rows / LANES; p++) {
+        const float *panel = panels + p * depth * LANES * groups;
+        int64_t first = 0;
+        for (; first + height <= m; first += height)
+            tile_and_finish(groups, epilogue, height, a, first, depth, lda, panel, LANES * p, group_rows, s);
+        switch (m - first) {
+#define REMAINDER(rows) \
+        case rows: \
+            if (rows < height) \
+                tile_and_finish(groups, epilogue, rows, a, first, depth, lda, panel, LANES * p, group_rows, s); \
+            break;
+        REMAINDER(1) REMAINDER(2) REMAINDER(3) REMAINDER(4) REMAINDER(5) REMAINDER(6)
+        REMAINDER(7) REMAINDER(8) REMAINDER(9) REMAINDER(10) REMAINDER(11)
+#if MAX_ROWS > 12
+        REMAINDER(12) REMAINDER(13) REMAINDER(14) REMAINDER(15) REMAINDER(16) REMAINDER(17)
+        REMAINDER(18) REMAINDER(19) REMAINDER(20) REMAINDER(21) REMAINDER(22) REMAINDER(23)
+#endif
+#undef REMAINDER
+        default: break;
+        }
+    }
+}
+
+KERNEL static void packed_product(const float *a, int64_t m, int64_t depth, int64_t lda, const float *panels,
+                                  int64_t groups, int64_t group_rows, float *c, int64_t ldc, int accumulate) {
+    struct step_operands s = {.c = c, .ldc = ldc, .accumulate = accumulate};
+    switch (groups) {
+    case 1: tiles(1, store_sums, a, m, depth, lda, panels, group_rows, &s); break;
+    case 2: tiles(2, store_sums, a, m, depth, lda, panels, group_rows, &s); break;
+    case 3: tiles(3, store_sums, a, m, depth, lda, panels, group_rows, &s); break;
+    default: tiles(4, store_sums, a, m, depth, lda, panels, group_rows, &s); break;
+    }
+}
+
+KERNEL static void lstm_step(float *gates, int64_t m, int64_t hidden, const float *h_prev, const float *panels,
+                             const float *c_prev, float *c_next, float *h_next) {
+    struct step_operands s = {.gates = gates, .hidden = hidden, .c_prev = c_prev, .c_next = c_next, .h_next = h_next};
+    tiles(4, lstm_cell, h_prev, m, hidden, hidden, panels, hidden, &s);
+}
+
+KERNEL static void gru_reset_after_step(float *gates, int64_t m, int64_t hidden, const float *h_prev,
+                                        const float *panels, const float *bias_hh, float *recurrent_n, float *h_next) {
+    struct step_operands s = {.gates = gates, .hidden = hidden, .h_prev = h_prev, .bias = bias_hh,
+                              .recurrent = recurrent_n, .h_next = h_next};
+    tiles(3, gru_reset_after_cell, h_prev, m, hidden, hidden, panels, hidden, &s);
+}
+
+KERNEL static void gru_reset_before_step(float *gates, int64_t m, int64_t hidden, const float *h_prev,
+                                         const float *gate_panels, const float *candidate_panels, float *reset_h,
+                                         float *h_next) {
+    struct step_operands s = {.gates = gates, .hidden = hidden, .h_prev = h_prev, .recurrent = reset_h,
+                              .h_next = h_next};
+    tiles(2, gru_gates, h_prev, m, hidden, hidden, gate_panels, hidden, &s);
+    tiles(1, gru_candidate, reset_h, m, hidden, hidden, candidate_panels, hidden, &s);
+}
+
+KERNEL static void lstm_backward_step(float *gates, int64_t m, int64_t hidden, const float *c_prev, const float *c_next,
+                                      const float *d_out, const float *dh_carry, float *dc_carry) {
+    const vec one = v_set1(1.0f);
+    for (int64_t row = 0; row < m; row++) {
+        float *z = gates + row * 4 * hidden;
+        for (int64_t j = 0; j < hidden; j += LANES) {
+            int64_t at = row * hidden + j;
+            vec i = v_load(z + j), f = v_load(z + hidden + j);
+            vec g = v_load(z + 2 * hidden + j), o = v_load(z + 3 * hidden + j);
+            vec squashed = v_tanh(v_load(c_next + at));
+            vec dh = v_add(v_load(d_out + at), v_load(dh_carry + at));
+            // dc = dc_{t+1}·f_{t+1} + dh ⊙ o ⊙ (1 − tanh² c_t)
+            vec dc = v_fmadd(v_mul(dh, o), v_fnmadd(squashed, squashed, one), v_load(dc_carry + at));
+            vec di = v_mul(v_mul(dc, g), v_mul(i, v_sub(one, i)));
+            vec df = v_mul(v_mul(dc, v_load(c_prev + at)), v_mul(f, v_sub(one, f)));
+            vec dg = v_mul(v_mul(dc, i), v_fnmadd(g, g, one));
+            vec dO = v_mul(v_mul(dh, squashed), v_mul(o, v_sub(one, o)));
+            v_store(z + j, di);
+            v_store(z + hidden + j, df);
+            v_store(z + 2 * hidden + j, dg);
+            v_store(z + 3 * hidden + j, dO);
+            v_store(dc_carry + at, v_mul(dc, f));
+        }
+    }
+}
+
+KERNEL static void gru_backward_step(int reset_after, float *gates, float *d_recurrent, int64_t m, int64_t hidden,
+                                     const float *h_prev, const float *recurrent_n, const float *d_out,
+                                     float *dh_carry) {
+    const vec one = v_set1(1.0f);
+    const int64_t H = hidden;
+    for (int64_t row = 0; row < m; row++) {
+        float *z = gates + row * 3 * H;
+        for (int64_t j = 0; j < H; j += LANES) {
+            int64_t at = row * H + j;
+            vec u = v_load(z + H + j), n = v_load(z + 2 * H + j);
+            vec dh = v_add(v_load(d_out + at), v_load(dh_carry + at));
+            // dn = dh ⊙ (1−z) · (1−n²), dz = dh ⊙ (h_{t−1} − n) · z(1−z)
+            vec dn = v_mul(v_mul(dh, v_sub(one, u)), v_fnmadd(n, n, one));
+            vec du = v_mul(v_mul(dh, v_sub(v_load(h_prev + at), n)), v_mul(u, v_sub(one, u)));
+            v_store(z + H + j, du);
+            v_store(z + 2 * H + j, dn);
+            v_store(dh_carry + at, v_mul(dh, u));
+            if (reset_after) {  // dr = dn ⊙ (W_hn h_{t−1} + b_hn) · r(1−r)
+                vec r = v_load(z + j);
+                vec dr = v_mul(v_mul(dn, v_load(recurrent_n + at)), v_mul(r, v_sub(one, r)));
+                float *d = d_recurrent + row * 3 * H;
+                v_store(z + j, dr);
+                v_store(d + j, dr);
+                v_store(d + H + j, du);
+                v_store(d + 2 * H + j, v_mul(dn, r));
+            }
+        }
+    }
+}
+
+KERNEL static void gru_reset_gradient(float *gates, int64_t m, int64_t hidden, const float *h_prev,
+                                      const float *d_reset_h, float *dh_carry, int through_reset) {
+    const vec one = v_set1(1.0f);
+    const int64_t H = hidden;
+    for (int64_t row = 0; row < m; row++) {
+        float *z = gates + row * 3 * H;
+        for (int64_t j = 0; j < H; j += LANES) {
+            int64_t at = row * H + j;
+            vec r = v_load(z + j), d = v_load(d_reset_h + at);
+            // dr = d(r⊙h) ⊙ h_{t−1} · r(1−r); dh_{t−1} += d(r⊙h) ⊙ r
+            v_store(z + j, v_mul(v_mul(d, v_load(h_prev + at)), v_mul(r, v_sub(one, r))));
+            if (through_reset) v_store(dh_carry + at, v_fmadd(d, r, v_load(dh_carry + at)));
+        }
+    }
+}
+
+__attribute__((visibility("hidden")))
+const ckernels_recurrent_table TABLE = {
+    .lanes = LANES,
+    .pack_panels = ckernels_pack_panels,
+    .packed_product = packed_product,
+    .lstm_step = lstm_step,
+    .lstm_backward_step = lstm_backward_step,
+    .gru_reset_after_step = gru_reset_after_step,
+    .gru_reset_before_step = gru_reset_before_step,
+    .gru_backward_step = gru_backward_step,
+    .gru_reset_gradient = gru_reset_gradient,
+};
