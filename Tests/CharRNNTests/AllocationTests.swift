@@ -33,8 +33,7 @@ final class AllocationTests: XCTestCase {
     }
 
     func testTrainingStepsDoNotAllocate() {
-        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter),
-                                (.layerNormLSTM, .resetBefore)] {
+        for (cell, variant) in everyCell {
             XCTAssertEqual(allocations(cell: cell, variant: variant, dropout: 0.2, replicaCount: 1), 0, "\(cell) \(variant)")
             XCTAssertEqual(allocations(cell: cell, variant: variant, dropout: 0, replicaCount: 2), 0, "\(cell) \(variant), 2 replicas")
         }

@@ -2,7 +2,7 @@ import XCTest
 @testable import CharRNN
 
 final class ForwardTests: XCTestCase {
-    static let cells: [(CellKind, GRUVariant)] = [(.lstm, .resetBefore), (.gru, .resetBefore), (.gru, .resetAfter)]
+    static let cells = everyCell
 
     /// Truncated BPTT carries the state exactly: one window of 8 steps and two of 4 give the same
     /// losses and the same final state.

@@ -135,8 +135,7 @@ final class GradientCheckTests: XCTestCase {
 
     /// Bidirectional layers, stacked: both directions' parameters and incoming states.
     func testBidirectionalGradients() {
-        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter),
-                              (.layerNormLSTM, .resetBefore)] {
+        for (cell, variant) in everyCell {
             for layers in 1...2 {
                 for tokenInput in [true, false] {
                     let report = gradientCheck(cell: cell, variant: variant, layers: layers,
@@ -153,8 +152,7 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testGradientsWithDropout() {
-        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter),
-                              (.layerNormLSTM, .resetBefore)] {
+        for (cell, variant) in everyCell {
             let report = gradientCheck(cell: cell, variant: variant, layers: 2, dropout: 0.3)
             XCTAssertLessThan(report.worst, Self.tolerance, "\(cell) \(variant): \(report.worstWhere)")
         }
@@ -164,8 +162,7 @@ final class GradientCheckTests: XCTestCase {
     /// embedding rows: loss, logits, carried state and every gradient, for both directions of a
     /// bidirectional stack (the reverse one reads the ids backwards in time).
     func testTokenInputEqualsGatheredRows() {
-        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter),
-                              (.layerNormLSTM, .resetBefore)] {
+        for (cell, variant) in everyCell {
             for bidirectional in [false, true] {
                 let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: 2, hiddenSize: 6, embeddingSize: 5,
                                          vocabularySize: 9, bidirectional: bidirectional)
@@ -197,8 +194,7 @@ final class GradientCheckTests: XCTestCase {
     /// The check is only worth something if a wrong backward fails it: drop the gradient that flows
     /// to h_{t−1} through the recurrent weights and the check must catch it, in every cell.
     func testBrokenBackwardIsCaught() {
-        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter),
-                              (.layerNormLSTM, .resetBefore)] {
+        for (cell, variant) in everyCell {
             let report = gradientCheck(cell: cell, variant: variant, layers: 2, fault: .dropRecurrentTerm)
             print("broken backward \(cell.rawValue) \(variant.rawValue): worst relative error \(report.worst)")
             XCTAssertGreaterThan(report.worst, 1000 * Self.tolerance, "\(cell) \(variant) fault went unnoticed")

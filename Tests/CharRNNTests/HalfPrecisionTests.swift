@@ -46,8 +46,7 @@ final class HalfPrecisionTests: XCTestCase {
     /// what differs is only summation order.
     func testHalfStepMatchesTheFloatNetworkOnHalfRoundedWeights() {
         let vocabulary = try! Vocabulary(symbols: (0..<11).map { String(UnicodeScalar(UInt8(97 + $0))) }, tokenization: .scalars)
-        for (cell, variant) in [(CellKind.lstm, GRUVariant.resetBefore), (.gru, .resetBefore), (.gru, .resetAfter),
-                                (.layerNormLSTM, .resetBefore)] {
+        for (cell, variant) in everyCell {
             let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: 2, hiddenSize: 20, embeddingSize: 6,
                                      vocabularySize: vocabulary.count)
             let model = CharRNNModel<Float>(config: config, seed: 9)

@@ -5,7 +5,7 @@ import XCTest
 /// computes: logits, loss, carried state, every parameter's gradient and the incoming-state gradients
 /// of one window; and its plain products are the naive loops' products.
 final class RecurrentKernelPathTests: XCTestCase {
-    static let cells: [(CellKind, GRUVariant)] = [(.lstm, .resetBefore), (.gru, .resetBefore), (.gru, .resetAfter)]
+    static let cells = everyCell
 
     private struct WindowResult {
         var loss: Double
@@ -87,14 +87,14 @@ final class RecurrentKernelPathTests: XCTestCase {
             XCTAssertEqual(fast.loss, generic.loss, accuracy: 1e-5 * generic.loss, name)
             assertClose(fast.logits, generic.logits, "\(name) output")
             assertClose(fast.stateH, generic.stateH, "\(name) final h")
-            if cell == .lstm { assertClose(fast.stateC, generic.stateC, "\(name) final c") }
+            if cell.carriesCellState { assertClose(fast.stateC, generic.stateC, "\(name) final c") }
             let layout = CharRNNModel<Float>(config: config, seed: 21).layout
             for tensor in layout.tensors {
                 let range = tensor.offset..<(tensor.offset + tensor.count)
                 assertClose(Array(fast.gradients[range]), Array(generic.gradients[range]), "\(name) ∂\(tensor.name)")
             }
             assertClose(fast.dStateH, generic.dStateH, "\(name) ∂h_0")
-            if cell == .lstm { assertClose(fast.dStateC, generic.dStateC, "\(name) ∂c_0") }
+            if cell.carriesCellState { assertClose(fast.dStateC, generic.dStateC, "\(name) ∂c_0") }
           }
         }
     }

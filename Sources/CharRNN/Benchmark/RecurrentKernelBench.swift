@@ -35,34 +35,15 @@ public enum RecurrentKernelBench {
         defer { buffers.deallocate() }
         let weights = buffers.weights, panels = buffers.panels
 
-        let interleaved = config.cell == .gru && config.gruVariant == .resetBefore ? 2 : G
-        PackedRecurrentKernels.packForward(weights, interleavedBlocks: interleaved, separateBlocks: G - interleaved,
-                                           hidden: H, into: panels)
-        let forward: () -> Void
-        switch (config.cell, config.gruVariant) {
-        case (.layerNormLSTM, _):
-            throw Unavailable(description: "--cell lstm-ln has no fused step kernel (its normalisations need a whole "
-                              + "gate block); measure it with --mode train")
-        case (.lstm, _):
-            forward = {
-                PackedRecurrentKernels.lstmStep(gates: buffers.gates, rows: rows, hidden: H, hPrev: buffers.hPrev,
-                                                panels: panels, cPrev: buffers.cPrev, cNext: buffers.cNext,
-                                                hNext: buffers.hNext)
-            }
-        case (.gru, .resetAfter):
-            forward = {
-                PackedRecurrentKernels.gruResetAfterStep(gates: buffers.gates, rows: rows, hidden: H,
-                                                         hPrev: buffers.hPrev, panels: panels, biasHH: buffers.bias,
-                                                         recurrentN: buffers.cNext, hNext: buffers.hNext)
-            }
-        case (.gru, .resetBefore):
-            forward = {
-                PackedRecurrentKernels.gruResetBeforeStep(gates: buffers.gates, rows: rows, hidden: H,
-                                                          hPrev: buffers.hPrev, gatePanels: panels,
-                                                          candidatePanels: panels + 2 * H * H, resetH: buffers.cNext,
-                                                          hNext: buffers.hNext)
-            }
+        guard let forwardPanels = config.cell.forwardPanels(variant: config.gruVariant) else {
+            throw Unavailable(description: "--cell \(config.cell.rawValue) has no fused step kernel (its normalisations "
+                              + "need a whole gate block); measure it with --mode train")
         }
+        forwardPanels.pack(weights, hidden: H, into: panels)
+        let operands = PackedStepOperands(gates: buffers.gates, rows: rows, hidden: H, hPrev: buffers.hPrev,
+                                          panels: panels, cPrev: buffers.cPrev, cNext: buffers.cNext,
+                                          biasHH: buffers.bias, recurrent: buffers.recurrent, hNext: buffers.hNext)
+        let forward = { _ = config.cell.packedStep(operands, variant: config.gruVariant) }
         let flops = 2.0 * Double(rows * G * H * H)
         let step = bestRate(flops: flops, forward)
 
@@ -102,7 +83,7 @@ public enum RecurrentKernelBench {
     /// The operands of one step, with small random values (the cells keep them bounded when the
     /// step repeats on its own output).
     private struct Buffers {
-        let weights, panels, gates, hPrev, cPrev, cNext, hNext, bias: UnsafeMutablePointer<Float>
+        let weights, panels, gates, hPrev, cPrev, cNext, hNext, bias, recurrent: UnsafeMutablePointer<Float>
         private let all: [UnsafeMutablePointer<Float>]
 
         init(rows: Int, hidden H: Int, gates G: Int, seed: UInt64) {
@@ -120,7 +101,8 @@ public enum RecurrentKernelBench {
             cNext = filled(rows * H)
             hNext = filled(rows * H)
             bias = filled(G * H)
-            all = [weights, panels, gates, hPrev, cPrev, cNext, hNext, bias]
+            recurrent = filled(rows * H)
+            all = [weights, panels, gates, hPrev, cPrev, cNext, hNext, bias, recurrent]
         }
 
         func deallocate() { all.forEach { $0.deallocate() } }

@@ -102,6 +102,26 @@ public enum CellKind: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// How the cell's fused forward step reads weight_hh's panels; nil for a cell without a fused step.
+    func forwardPanels(variant: GRUVariant) -> ForwardPanels? {
+        switch self {
+        case .lstm: LSTMLayer<Float>.forwardPanels
+        case .gru: GRULayer<Float>.forwardPanels(variant)
+        case .layerNormLSTM: nil
+        }
+    }
+
+    /// One fused forward step on the packed path, as the cell's layer runs it at every step (what
+    /// `charnn bench --mode kernels` times); false for a cell without one.
+    func packedStep(_ operands: PackedStepOperands<Float>, variant: GRUVariant) -> Bool {
+        switch self {
+        case .lstm: LSTMLayer.packedStep(operands)
+        case .gru: GRULayer.packedStep(operands, variant)
+        case .layerNormLSTM: return false
+        }
+        return true
+    }
+
     /// One character through one layer with half-precision matrices (`BatchOneStep`).
     func stepBatchOne(_ layer: BatchOneLayer, variant: GRUVariant, input x: UnsafePointer<Float>) {
         switch self {
@@ -187,6 +207,38 @@ public enum GRUVariant: String, Sendable, CaseIterable, Codable {
     case resetBefore = "reset-before"
     /// `n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))`: cuDNN's, PyTorch `nn.GRU`'s and Keras `reset_after=True`.
     case resetAfter = "reset-after"
+}
+
+/// How a forward step reads weight_hh (gates·H, H) from panels: the first `interleavedBlocks` gate
+/// blocks interleaved (all gates of the same units in one panel, so one register tile holds them),
+/// then each of the next `separateBlocks` on its own (`PackedRecurrentKernels.packForward`).
+struct ForwardPanels: Equatable {
+    let interleavedBlocks: Int
+    let separateBlocks: Int
+
+    @inline(__always)
+    func pack<Scalar: BLASScalar>(_ weightHH: UnsafePointer<Scalar>, hidden H: Int,
+                                  into panels: UnsafeMutablePointer<Scalar>) {
+        PackedRecurrentKernels.packForward(weightHH, interleavedBlocks: interleavedBlocks,
+                                           separateBlocks: separateBlocks, hidden: H, into: panels)
+    }
+}
+
+/// The operands of one fused forward step on the packed path, for `rows` rows of `hidden` units:
+/// `gates` (rows, gates·hidden) holds the input projection and receives the activations; `cPrev`,
+/// `cNext` the cell state (cells that carry one); `biasHH` what the step adds itself (GRU
+/// reset-after); `recurrent` what the step leaves for backward (GRU).
+struct PackedStepOperands<Scalar: BLASScalar> {
+    var gates: UnsafeMutablePointer<Scalar>
+    var rows: Int
+    var hidden: Int
+    var hPrev: UnsafePointer<Scalar>
+    var panels: UnsafePointer<Scalar>
+    var cPrev: UnsafePointer<Scalar>! = nil
+    var cNext: UnsafeMutablePointer<Scalar>! = nil
+    var biasHH: UnsafePointer<Scalar>! = nil
+    var recurrent: UnsafeMutablePointer<Scalar>! = nil
+    var hNext: UnsafeMutablePointer<Scalar>
 }
 
 /// One tensor of a recurrent layer: its name without the layer suffix, its shape, and its value

@@ -85,9 +85,7 @@ struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
         let foldedBias = variant == .resetBefore ? UnsafePointer(weights.biasHH) : nil
         projection.forward(input, weightIH: weights.weightIH, bias: weights.biasIH, plus: foldedBias, into: gates)
         if let panels = panels?.forward {
-            let interleaved = variant == .resetAfter ? 3 : 2  // reset-before: W_hn on its own
-            PackedRecurrentKernels.packForward(weights.weightHH, interleavedBlocks: interleaved,
-                                               separateBlocks: 3 - interleaved, hidden: H, into: panels)
+            Self.forwardPanels(variant).pack(weights.weightHH, hidden: H, into: panels)
         }
         for t in 0..<T {
             switch variant {
@@ -97,14 +95,40 @@ struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
         }
     }
 
+    /// weight_hh's forward panels: r, z, n interleaved (reset-after); reset-before packs W_hn on its
+    /// own after W_h[r,z], since it multiplies r ⊙ h_{t−1}, known only once r is.
+    static func forwardPanels(_ variant: GRUVariant) -> ForwardPanels {
+        switch variant {
+        case .resetAfter: ForwardPanels(interleavedBlocks: 3, separateBlocks: 0)
+        case .resetBefore: ForwardPanels(interleavedBlocks: 2, separateBlocks: 1)
+        }
+    }
+
+    /// One fused step on the packed path (`PackedRecurrentKernels.gruResetAfterStep`, `…BeforeStep`):
+    /// `recurrent` receives W_hn h_{t−1} + b_hn (reset-after) or r ⊙ h_{t−1} (reset-before).
+    @inline(__always)
+    static func packedStep(_ s: PackedStepOperands<Scalar>, _ variant: GRUVariant) {
+        switch variant {
+        case .resetAfter:
+            PackedRecurrentKernels.gruResetAfterStep(gates: s.gates, rows: s.rows, hidden: s.hidden, hPrev: s.hPrev,
+                                                     panels: s.panels, biasHH: s.biasHH, recurrentN: s.recurrent,
+                                                     hNext: s.hNext)
+        case .resetBefore:
+            PackedRecurrentKernels.gruResetBeforeStep(gates: s.gates, rows: s.rows, hidden: s.hidden, hPrev: s.hPrev,
+                                                      gatePanels: s.panels,
+                                                      candidatePanels: s.panels + 2 * s.hidden * s.hidden,
+                                                      resetH: s.recurrent, hNext: s.hNext)
+        }
+    }
+
     @inline(__always)
     private func stepResetAfter(_ t: Int) {
         let G = 3 * H
         let z = gates + t * B * G, hPrev = h + t * B * H, hNext = h + (t + 1) * B * H
         let rn = recurrentN + t * B * H
         if let panels = panels?.forward {
-            return PackedRecurrentKernels.gruResetAfterStep(gates: z, rows: B, hidden: H, hPrev: hPrev, panels: panels,
-                                                            biasHH: weights.biasHH, recurrentN: rn, hNext: hNext)
+            return Self.packedStep(PackedStepOperands(gates: z, rows: B, hidden: H, hPrev: hPrev, panels: panels,
+                                                      biasHH: weights.biasHH, recurrent: rn, hNext: hNext), .resetAfter)
         }
         broadcastRows(weights.biasHH, plus: nil, rows: B, columns: G, into: scratch)
         Scalar.gemm(transA: false, transB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H,
@@ -132,9 +156,8 @@ struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
         let z = gates + t * B * G, hPrev = h + t * B * H, hNext = h + (t + 1) * B * H
         let rh = recurrentN + t * B * H
         if let panels = panels?.forward {
-            return PackedRecurrentKernels.gruResetBeforeStep(gates: z, rows: B, hidden: H, hPrev: hPrev,
-                                                             gatePanels: panels, candidatePanels: panels + 2 * H * H,
-                                                             resetH: rh, hNext: hNext)
+            return Self.packedStep(PackedStepOperands(gates: z, rows: B, hidden: H, hPrev: hPrev, panels: panels,
+                                                      recurrent: rh, hNext: hNext), .resetBefore)
         }
         // r and z blocks: h_{t−1} · W_h[r,z]ᵀ, (B, 2H) with row stride 3H.
         Scalar.gemm(transA: false, transB: true, m: B, n: 2 * H, k: H, alpha: 1, a: hPrev, lda: H,

@@ -92,13 +92,22 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
     /// units.
     private func forwardPacked(panels: UnsafeMutablePointer<Scalar>) {
         let G = 4 * H
-        PackedRecurrentKernels.packForward(weights.weightHH, interleavedBlocks: 4, separateBlocks: 0, hidden: H,
-                                           into: panels)
+        Self.forwardPanels.pack(weights.weightHH, hidden: H, into: panels)
         for t in 0..<T {
-            PackedRecurrentKernels.lstmStep(gates: gates + t * B * G, rows: B, hidden: H, hPrev: h + t * B * H,
-                                            panels: panels, cPrev: c + t * B * H, cNext: c + (t + 1) * B * H,
-                                            hNext: h + (t + 1) * B * H)
+            Self.packedStep(PackedStepOperands(gates: gates + t * B * G, rows: B, hidden: H, hPrev: h + t * B * H,
+                                               panels: panels, cPrev: c + t * B * H, cNext: c + (t + 1) * B * H,
+                                               hNext: h + (t + 1) * B * H))
         }
+    }
+
+    /// weight_hh's forward panels: all four gate blocks interleaved.
+    static var forwardPanels: ForwardPanels { ForwardPanels(interleavedBlocks: 4, separateBlocks: 0) }
+
+    /// One fused step on the packed path: product, gates and cell (`PackedRecurrentKernels.lstmStep`).
+    @inline(__always)
+    static func packedStep(_ s: PackedStepOperands<Scalar>) {
+        PackedRecurrentKernels.lstmStep(gates: s.gates, rows: s.rows, hidden: s.hidden, hPrev: s.hPrev, panels: s.panels,
+                                        cPrev: s.cPrev, cNext: s.cNext, hNext: s.hNext)
     }
 
     /// Back-propagates `dOutput` (T, B, H), the loss gradient at h_1 … h_T, through the window.

@@ -24,8 +24,10 @@
 ///     dγ_ih += dP ⊙ x̂_ih;  db_ih += dP;  dA_ih = ∂LN(dP), then dW_ih and the input's gradient (`InputProjection`)
 ///
 /// dP replaces `gates` and dA_hh replaces `recurrentNormalized` step by step; dA_ih replaces
-/// `inputNormalized` after the steps. Every path runs the same Swift (the packed kernels' fused
-/// epilogues work on 8 units at a time, and a normalisation needs all H of a block first).
+/// `gates` after the steps. On the packed path (`PackedRecurrentKernels`) the recurrent products
+/// h_{t−1} · W_hhᵀ and dA_hh · W_hh read weight_hh from panels packed once per window (in `panels`,
+/// memory idle at the time); the rest is Swift on every path (a fused epilogue finishes a few units
+/// at a time, and a normalisation needs all H of a block first).
 struct LayerNormLSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
     let D: Int, H: Int, B: Int, T: Int
     let weights: RecurrentTensors<Scalar>
@@ -36,6 +38,7 @@ struct LayerNormLSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
     let cellNormalized, cellScale: UnsafeMutablePointer<Scalar>
     /// (4H) zeros: the input projection's bias (the shifts come after the normalisation).
     let zeros: UnsafeMutablePointer<Scalar>
+    let panels: PanelPlacement<Scalar>?
     let projection: InputProjection<Scalar>
 
     /// ε of every normalisation, as PyTorch's `nn.LayerNorm`.
@@ -67,6 +70,7 @@ struct LayerNormLSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
         cellNormalized = arena.slice(T * B * H).baseAddress!
         cellScale = arena.slice(T * B).baseAddress!
         zeros = arena.slice(4 * H).baseAddress!
+        self.panels = panels
         projection = InputProjection(D: D, G: 4 * H, B: B, T: T,
                                      table: tokenVocabulary.map { arena.slice($0 * 4 * H).baseAddress! })
     }
@@ -92,12 +96,22 @@ struct LayerNormLSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
                 inputScale[r * 4 + k] = Self.normalize(inputNormalized + r * G + k * H, count: H)
             }
         }
+        let forwardPanels = panels?.forward
+        if let forwardPanels {
+            PackedRecurrentKernels.packForward(weights.weightHH, interleavedBlocks: 4, separateBlocks: 0, hidden: H,
+                                               into: forwardPanels)
+        }
         for t in 0..<T {
             let hPrev = h + t * B * H, cPrev = c + t * B * H
             let hNext = h + (t + 1) * B * H, cNext = c + (t + 1) * B * H
             let recurrent = recurrentNormalized + t * B * G
-            Scalar.gemm(transA: false, transB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H,
-                        b: weights.weightHH, ldb: H, beta: 0, c: recurrent, ldc: G)
+            if let forwardPanels {
+                PackedRecurrentKernels.forwardProduct(hPrev, rows: B, hidden: H, lda: H, panels: forwardPanels, blocks: 4,
+                                                      into: recurrent, ldc: G, accumulate: false)
+            } else {
+                Scalar.gemm(transA: false, transB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H,
+                            b: weights.weightHH, ldb: H, beta: 0, c: recurrent, ldc: G)
+            }
             for b in 0..<B {
                 let r = t * B + b, row = b * H
                 let zb = gates + r * G, xb = inputNormalized + r * G, hb = recurrent + b * G
@@ -126,6 +140,10 @@ struct LayerNormLSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
         let (dInputGain, dRecurrentGain, dCellGain, dCellShift) = normalization(gradients)
         dhCarry.update(repeating: 0, count: B * H)
         dcCarry.update(repeating: 0, count: B * H)
+        let backwardPanels = panels?.backward
+        if let backwardPanels {
+            PackedRecurrentKernels.packBackward(weights.weightHH, hidden: H, depth: G, into: backwardPanels)
+        }
         for t in stride(from: T - 1, through: 0, by: -1) {
             let cPrev = c + t * B * H, dOut = dOutput + t * B * H
             for b in 0..<B {
@@ -163,6 +181,10 @@ struct LayerNormLSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
             }
             if fault == .dropRecurrentTerm {
                 dhCarry.update(repeating: 0, count: B * H)
+            } else if let backwardPanels {
+                PackedRecurrentKernels.backwardProduct(recurrentNormalized + t * B * G, rows: B, depth: G, lda: G,
+                                                       panels: backwardPanels, hidden: H, into: dhCarry, ldc: H,
+                                                       accumulate: false)
             } else {
                 Scalar.gemm(transA: false, transB: false, m: B, n: H, k: G, alpha: 1, a: recurrentNormalized + t * B * G,
                             lda: G, b: weights.weightHH, ldb: H, beta: 0, c: dhCarry, ldc: H)
