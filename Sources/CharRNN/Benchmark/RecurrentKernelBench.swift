@@ -36,8 +36,8 @@ public enum RecurrentKernelBench {
         let weights = buffers.weights, panels = buffers.panels
 
         guard let forwardPanels = config.cell.forwardPanels(variant: config.gruVariant) else {
-            throw Unavailable(description: "--cell \(config.cell.rawValue) has no fused step kernel (its normalisations "
-                              + "need a whole gate block); measure it with --mode train")
+            throw Unavailable(description: "--cell \(config.cell.rawValue) has no fused step kernel; measure it with "
+                              + "--mode train")
         }
         forwardPanels.pack(weights, hidden: H, into: panels)
         let operands = PackedStepOperands(gates: buffers.gates, rows: rows, hidden: H, hPrev: buffers.hPrev,
