@@ -68,6 +68,6 @@ let package = Package(
         // Fixtures/ holds text files the tests read by path, not resources to bundle.
         .testTarget(name: "CharRNNTests", dependencies: ["CharRNN", "MallocCounter", "CheckpointSurgery"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "CharnnCLITests", dependencies: ["charnn", "CharRNN", "CheckpointSurgery"]),
+        .testTarget(name: "CharnnCLITests", dependencies: ["charnn", "CharRNN", "CharnnServer", "CheckpointSurgery"]),
     ]
 )

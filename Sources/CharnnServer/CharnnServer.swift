@@ -18,7 +18,9 @@ public enum CharnnServer {
         setBLASThreadCount(configuration.threads)
         let metrics = ServerMetrics()
         if let batcher = served.batcher {
-            batcher.stepObserver = { size, seconds in metrics.observeStep(batchSize: size, seconds: seconds) }
+            batcher.stepObserver = { size, seconds, pickSeconds in
+                metrics.observeStep(batchSize: size, seconds: seconds, pickSeconds: pickSeconds)
+            }
             batcher.start()
         }
         let summary = "\(served.name) (\(checkpoint.config.cell.rawValue) \(checkpoint.config.layerCount)×"

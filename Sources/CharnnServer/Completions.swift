@@ -164,30 +164,60 @@ extension APIResponder {
         return Self.json(body, ignored: parsed.ignored)
     }
 
-    /// Server-sent events: one chunk per batch of released text per choice, a final chunk with the
-    /// finish reason per choice, the usage chunk if asked, then `[DONE]`. A client that goes away
+    /// Server-sent events: one chunk per batch of released text per choice (all the text released
+    /// since the previous chunk was written), a final chunk with the finish reason per choice, the
+    /// usage chunk if asked, then `[DONE]`. A client that goes away
     /// cancels its generations (their slots free at the next step).
     private func streamed(_ generations: [Generation], parsed: CompletionRequest, header: CompletionHeader) -> Response {
         var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         if !parsed.ignored.isEmpty, let name = HTTPField.Name("X-Charnn-Ignored-Fields") {
             headers[name] = parsed.ignored.joined(separator: ", ")
         }
-        let merged = Self.merge(generations)
         let metrics = self.metrics
+        let chunks = CompletionChunks(header: header)
         let body = ResponseBody { writer in
             var finished = false
             defer { if !finished { for generation in generations { generation.cancel() } } }
             var offsets = [Int](repeating: 0, count: generations.count)
             var generatedTotal = 0
+            func write(_ buffer: ByteBuffer) async throws {
+                let started = ContinuousClock.now
+                try await writer.write(buffer)
+                metrics.observeStage(.write, since: started)
+            }
             func send(_ object: [String: Any]) async throws {
+                let started = ContinuousClock.now
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])
                 var buffer = ByteBuffer(string: "data: ")
                 buffer.writeBytes(data)
                 buffer.writeString("\n\n")
-                try await writer.write(buffer)
+                metrics.observeStage(.encode, since: started)
+                try await write(buffer)
             }
             func chunk(_ choice: [String: Any]) -> [String: Any] {
                 header.object(choices: [choice])
+            }
+            /// Text-only chunks are written by hand; with logprobs, through JSONSerialization.
+            func handle(_ index: Int, _ event: GenerationEvent) async throws {
+                switch event {
+                case .text(let piece, let logprobs):
+                    if let top = parsed.logprobs {
+                        let logprobsJSON = Self.logprobsJSON(logprobs, top: top, offset: offsets[index])
+                        offsets[index] += piece.unicodeScalars.count
+                        try await send(chunk(["text": piece, "index": index, "logprobs": logprobsJSON,
+                                              "finish_reason": NSNull()]))
+                    } else {
+                        offsets[index] += piece.unicodeScalars.count
+                        let started = ContinuousClock.now
+                        let buffer = chunks.event(text: piece, index: index)
+                        metrics.observeStage(.encode, since: started)
+                        try await write(buffer)
+                    }
+                case .finished(let reason, let generated, _):
+                    generatedTotal += generated
+                    metrics.charactersGenerated.increment(by: Int64(generated))
+                    try await write(chunks.event(text: "", index: index, finishReason: reason.rawValue))
+                }
             }
             if parsed.echo {
                 for index in generations.indices {
@@ -196,21 +226,12 @@ extension APIResponder {
                     offsets[index] = parsed.promptText.unicodeScalars.count
                 }
             }
-            for await (index, event) in merged {
-                switch event {
-                case .text(let piece, let logprobs):
-                    let logprobsJSON: Any = parsed.logprobs.map {
-                        Self.logprobsJSON(logprobs, top: $0, offset: offsets[index])
-                    } ?? NSNull()
-                    offsets[index] += piece.unicodeScalars.count
-                    try await send(chunk(["text": piece, "index": index, "logprobs": logprobsJSON,
-                                          "finish_reason": NSNull()]))
-                case .finished(let reason, let generated, _):
-                    generatedTotal += generated
-                    metrics.charactersGenerated.increment(by: Int64(generated))
-                    try await send(chunk(["text": "", "index": index, "logprobs": NSNull(),
-                                          "finish_reason": reason.rawValue]))
-                }
+            if generations.count == 1 {
+                // Straight from the generation's events: text released while a write was under way
+                // arrives as one event (`GenerationEvents`), so one chunk.
+                for await event in generations[0].events { try await handle(0, event) }
+            } else {
+                for await (index, event) in Self.merge(generations) { try await handle(index, event) }
             }
             finished = true
             if parsed.includeUsage {

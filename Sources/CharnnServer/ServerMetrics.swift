@@ -10,6 +10,14 @@ final class ServerMetrics: Sendable {
     let charactersGenerated: Counter
     let batchSize: ValueHistogram
     let stepLatency: DurationHistogram
+    /// Seconds spent in each stage of serving a character, summed (`Stage`).
+    private let stageSeconds: [Stage: Counter]
+
+    /// Where a streamed character's time goes: the batched recurrent step, picking each stream's
+    /// character (softmax, sampling, stop texts), encoding the chunk, writing it to the socket.
+    enum Stage: String, CaseIterable {
+        case step, pick, encode, write
+    }
 
     private static func name(_ name: String, unit: String = "", help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "charnn", metricName: name, unitName: unit, helpText: help)
@@ -28,6 +36,23 @@ final class ServerMetrics: Sendable {
             buckets: [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
                       .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
                       .milliseconds(100), .milliseconds(250)])
+        var stages: [Stage: Counter] = [:]
+        for stage in Stage.allCases {
+            stages[stage] = registry.makeCounter(
+                descriptor: Self.name("stage", unit: "seconds_total",
+                                      help: "Seconds spent per serving stage (step, pick, encode, write), summed."),
+                labels: [("stage", stage.rawValue)])
+        }
+        stageSeconds = stages
+    }
+
+    func observeStage(_ stage: Stage, seconds: Double) {
+        stageSeconds[stage]!.increment(by: seconds)
+    }
+
+    func observeStage(_ stage: Stage, since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        observeStage(stage, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
     }
 
     func countRequest(route: String, status: Int) {
@@ -35,8 +60,10 @@ final class ServerMetrics: Sendable {
                              labels: [("route", route), ("status", String(status))]).increment()
     }
 
-    func observeStep(batchSize size: Int, seconds: Double) {
+    func observeStep(batchSize size: Int, seconds: Double, pickSeconds: Double) {
         batchSize.record(Double(size))
         stepLatency.recordNanoseconds(Int64(seconds * 1e9))
+        observeStage(.step, seconds: seconds - pickSeconds)
+        observeStage(.pick, seconds: pickSeconds)
     }
 }

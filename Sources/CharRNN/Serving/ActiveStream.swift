@@ -19,13 +19,13 @@ final class ActiveStream {
     private var generated = 0
     private let alternatives: Int
     private var stops: StopMatcher
-    private let continuation: AsyncStream<GenerationEvent>.Continuation
+    private let continuation: GenerationEvents
     /// The last character of the text, once it is known and unfed.
     private var last: Int32?
     private(set) var isFinished = false
 
     init(id: UInt64, state: RecurrentState, feed: [Int32], settings: GenerationSettings, vocabularySize: Int,
-         continuation: AsyncStream<GenerationEvent>.Continuation) {
+         continuation: GenerationEvents) {
         precondition(!feed.isEmpty, "a stream feeds at least one character")
         self.id = id
         h = state.h

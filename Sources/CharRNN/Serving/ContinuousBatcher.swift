@@ -17,8 +17,9 @@ public final class ContinuousBatcher: @unchecked Sendable {
     public let vocabulary: Vocabulary
     /// Streams generating at once, at most (joining ones included).
     public let maxStreams: Int
-    /// Called on the batcher's thread after every step with the batch size and the step's seconds.
-    public var stepObserver: (@Sendable (_ batchSize: Int, _ seconds: Double) -> Void)?
+    /// Called on the batcher's thread after every step with the batch size, the step's seconds and
+    /// of those the seconds spent picking (softmax, sampling and stop texts of every stream).
+    public var stepObserver: (@Sendable (_ batchSize: Int, _ seconds: Double, _ pickSeconds: Double) -> Void)?
 
     private let lock = NSCondition()
     private var joining: [ActiveStream] = []
@@ -80,12 +81,10 @@ public final class ContinuousBatcher: @unchecked Sendable {
         admitted += 1
         nextID += 1
         let id = nextID
-        let (events, continuation) = AsyncStream<GenerationEvent>.makeStream(bufferingPolicy: .unbounded)
-        continuation.onTermination = { [weak self] termination in
-            if case .cancelled = termination { self?.cancel(id) }
-        }
+        let events = GenerationEvents()
+        events.setOnCancel { [weak self] in self?.cancel(id) }
         let stream = ActiveStream(id: id, state: start, feed: feed, settings: settings,
-                                  vocabularySize: vocabulary.count, continuation: continuation)
+                                  vocabularySize: vocabulary.count, continuation: events)
         joining.append(stream)
         lock.signal()
         return Generation(events: events) { [weak self] in self?.cancel(id) }
@@ -165,6 +164,7 @@ public final class ContinuousBatcher: @unchecked Sendable {
             }
         }
         network.computeLogits()
+        let computed = DispatchTime.now().uptimeNanoseconds
         var ended = false
         for row in active.indices {
             let stream = active[row]
@@ -178,8 +178,8 @@ public final class ContinuousBatcher: @unchecked Sendable {
         }
         let batchSize = active.count
         if ended { removeFinished() }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        stepObserver?(batchSize, seconds)
+        let now = DispatchTime.now().uptimeNanoseconds
+        stepObserver?(batchSize, Double(now - started) / 1e9, Double(now - computed) / 1e9)
     }
 
     /// Drops the streams that ended from the batch and frees their slots.

@@ -36,10 +36,10 @@ public enum GenerationEvent: Sendable {
 
 /// A generation in progress: its events, and a way to stop it (a client that went away).
 public struct Generation: Sendable {
-    public let events: AsyncStream<GenerationEvent>
+    public let events: GenerationEvents
     private let cancelAction: @Sendable () -> Void
 
-    public init(events: AsyncStream<GenerationEvent>, cancel: @escaping @Sendable () -> Void) {
+    public init(events: GenerationEvents, cancel: @escaping @Sendable () -> Void) {
         self.events = events
         cancelAction = cancel
     }

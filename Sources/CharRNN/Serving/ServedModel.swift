@@ -83,7 +83,9 @@ public final class ServedModel: @unchecked Sendable {
             throw error
         }
         // Pass the events on and keep the final state; a cancelled generation leaves the session as it was.
-        let (relay, continuation) = AsyncStream<GenerationEvent>.makeStream()
+        let relay = GenerationEvents()
+        let continuation = relay
+        relay.setOnCancel { generation.cancel() }
         Task {
             var finalState: RecurrentState?
             for await event in generation.events {
