@@ -6,15 +6,15 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure training, sampling, priming or tokenizer throughput, the recurrent kernels alone, or the FMA peak (flags as the PyTorch peer's).")
 
-    enum Mode: String, ExpressibleByArgument, CaseIterable { case train, sample, prime, encode, peak, kernels }
+    enum Mode: String, ExpressibleByArgument, CaseIterable { case train, sample, serve, prime, encode, peak, kernels }
 
     @OptionGroup var model: ModelOptions
     @Option(help: "Vocabulary size of the random data.") var vocab = 65
     @Option(help: "Timed training steps (after warm-up).") var steps = 15
     @Option(help: "Untimed warm-up steps.") var warmup = 3
     @Option(help: "Threads, used as train uses them.") var threads = 2
-    @Option(help: "What to measure: train, sample, prime, encode, kernels (charnn's recurrent step and backward product alone, one replica's rows on one thread, in cache), or peak (the FMA limit of one core and of --threads).") var mode = Mode.train
-    @Option(help: "Characters per sample (sample mode).") var sampleLen = 2000
+    @Option(help: "What to measure: train, sample, serve (the serving batcher's step of --batch streams alone: no picking, no HTTP), prime, encode, kernels (charnn's recurrent step and backward product alone, one replica's rows on one thread, in cache), or peak (the FMA limit of one core and of --threads).") var mode = Mode.train
+    @Option(help: "Characters per sample (sample mode), steps per timing (serve mode).") var sampleLen = 2000
     @Option(help: "Samples (or primes) to time (sample and prime modes).") var sampleReps = 3
     @Option(help: "Characters of random prime (prime mode).") var primeLen = 1_000_000
     @Option(help: "Weight precision of sampling: f32 or f16 (sample mode).") var weights = WeightPrecision.f32
@@ -50,7 +50,7 @@ struct Bench: ParsableCommand {
             throw ValidationError("--batch \(batch) cannot be split evenly over \(group.size) ranks")
         }
         var result: [String: Any] = ["peer": "charnn", "mode": mode.rawValue, "threads": threads, "ranks": group.size]
-        if mode == .train || mode == .sample || mode == .kernels {
+        if mode == .train || mode == .sample || mode == .serve || mode == .kernels {
             result.merge(["cell": config.cell.rawValue, "layers": config.layerCount, "hidden": config.hiddenSize,
                           "embed": config.embeddingSize, "vocab": vocab,
                           "batch": batch, "seq": seq,
@@ -80,6 +80,8 @@ struct Bench: ParsableCommand {
             let weightBytes = (weights == .f16 ? 2 : 4) * (ParameterLayout(config).totalCount - vocab * config.embeddingSize)
             result["weight_bytes_per_char"] = weightBytes
             result["weights"] = weights.rawValue
+        case .serve:
+            result["serve_step_chars_per_s"] = Benchmark.servingStepRates(settings).max()!
         case .peak:
             let level = FMAPeak.bestLevel
             result["peak_isa"] = FMAPeak.loopName(level)

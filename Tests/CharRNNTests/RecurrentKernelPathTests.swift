@@ -99,6 +99,41 @@ final class RecurrentKernelPathTests: XCTestCase {
         }
     }
 
+    /// A network of fixed weights (the serving batcher's: panels packed once, one-step windows on
+    /// the packed path) computes what the generic path computes, window after window.
+    func testFixedWeightNetworksEqualTheGenericPath() throws {
+        var ran = false
+        for path in RecurrentKernelPath.allCases where path != .generic && InstructionSets.current.canRun(path) {
+            ran = true
+            for (cell, variant) in everyCell {
+                let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: 2, hiddenSize: 32,
+                                         embeddingSize: 7, vocabularySize: 23)
+                let model = CharRNNModel<Float>(config: config, seed: 8)
+                func run(_ path: RecurrentKernelPath) -> [Float] {
+                    let saved = RecurrentKernels.path
+                    RecurrentKernels.path = path
+                    defer { RecurrentKernels.path = saved }
+                    let network = UnrolledNetwork(model: model, batchSize: 5, steps: 1, withGradients: false,
+                                                  fixedWeights: true)
+                    var results: [Float] = []
+                    for step in 0..<4 {
+                        for row in 0..<5 { network.inputs[row] = Int32((step * 7 + row * 3) % 23) }
+                        network.computeLogits()
+                        results += Array(network.logits) + Array(network.stateH) + Array(network.stateC)
+                    }
+                    return results
+                }
+                let generic = run(.generic), fast = run(path)
+                let scale = generic.map { abs($0) }.max() ?? 0
+                let difference = zip(fast, generic).map { abs($0 - $1) }.max() ?? .infinity
+                XCTAssertEqual(fast.count, generic.count)
+                XCTAssertGreaterThan(scale, 0)
+                XCTAssertLessThanOrEqual(difference, 1e-5 * scale, "\(path) \(cell) \(variant)")
+            }
+        }
+        if !ran { throw XCTSkip("this CPU runs no packed path (\(InstructionSets.current.reasonCannotRun(.avx2) ?? ""))") }
+    }
+
     /// forwardProduct and backwardProduct against the naive loops, overwriting and accumulating, on
     /// rows whose stride exceeds their width, for every packed path this CPU runs:
     ///

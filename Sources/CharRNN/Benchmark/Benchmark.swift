@@ -144,6 +144,29 @@ public enum Benchmark {
         return rates
     }
 
+    /// Characters per second of the serving batcher's step alone (`ContinuousBatcher`): one step of
+    /// `batch` streams through a network of fixed weights (`UnrolledNetwork.fixedWeights`), the
+    /// fastest of `sampleRepetitions` timings of `sampleLength` steps; no picking, no HTTP.
+    public static func servingStepRates(_ s: Settings) -> [Double] {
+        setBLASThreadCount(s.threads)
+        let model = CharRNNModel<Float>(config: s.config, seed: s.seed)
+        let network = UnrolledNetwork(model: model, batchSize: s.batch, steps: 1, withGradients: false,
+                                      fixedWeights: true)
+        var random = SplitMix64(seed: s.seed)
+        var rates: [Double] = []
+        network.computeLogits()
+        for _ in 0..<s.sampleRepetitions {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<s.sampleLength {
+                for row in 0..<s.batch { network.inputs[row] = Int32(random.next() % UInt64(s.config.vocabularySize)) }
+                network.computeLogits()
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            rates.append(Double(s.sampleLength * s.batch) / seconds)
+        }
+        return rates
+    }
+
     /// MB/s of reading and tokenising `path` in chunks (median of `repetitions`).
     public static func encodingRates(path: String, tokenization: Tokenization, normalization: Normalization,
                                      repetitions: Int = 5) throws(DataError) -> (rates: [Double], bytes: Int) {

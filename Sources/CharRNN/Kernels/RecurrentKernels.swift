@@ -70,6 +70,9 @@ struct PanelPlacement<Scalar: BLASScalar> {
     let forward: UnsafeMutablePointer<Scalar>
     /// Space for weight_hhᵀ's panels during the layer's backward steps, until it writes its input gradient.
     let backward: UnsafeMutablePointer<Scalar>
+    /// The forward panels are the layer's own and were packed when the network was made, for weights
+    /// that do not change while it lives (serving): forward does not pack them again.
+    var packedOnce = false
 }
 
 /// The packed kernels as the generic layers call them, through the chosen path's table. A layer asks
@@ -82,7 +85,7 @@ enum PackedRecurrentKernels<Scalar: BLASScalar> {
 
     /// Whether a layer of this scalar type and shape runs the packed kernels: Float on a packed path,
     /// H a multiple of `hiddenMultiple` and of the path's lanes, and windows of at least 8 steps, over
-    /// which one packing of weight_hh pays for itself.
+    /// which one packing of weight_hh pays for itself (`.max` for weights packed once, for good).
     static func isUsed(hidden H: Int, steps T: Int) -> Bool {
         guard Scalar.self == Float.self, let kernels = RecurrentKernels.kernels else { return false }
         return H % hiddenMultiple == 0 && H % Int(kernels.pointee.lanes) == 0 && T >= 8

@@ -176,6 +176,15 @@ enum CellLayer<Scalar: BLASScalar> {
         }
     }
 
+    /// Packs weight_hh into the layer's forward panels (`PanelPlacement.packedOnce`).
+    func packForwardPanels() {
+        switch self {
+        case .lstm(let layer): layer.packForwardPanels()
+        case .gru(let layer): layer.packForwardPanels()
+        case .layerNormLSTM(let layer): layer.packForwardPanels()
+        }
+    }
+
     func loadState(h: UnsafePointer<Scalar>, c: UnsafePointer<Scalar>, count: Int) {
         switch self {
         case .lstm(let layer): layer.loadState(h: h, c: c, count: count)

@@ -84,15 +84,18 @@ struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
         // reset-before adds all of b_hh outside the reset gate, so it folds into the input projection.
         let foldedBias = variant == .resetBefore ? UnsafePointer(weights.biasHH) : nil
         projection.forward(input, weightIH: weights.weightIH, bias: weights.biasIH, plus: foldedBias, into: gates)
-        if let panels = panels?.forward {
-            Self.forwardPanels(variant).pack(weights.weightHH, hidden: H, into: panels)
-        }
+        if let panels, !panels.packedOnce { packForwardPanels() }
         for t in 0..<T {
             switch variant {
             case .resetAfter: stepResetAfter(t)
             case .resetBefore: stepResetBefore(t)
             }
         }
+    }
+
+    /// Packs weight_hh into the forward panels, when the layer has them.
+    func packForwardPanels() {
+        if let panels = panels?.forward { Self.forwardPanels(variant).pack(weights.weightHH, hidden: H, into: panels) }
     }
 
     /// weight_hh's forward panels: r, z, n interleaved (reset-after); reset-before packs W_hn on its

@@ -92,12 +92,17 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
     /// units.
     private func forwardPacked(panels: UnsafeMutablePointer<Scalar>) {
         let G = 4 * H
-        Self.forwardPanels.pack(weights.weightHH, hidden: H, into: panels)
+        if !self.panels!.packedOnce { packForwardPanels() }
         for t in 0..<T {
             Self.packedStep(PackedStepOperands(gates: gates + t * B * G, rows: B, hidden: H, hPrev: h + t * B * H,
                                                panels: panels, cPrev: c + t * B * H, cNext: c + (t + 1) * B * H,
                                                hNext: h + (t + 1) * B * H))
         }
+    }
+
+    /// Packs weight_hh into the forward panels, when the layer has them.
+    func packForwardPanels() {
+        if let panels = panels?.forward { Self.forwardPanels.pack(weights.weightHH, hidden: H, into: panels) }
     }
 
     /// weight_hh's forward panels: all four gate blocks interleaved.

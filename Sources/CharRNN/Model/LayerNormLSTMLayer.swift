@@ -97,10 +97,7 @@ struct LayerNormLSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
             }
         }
         let forwardPanels = panels?.forward
-        if let forwardPanels {
-            PackedRecurrentKernels.packForward(weights.weightHH, interleavedBlocks: 4, separateBlocks: 0, hidden: H,
-                                               into: forwardPanels)
-        }
+        if let panels, !panels.packedOnce { packForwardPanels() }
         for t in 0..<T {
             let hPrev = h + t * B * H, cPrev = c + t * B * H
             let hNext = h + (t + 1) * B * H, cNext = c + (t + 1) * B * H
@@ -205,6 +202,14 @@ struct LayerNormLSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
         }
         projection.backward(input, dPreactivations: gates, weightIH: weights.weightIH,
                             dWeightIH: gradients.weightIH, dx: dx)
+    }
+
+    /// Packs weight_hh into the forward panels (all four blocks interleaved), when the layer has them.
+    func packForwardPanels() {
+        if let panels = panels?.forward {
+            PackedRecurrentKernels.packForward(weights.weightHH, interleavedBlocks: 4, separateBlocks: 0, hidden: H,
+                                               into: panels)
+        }
     }
 
     /// Normalises `count` values in place to x̂ = (x − μ) / √(σ² + ε) and returns 1/√(σ² + ε).

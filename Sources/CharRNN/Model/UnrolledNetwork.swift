@@ -59,15 +59,19 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     /// validation, scoring, sampling) holds no gradient buffers and cannot run `backward`.
     /// `gradients` (the model's layout) receives what `backward` accumulates: by default the
     /// model's own buffer; a replica training on other streams at the same time has its own.
+    /// `fixedWeights` (forward-only networks): the model's weights do not change while the network
+    /// lives, so the packed kernels' panels are packed once, here, each layer keeping its own, and
+    /// even one-step windows run on the packed path (the serving batcher's).
     public convenience init(model: CharRNNModel<Scalar>, batchSize B: Int, steps T: Int, withGradients: Bool = true,
-                            gradients: UnsafeMutableBufferPointer<Scalar>? = nil) {
+                            gradients: UnsafeMutableBufferPointer<Scalar>? = nil, fixedWeights: Bool = false) {
         self.init(model: model, batchSize: B, steps: T, withGradients: withGradients, gradients: gradients,
-                  tokenInput: T * B > model.config.vocabularySize)
+                  tokenInput: T * B > model.config.vocabularySize, fixedWeights: fixedWeights)
     }
 
     /// `tokenInput` chooses layer 0's input projection (the tests run both on one window).
     init(model: CharRNNModel<Scalar>, batchSize B: Int, steps T: Int, withGradients: Bool,
-         gradients: UnsafeMutableBufferPointer<Scalar>?, tokenInput: Bool) {
+         gradients: UnsafeMutableBufferPointer<Scalar>?, tokenInput: Bool, fixedWeights: Bool = false) {
+        precondition(!(fixedWeights && withGradients), "a network that trains changes its weights")
         precondition(B > 0 && T > 0, "window must be non-empty: batch \(B), steps \(T)")
         precondition(gradients.map { $0.count == model.parameterCount } ?? true, "gradient buffer of the wrong size")
         self.model = model
@@ -84,7 +88,7 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         let gradients = self.gradients
         let built = Arena<Scalar>.build { arena in
             Buffers(model: model, batch: B, steps: T, withGradients: withGradients, gradients: gradients,
-                    tokenInput: tokenInput, arena: arena)
+                    tokenInput: tokenInput, fixedWeights: fixedWeights, arena: arena)
         }
         arena = built.arena
         let buffers = built.layout
@@ -97,6 +101,9 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         dropped = buffers.dropped
         masks = buffers.masks
         dOutputs = buffers.dOutputs
+        if fixedWeights {
+            for layer in layers { layer.packForwardPanels() }
+        }
     }
 
     /// The network's scalar buffers, sliced from one arena in one place (see `Arena.build`).
@@ -109,7 +116,8 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         var dOutputs: [UnsafeMutablePointer<Scalar>] = []
 
         init(model: CharRNNModel<Scalar>, batch B: Int, steps T: Int, withGradients: Bool,
-             gradients: UnsafeMutableBufferPointer<Scalar>, tokenInput: Bool, arena: Arena<Scalar>) {
+             gradients: UnsafeMutableBufferPointer<Scalar>, tokenInput: Bool, fixedWeights: Bool,
+             arena: Arena<Scalar>) {
             let config = model.config
             let (L, H, E, V) = (config.layerCount, config.hiddenSize, config.embeddingSize, config.vocabularySize)
             let W = config.outputSize, states = L * config.directionCount, rows = T * B
@@ -127,8 +135,9 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
                 // Layer k reads dOutputs[k] and writes dOutputs[k − 1]: two buffers in turn serve all.
                 for k in 0..<L { dOutputs.append(k < 2 ? arena.slice(rows * W).baseAddress! : dOutputs[k - 2]) }
             }
-            let placements = UnrolledNetwork.panelPlacements(config: config, rows: rows, steps: T,
-                                                             dOutputs: dOutputs, arena: arena)
+            let placements = fixedWeights
+                ? UnrolledNetwork.packedOncePlacements(config: config, arena: arena)
+                : UnrolledNetwork.panelPlacements(config: config, rows: rows, steps: T, dOutputs: dOutputs, arena: arena)
             for k in 0..<L {
                 stages.append(StackLayer(model: model, layer: k, batch: B, steps: T, gradients: gradients,
                                          withGradients: withGradients, sharedScratch: sharedScratch,
@@ -176,6 +185,21 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
                 ? PanelPlacement(forward: forward, backward: k > 0 ? ownBuffer() : backward) : nil
             return (PanelPlacement(forward: forward, backward: backward), reverse)
         }
+    }
+
+    /// With fixed weights: one panel buffer per layer and direction, packed once (`packedOnce`); a
+    /// forward-only network has no backward to place.
+    private static func packedOncePlacements(config: ModelConfig, arena: Arena<Scalar>)
+        -> [(forwardDirection: PanelPlacement<Scalar>?, reverseDirection: PanelPlacement<Scalar>?)] {
+        let (L, H) = (config.layerCount, config.hiddenSize)
+        guard PackedRecurrentKernels<Scalar>.isUsed(hidden: H, steps: .max) else {
+            return Array(repeating: (nil, nil), count: L)
+        }
+        func own() -> PanelPlacement<Scalar> {
+            let buffer = arena.slice(config.cell.gateCount * H * H).baseAddress!
+            return PanelPlacement(forward: buffer, backward: buffer, packedOnce: true)
+        }
+        return (0..<L).map { _ in (own(), config.bidirectional ? own() : nil) }
     }
 
     /// Zeroes the carried state, as at the start of an epoch or of a text.

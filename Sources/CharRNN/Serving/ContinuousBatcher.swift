@@ -147,7 +147,7 @@ public final class ContinuousBatcher: @unchecked Sendable {
         var size = 1
         while size < rows { size *= 2 }
         if let network = networks[size] { return network }
-        let network = UnrolledNetwork(model: model, batchSize: size, steps: 1, withGradients: false)
+        let network = UnrolledNetwork(model: model, batchSize: size, steps: 1, withGradients: false, fixedWeights: true)
         networks[size] = network
         return network
     }
