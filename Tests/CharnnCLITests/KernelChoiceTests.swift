@@ -190,3 +190,17 @@ final class BenchKernelsTests: CLITestCase {
         XCTAssertTrue(generic.err.contains("uses the generic path"), generic.summary)
     }
 }
+
+/// `charnn bench --mode serve`: the serving batcher's step alone, in characters per second.
+final class BenchServeTests: CLITestCase {
+    func testServeModeReportsTheBatchedStepRate() throws {
+        let run = try sandbox.run(["bench", "--mode", "serve", "--hidden", "32", "--embed", "8", "--batch", "5",
+                                   "--sample-len", "50", "--sample-reps", "2", "--threads", "1", "--json"])
+        XCTAssertEqual(run.exitCode, 0, run.summary)
+        let result = try jsonObject(run.stdout)
+        XCTAssertEqual(result["mode"] as? String, "serve")
+        XCTAssertEqual(result["batch"] as? Int, 5)
+        let rate = try XCTUnwrap(result["serve_step_chars_per_s"] as? Double, run.summary)
+        XCTAssertTrue(rate > 0 && rate.isFinite, "\(rate)")
+    }
+}
