@@ -12,7 +12,7 @@ enum ModelCard {
             "embedding": config.embeddingSize, "parameters": served.parameterCount,
             "vocabulary_size": served.vocabulary.count, "task": served.task.rawValue,
             "tokenization": served.vocabulary.tokenization.rawValue, "normalization": served.normalization.rawValue,
-            "bidirectional": config.bidirectional,
+            "bidirectional": config.bidirectional, "cell_state": config.cell.carriesCellState,
         ]
         if config.cell.takesGRUVariant { card["gru_variant"] = config.gruVariant.rawValue }
         if let training = served.training {

@@ -98,7 +98,7 @@ async function loadCard() {
   for (let k = 0; k < model.layers; k++) $("layer").add(new Option("" + k, "" + k));
   $("unit").innerHTML = '<option value="top">most active units</option>';
   for (let u = 0; u < model.hidden; u++) $("unit").add(new Option("" + u, "" + u));
-  if (model.cell !== "lstm") $("quantity").options[1].disabled = true;
+  $("quantity").options[1].disabled = !model.cell_state;
 }
 
 function addCharacter(container, character, logprob, alternatives) {
