@@ -97,8 +97,56 @@ void ckernels_gemv_f16_f16c(const uint16_t *W, int64_t rows, int64_t cols, const
         y[r] += s;
     }
 }
+
+// The same on 16 lanes (vcvtph2ps to a ZMM register): four rows, each a 16-lane partial sum. Rows
+// shorter than 256 go to the 8-lane kernel: there the 16-lane horizontal sums cost more than the
+// wider loads save. Zen 4, shared machine, best of 10 timings per run: 512 × 64 2.04 µs against the
+// 8-lane 1.40, 512 × 128 2.72 against 2.41; 2048 × 512 (an L layer's weight_hh) 0.97, 1.03, 1.23,
+// 1.28 and 1.40 times the 8-lane kernel's speed in five runs.
+__attribute__((target("avx512f,fma")))
+void ckernels_gemv_f16_avx512(const uint16_t *W, int64_t rows, int64_t cols, const float *x, float *y) {
+    if (cols < 256) {
+        ckernels_gemv_f16_f16c(W, rows, cols, x, y);
+        return;
+    }
+    int64_t r = 0, vector_cols = cols & ~(int64_t)15;
+    for (; r + 4 <= rows; r += 4) {
+        const uint16_t *w0 = W + r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+        for (int64_t c = 0; c < vector_cols; c += 16) {
+            __m512 xv = _mm512_loadu_ps(x + c);
+            a0 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w0 + c))), xv, a0);
+            a1 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w1 + c))), xv, a1);
+            a2 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w2 + c))), xv, a2);
+            a3 = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w3 + c))), xv, a3);
+        }
+        float s0 = _mm512_reduce_add_ps(a0), s1 = _mm512_reduce_add_ps(a1);
+        float s2 = _mm512_reduce_add_ps(a2), s3 = _mm512_reduce_add_ps(a3);
+        for (int64_t c = vector_cols; c < cols; c++) {
+            s0 += ckernels_half_to_float(w0[c]) * x[c];
+            s1 += ckernels_half_to_float(w1[c]) * x[c];
+            s2 += ckernels_half_to_float(w2[c]) * x[c];
+            s3 += ckernels_half_to_float(w3[c]) * x[c];
+        }
+        y[r] += s0; y[r + 1] += s1; y[r + 2] += s2; y[r + 3] += s3;
+    }
+    for (; r < rows; r++) {
+        const uint16_t *w = W + r * cols;
+        __m512 a = _mm512_setzero_ps();
+        for (int64_t c = 0; c < vector_cols; c += 16) {
+            a = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + c))), _mm512_loadu_ps(x + c), a);
+        }
+        float s = _mm512_reduce_add_ps(a);
+        for (int64_t c = vector_cols; c < cols; c++) s += ckernels_half_to_float(w[c]) * x[c];
+        y[r] += s;
+    }
+}
 #else
 void ckernels_gemv_f16_f16c(const uint16_t *W, int64_t rows, int64_t cols, const float *x, float *y) {
+    ckernels_gemv_f16_portable(W, rows, cols, x, y);
+}
+
+void ckernels_gemv_f16_avx512(const uint16_t *W, int64_t rows, int64_t cols, const float *x, float *y) {
     ckernels_gemv_f16_portable(W, rows, cols, x, y);
 }
 #endif

@@ -31,6 +31,12 @@ final class HalfPrecisionTests: XCTestCase {
             }
             var kernels = [("portable", ckernels_gemv_f16_portable as (UnsafePointer<UInt16>?, Int64, Int64, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void)]
             if HalfPrecisionStep.cpuHasF16C { kernels.append(("f16c", ckernels_gemv_f16_f16c)) }
+            if InstructionSets.current.canRun(.avx512) {
+                kernels.append(("avx512", ckernels_gemv_f16_avx512))
+            } else {
+                print("f16 GEMV: the avx512 kernel is not tested here: "
+                      + (InstructionSets.current.reasonCannotRun(.avx512) ?? ""))
+            }
             for (name, kernel) in kernels {
                 var y = start
                 kernel(halves, Int64(rows), Int64(cols), x, &y)

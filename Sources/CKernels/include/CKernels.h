@@ -21,6 +21,9 @@ double ckernels_fma_loop_sse(int64_t iterations, float *sink);
 /// FMA and F16C; the portable one converts in software.
 void ckernels_gemv_f16_f16c(const uint16_t *W, int64_t rows, int64_t cols, const float *x, float *y);
 void ckernels_gemv_f16_portable(const uint16_t *W, int64_t rows, int64_t cols, const float *x, float *y);
+/// The same on 16 lanes for rows of 256 or more (shorter rows take the F16C kernel): needs AVX-512F,
+/// AVX2, FMA and F16C, with the OS saving ZMM.
+void ckernels_gemv_f16_avx512(const uint16_t *W, int64_t rows, int64_t cols, const float *x, float *y);
 /// Float to IEEE half, round to nearest even (what the F16C instructions do).
 uint16_t ckernels_float_to_half(float value);
 float ckernels_half_to_float(uint16_t value);

@@ -33,7 +33,7 @@ final class HalfPrecisionStep {
         precondition(!model.config.bidirectional, "a bidirectional model does not generate text")
         let config = model.config
         self.config = config
-        gemv = portable ? ckernels_gemv_f16_portable : InstructionSets.current.halfGEMV
+        gemv = portable ? ckernels_gemv_f16_portable : InstructionSets.current.halfGEMV(path: RecurrentKernels.path)
         let (L, H, V, G) = (config.layerCount, config.hiddenSize, config.vocabularySize, config.cell.gateCount * config.hiddenSize)
         let layout = model.layout
         let parameters = model.parameters.baseAddress!
