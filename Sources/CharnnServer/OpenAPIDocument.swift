@@ -13,7 +13,9 @@
 ///
 /// So nothing is committed twice and nothing can drift: an edit to the document is what the next
 /// build serves and checks, and a document that is not JSON or lacks one of those numbers fails
-/// the build with its pointer.
+/// the build with its pointer. The few limits the document states only in prose (413's "1 MiB",
+/// the activations' 2^20 numbers and 16 units) are checked against their Swift constants by
+/// `OpenAPIContractTests`, as are the routes (`APIResponder.routes`) against its `paths`.
 ///
 /// Compiled in rather than a SwiftPM resource: `Bundle.module` looks for
 /// `charnn_CharnnServer.resources` beside the executable (symlinks resolved), then at the absolute
