@@ -43,6 +43,7 @@ let package = Package(
             dependencies: ["COpenBLAS", "CZstd", "CMPI", "CCPUFeatures", "CKernels", "CProcess"]
         ),
         // HTTP for `charnn serve`, apart so that the library never depends on the HTTP stack.
+        // docs/openapi.json, the API's one statement, is compiled in by EmbedOpenAPI.
         .target(
             name: "CharnnServer",
             dependencies: [
@@ -51,8 +52,12 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-            ]
+            ],
+            plugins: ["EmbedOpenAPI"]
         ),
+        // Build time only: docs/openapi.json → Swift (its bytes, and the numbers the checks use).
+        .executableTarget(name: "OpenAPIEmbed"),
+        .plugin(name: "EmbedOpenAPI", capability: .buildTool(), dependencies: ["OpenAPIEmbed"]),
         .executableTarget(
             name: "charnn",
             dependencies: [

@@ -20,19 +20,42 @@ struct APIResponder: HTTPResponder {
     let configuration: ServerConfiguration
     let metrics: ServerMetrics
 
+    /// Every operation the server answers, once. A path that fits no template is 404 (metrics
+    /// route "other"); one that fits a template but not with this method is 405.
+    static let routes: [APIRoute] = [
+        APIRoute(.get, "/") { responder, _, _ in responder.page() },
+        APIRoute(.get, "/health") { responder, _, _ in responder.health() },
+        APIRoute(.get, "/metrics") { responder, _, _ in responder.metricsText() },
+        APIRoute(.get, "/openapi.json") { _, _, _ in raw(OpenAPIDocument.json, type: "application/json") },
+        APIRoute(.get, "/v1/models") { responder, _, _ in responder.models() },
+        APIRoute(.post, "/v1/completions") { responder, request, _ in try await responder.complete(request, session: nil) },
+        APIRoute(.post, "/v1/score") { responder, request, _ in try await responder.score(request) },
+        APIRoute(.post, "/v1/restore") { responder, request, _ in try await responder.restore(request) },
+        APIRoute(.post, "/v1/activations") { responder, request, _ in try await responder.activations(request) },
+        APIRoute(.post, "/v1/sessions") { responder, request, _ in try await responder.createSession(request) },
+        APIRoute(.delete, "/v1/sessions/{id}") { responder, _, path in try responder.deleteSession(path["id"]) },
+        APIRoute(.post, "/v1/sessions/{id}/feed") { responder, request, path in
+            try await responder.feedSession(request, id: path["id"])
+        },
+        APIRoute(.post, "/v1/sessions/{id}/complete") { responder, request, path in
+            try await responder.complete(request, session: path["id"])
+        },
+    ]
+
     func respond(to request: Request, context: Context) async throws -> Response {
-        let segments = request.uri.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        let (route, handler) = self.route(request.method, segments)
+        let segments = request.uri.path.split(separator: "/", omittingEmptySubsequences: true)
+        let dispatch = APIRoute.dispatch(request.method, segments, in: Self.routes)
         var response: Response
         do {
-            guard let handler else {
-                if route != "other" {
-                    throw APIError(status: .methodNotAllowed, message: "\(request.method) is not served at \(route).",
-                                   type: "invalid_request_error", code: "method_not_allowed")
-                }
+            switch dispatch {
+            case .serve(let route, let parameters):
+                response = try await route.handle(self, request, parameters)
+            case .methodNotAllowed(let path):
+                throw APIError(status: .methodNotAllowed, message: "\(request.method) is not served at \(path).",
+                               type: "invalid_request_error", code: "method_not_allowed")
+            case .notFound:
                 throw APIError.notFound("No route \(request.method) \(request.uri.path); see GET /openapi.json.")
             }
-            response = try await handler(request)
         } catch let error as APIError {
             response = Self.errorResponse(error)
         } catch let error as ServingError {
@@ -41,45 +64,8 @@ struct APIResponder: HTTPResponder {
             response = Self.errorResponse(APIError(status: .internalServerError, message: "\(error)",
                                                    type: "server_error"))
         }
-        metrics.countRequest(route: route, status: response.status.code)
+        metrics.countRequest(route: dispatch.routeName, status: response.status.code)
         return response
-    }
-
-    private typealias Handler = (Request) async throws -> Response
-
-    /// The route's name (for metrics) and its handler; no handler for an unknown method on a known
-    /// route (405), nor for an unknown route ("other", 404).
-    private func route(_ method: HTTPRequest.Method, _ segments: [String]) -> (String, Handler?) {
-        // /v1/sessions/{id} and /v1/sessions/{id}/{action}
-        if segments.count >= 3 && segments.count <= 4 && segments[0] == "v1" && segments[1] == "sessions" {
-            let id = segments[2]
-            switch (method, segments.count == 4 ? segments[3] : nil) {
-            case (.post, "feed"): return ("/v1/sessions/{id}/feed", { try await feedSession($0, id: id) })
-            case (.post, "complete"): return ("/v1/sessions/{id}/complete", { try await complete($0, session: id) })
-            case (.delete, nil): return ("/v1/sessions/{id}", { _ in try deleteSession(id) })
-            case (_, nil): return ("/v1/sessions/{id}", nil)
-            case (_, "feed"), (_, "complete"): return ("/v1/sessions/{id}/" + segments[3], nil)
-            default: return ("other", nil)
-            }
-        }
-        let path = "/" + segments.joined(separator: "/")
-        switch (method, path) {
-        case (.get, "/"): return ("/", { _ in page() })
-        case (.get, "/health"): return ("/health", { _ in health() })
-        case (.get, "/metrics"): return ("/metrics", { _ in metricsText() })
-        case (.get, "/openapi.json"):
-            return ("/openapi.json", { _ in Self.raw(OpenAPIDocument.json, type: "application/json") })
-        case (.get, "/v1/models"): return ("/v1/models", { _ in models() })
-        case (.post, "/v1/completions"): return ("/v1/completions", { try await complete($0, session: nil) })
-        case (.post, "/v1/score"): return ("/v1/score", { try await score($0) })
-        case (.post, "/v1/restore"): return ("/v1/restore", { try await restore($0) })
-        case (.post, "/v1/activations"): return ("/v1/activations", { try await activations($0) })
-        case (.post, "/v1/sessions"): return ("/v1/sessions", { try await createSession($0) })
-        case (_, "/"), (_, "/health"), (_, "/metrics"), (_, "/openapi.json"), (_, "/v1/models"), (_, "/v1/completions"),
-             (_, "/v1/score"), (_, "/v1/restore"), (_, "/v1/activations"), (_, "/v1/sessions"):
-            return (path, nil)
-        default: return ("other", nil)
-        }
     }
 
     // MARK: - Bodies and responses

@@ -42,7 +42,7 @@ extension APIResponder {
     func activations(_ request: Request) async throws -> Response {
         var fields = try await fields(of: request)
         let text = try requiredText(&fields)
-        let layer = try fields.integer("layer") ?? 0
+        let layer = try fields.integer("layer") ?? OpenAPIDocument.defaultActivationLayer
         let quantityName = try fields.string("quantity") ?? "hidden"
         guard let quantity = UnrolledNetwork<Float>.RecordedQuantity(rawValue: quantityName) else {
             throw APIError.invalidRequest("quantity must be hidden or cell, got \(quantityName).", param: "quantity",

@@ -8,9 +8,9 @@ import NIOCore
 /// streamed as server-sent events (chunks of the same shape, then `data: [DONE]`).
 extension APIResponder {
     /// The largest `logprobs` (alternatives per character).
-    static let maxAlternatives = 20
+    static let maxAlternatives = OpenAPIDocument.maxLogprobs
     /// The most stop texts, and the longest, in bytes.
-    static let maxStops = 4
+    static let maxStops = OpenAPIDocument.maxStops
     static let maxStopBytes = 64
 
     /// The fields every response and chunk of one completion shares.
@@ -55,21 +55,21 @@ extension APIResponder {
         } catch {
             throw APIError(error, param: "prompt")
         }
-        let length = try fields.integer("max_tokens") ?? 16
+        let length = try fields.integer("max_tokens") ?? OpenAPIDocument.defaultMaxTokens
         guard length >= 0 && length <= configuration.maxLength else {
             throw APIError.invalidRequest("max_tokens must be in 0…\(configuration.maxLength) (this server's "
                                           + "--max-length), got \(length).", param: "max_tokens", code: "invalid_value")
         }
-        let temperature = try fields.double("temperature") ?? 1
+        let temperature = try fields.double("temperature") ?? OpenAPIDocument.defaultTemperature
         guard temperature >= 0 && temperature.isFinite else {
             throw APIError.invalidRequest("temperature must be 0 (greedy) or positive, got \(temperature).",
                                           param: "temperature", code: "invalid_value")
         }
-        let topP = try fields.double("top_p") ?? 1
+        let topP = try fields.double("top_p") ?? OpenAPIDocument.defaultTopP
         guard topP > 0 && topP <= 1 else {
             throw APIError.invalidRequest("top_p must be in (0, 1], got \(topP).", param: "top_p", code: "invalid_value")
         }
-        let topK = try fields.integer("top_k") ?? 0
+        let topK = try fields.integer("top_k") ?? OpenAPIDocument.defaultTopK
         guard topK >= 0 else {
             throw APIError.invalidRequest("top_k must be 0 (off) or positive, got \(topK).", param: "top_k",
                                           code: "invalid_value")
@@ -79,7 +79,7 @@ extension APIResponder {
             throw APIError.invalidRequest("stop takes at most \(Self.maxStops) texts of at most \(Self.maxStopBytes) bytes.",
                                           param: "stop", code: "invalid_value")
         }
-        let n = try fields.integer("n") ?? 1
+        let n = try fields.integer("n") ?? OpenAPIDocument.defaultChoices
         let maxChoices = session == nil ? configuration.maxChoices : 1
         guard n >= 1 && n <= maxChoices else {
             throw APIError.invalidRequest("n must be in 1…\(maxChoices)\(session == nil ? "" : " for a session"), got \(n).",

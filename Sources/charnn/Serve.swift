@@ -9,15 +9,20 @@ struct Serve: ParsableCommand {
         abstract: "Serve the model over HTTP: OpenAI-compatible completions, sessions, scoring, and a playground at /.",
         discussion: "Without --checkpoint: ./checkpoints/best.safetensors.zst, else ./checkpoints/latest.safetensors.zst.")
 
+    /// The defaults are `ServerConfiguration`'s, stated there once.
+    private static let defaults = ServerConfiguration()
+
     @Option(help: "Checkpoint to serve.") var checkpoint: String?
-    @Option(help: "Address to listen on (loopback unless you say otherwise).") var host = "127.0.0.1"
-    @Option(help: "Port to listen on; 0 picks a free one (the URL printed names it).") var port = 8080
-    @Option(help: "Generations running at once, requests and sessions together; more get 429.") var maxStreams = 64
-    @Option(help: "Largest max_tokens a request may ask for, in characters.") var maxLength = 4096
-    @Option(help: "Largest n (completions per request), at most --max-streams.") var maxChoices = 8
-    @Option(help: "Sessions held at once; more get 429.") var maxSessions = 1000
-    @Option(help: "Idle seconds after which a session is dropped.") var sessionTtl = 600
-    @Option(help: "OpenBLAS threads for the batched steps.") var threads = 1
+    @Option(help: "Address to listen on (loopback unless you say otherwise).") var host = defaults.host
+    @Option(help: "Port to listen on; 0 picks a free one (the URL printed names it).") var port = defaults.port
+    @Option(help: "Generations running at once, requests and sessions together; more get 429.")
+    var maxStreams = defaults.maxStreams
+    @Option(help: "Largest max_tokens a request may ask for, in characters.") var maxLength = defaults.maxLength
+    @Option(help: "Largest n (completions per request), at most --max-streams.") var maxChoices = defaults.maxChoices
+    @Option(help: "Sessions held at once; more get 429.") var maxSessions = defaults.maxSessions
+    @Option(help: "Idle seconds after which a session is dropped.")
+    var sessionTtl = Int(defaults.sessionTimeToLive.components.seconds)
+    @Option(help: "OpenBLAS threads for the batched steps.") var threads = defaults.threads
 
     func validate() throws {
         func require(_ ok: Bool, _ message: String) throws {

@@ -310,19 +310,14 @@ final class ServeCommandTests: CLITestCase {
         }
     }
 
-    func testOpenAPIDocumentIsServedAndKeptInTheRepository() throws {
+    func testOpenAPIDocumentIsServedAsInTheRepository() throws {
         let checkpoint = try trainTiny(corpus: corpus(), out: "model")
         let server = try serve(checkpoint)
         let served = try server.get("/openapi.json")
         XCTAssertEqual(served.status, 200)
         let committed = try Data(contentsOf: Fixtures.packageRoot.appendingPathComponent("docs/openapi.json"))
         XCTAssertEqual(served.text, String(decoding: committed, as: UTF8.self), "docs/openapi.json differs from the served document")
-        let document = try served.json()
-        let paths = try XCTUnwrap(document["paths"] as? [String: Any])
-        for path in ["/v1/completions", "/v1/models", "/v1/score", "/v1/restore", "/v1/activations", "/v1/sessions",
-                     "/v1/sessions/{id}/feed", "/v1/sessions/{id}/complete", "/v1/sessions/{id}", "/health", "/metrics"] {
-            XCTAssertNotNil(paths[path], "\(path) is not documented")
-        }
+        // Each route in it and each of its operations served: OpenAPIContractTests.
         let page = try server.get("/")
         XCTAssertEqual(page.status, 200)
         XCTAssertTrue(page.text.contains("<html") && !page.text.contains("http://") && !page.text.contains("https://"),
