@@ -41,7 +41,11 @@ final class ClientInteropTests: CLITestCase {
         try requirePython(["openai"])
         let (server, expected) = try prepare()
         let script = Fixtures.packageRoot.appendingPathComponent("Tests/clients/openai_client.py").path
-        let result = try sandbox.shell("python3 '\(script)' \(arguments(server, expected)) 2>&1", timeout: 120)
+        // The server lives until the client is done: released after its last use, it would be
+        // stopped (SIGTERM in deinit) before the client connects.
+        let result = try withExtendedLifetime(server) {
+            try sandbox.shell("python3 '\(script)' \(arguments(server, expected)) 2>&1", timeout: 120)
+        }
         XCTAssertEqual(result.exitCode, 0, result.out)
     }
 
@@ -50,8 +54,10 @@ final class ClientInteropTests: CLITestCase {
         let (server, expected) = try prepare()
         let script = Fixtures.packageRoot.appendingPathComponent("Tests/clients/playground_browser.py").path
         let screenshot = sandbox.path("playground.png")
-        let result = try sandbox.shell("python3 '\(script)' \(arguments(server, expected)) --screenshot '\(screenshot)' 2>&1",
-                                       timeout: 180)
+        let result = try withExtendedLifetime(server) {
+            try sandbox.shell("python3 '\(script)' \(arguments(server, expected)) --screenshot '\(screenshot)' 2>&1",
+                              timeout: 180)
+        }
         XCTAssertEqual(result.exitCode, 0, result.out)
         let png = try sandbox.read("playground.png")
         XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "the screenshot is a PNG")

@@ -119,4 +119,12 @@ final class OpenAPIContractTests: XCTestCase {
         XCTAssertTrue(units.hasPrefix("The \(APIResponder.mostActiveCount) units "),
                       "most_active_units: \"\(units)\" does not say \(APIResponder.mostActiveCount)")
     }
+
+    /// The model card's `cell` names every cell charnn has (`CellKind`), so a new cell fails here
+    /// until the document names it.
+    func testModelSchemaNamesEveryCell() throws {
+        let cells = Self.value(at: "components/schemas/Model/properties/cell/enum", in: try Self.document()) as? [String]
+        XCTAssertEqual(cells.map(Set.init), Set(CellKind.allCases.map(\.rawValue)),
+                       "docs/openapi.json's Model.cell enum against CellKind")
+    }
 }
