@@ -61,42 +61,46 @@ def body(value):
     return json.dumps(value).encode()
 
 
-async def one_action(port, rng, statuses, first_characters, max_tokens):
+async def one_action(port, rng, minute, max_tokens):
+    """One action of a random kind, each response counted in the minute it arrived in."""
+    def count(kind, status):
+        minute["statuses"][(kind, status)] += 1
+
     kind = rng.choices(["stream", "whole", "session", "score", "activations", "bad"],
                        weights=[40, 15, 15, 10, 10, 10])[0]
     seed = rng.randrange(1 << 32)
     if kind == "stream":
         cut = rng.randint(1, max_tokens // 2) if rng.random() < 0.1 else None
         payload = body({"prompt": "ROMEO:", "max_tokens": max_tokens, "temperature": 0.8, "seed": seed, "stream": True})
-        status, _ = await request(port, "POST", "/v1/completions", payload, stream_cut=cut, timing=first_characters)
-        statuses[("stream", status)] += 1
+        status, _ = await request(port, "POST", "/v1/completions", payload, stream_cut=cut, timing=minute["first"])
+        count("stream", status)
     elif kind == "whole":
         payload = body({"prompt": "The ", "max_tokens": max_tokens // 2, "seed": seed, "n": rng.randint(1, 2)})
         status, _ = await request(port, "POST", "/v1/completions", payload)
-        statuses[("whole", status)] += 1
+        count("whole", status)
     elif kind == "session":
         status, reply = await request(port, "POST", "/v1/sessions", b"{}")
-        statuses[("session create", status)] += 1
+        count("session create", status)
         if status != 201:
             return
         session = json.loads(reply)["id"]
         status, _ = await request(port, "POST", f"/v1/sessions/{session}/feed", body({"text": "First Citizen:\n"}))
-        statuses[("session feed", status)] += 1
+        count("session feed", status)
         status, _ = await request(port, "POST", f"/v1/sessions/{session}/complete",
                                   body({"max_tokens": max_tokens // 4, "seed": seed}))
-        statuses[("session complete", status)] += 1
+        count("session complete", status)
         status, _ = await request(port, "DELETE", f"/v1/sessions/{session}")
-        statuses[("session delete", status)] += 1
+        count("session delete", status)
     elif kind == "score":
         status, _ = await request(port, "POST", "/v1/score", body({"text": "To be, or not to be, that is the question."}))
-        statuses[("score", status)] += 1
+        count("score", status)
     elif kind == "activations":
         payload = body({"text": "All the world's a stage", "layer": rng.randint(0, 1), "quantity": "hidden"})
         status, _ = await request(port, "POST", "/v1/activations", payload)
-        statuses[("activations", status)] += 1
+        count("activations", status)
     else:
         status, _ = await request(port, "POST", "/v1/completions", rng.choice(BAD_BODIES))
-        statuses[("bad body", status)] += 1
+        count("bad body", status)
 
 
 def percentile(values, q):
@@ -133,7 +137,7 @@ async def main():
         rng = random.Random(index)
         while time.perf_counter() < end:
             try:
-                await one_action(args.port, rng, minute["statuses"], minute["first"], args.max_tokens)
+                await one_action(args.port, rng, minute, args.max_tokens)
             except (OSError, ValueError, IndexError) as error:
                 minute["statuses"][("client error " + type(error).__name__, 0)] += 1
 
