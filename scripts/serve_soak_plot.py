@@ -25,6 +25,8 @@ def panel(x0, y0, width, height, title, unit, series):
     for i in range(5):
         y = ymax * i / 4
         out.append(f'<text x="{sx(0) - 4}" y="{sy(y) + 4}" text-anchor="end" font-size="10">{y:.0f}</text>')
+        x = xmax * i / 4
+        out.append(f'<text x="{sx(x)}" y="{sy(0) + 12}" text-anchor="middle" font-size="10">{x:.0f}</text>')
     out.append(f'<text x="{x0 + 4}" y="{y0 + 30}" font-size="10">{unit}</text>')
     for i, (label, colour, values) in enumerate(series):
         path = " ".join(f"{sx(m):.1f},{sy(v):.1f}" for m, v in values if not math.isnan(v))
