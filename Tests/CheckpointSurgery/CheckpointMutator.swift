@@ -72,7 +72,7 @@ public struct CheckpointMutator: Sendable {
             case 1: if !shape.isEmpty { shape.removeLast() }
             case 2: shape = []
             case 3: shape = [.array(shape)]
-            case 4: shape = [.integer(shape.compactMap(\.intValue).reduce(1, *))]
+            case 4: shape = [.integer(shape.compactMap(\.intValue).reduce(1, &*))]
             default: shape = Array(repeating: .integer(1), count: Int.random(in: 100...5_000, using: &random)) + shape
             }
             tensor["shape"] = .array(shape)
@@ -86,15 +86,16 @@ public struct CheckpointMutator: Sendable {
         case .offsets: editTensor(using: &random) { [dataCount = data.count] tensor, random in
             let pair = Self.elements(tensor["data_offsets"]).compactMap(\.intValue)
             let (begin, end) = pair.count == 2 ? (pair[0], pair[1]) : (0, 0)
-            let size = end - begin
+            // Wrapping arithmetic: earlier mutations may have left any integer here.
+            let size = end &- begin
             let offsets: [RawJSON]
             switch Int.random(in: 0..<9, using: &random) {
             case 0: let past = dataCount + 4 * Int.random(in: 0...3, using: &random)
-                offsets = [.integer(past - size + 4), .integer(past + 4)]  // past the end
+                offsets = [.integer(past &- size &+ 4), .integer(past &+ 4)]  // past the end
             case 1: offsets = [.integer(end), .integer(begin)]  // reversed
-            case 2: let shift = 4 * Int.random(in: 1...max(1, size / 4), using: &random)
-                offsets = [.integer(begin - shift), .integer(end - shift)]  // overlaps the tensor before
-            case 3: offsets = [.integer(begin + 4), .integer(end + 4)]
+            case 2: let shift = 4 &* Int.random(in: 1...max(1, size / 4), using: &random)
+                offsets = [.integer(begin &- shift), .integer(end &- shift)]  // overlaps the tensor before
+            case 3: offsets = [.integer(begin &+ 4), .integer(end &+ 4)]
             case 4: offsets = [.integer(begin), Self.interestingNumbers.randomElement(using: &random)!]
             case 5: offsets = [Self.interestingNumbers.randomElement(using: &random)!, .integer(end)]
             case 6: offsets = [.integer(begin)]
