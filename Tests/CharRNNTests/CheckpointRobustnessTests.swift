@@ -378,6 +378,66 @@ final class CheckpointRobustnessTests: XCTestCase {
                           "decoding raised the peak resident size by \(grown >> 20) MiB before refusing the file")
     }
 
+    // MARK: - Found by the structured fuzzer (Fixtures/checkpoint-regressions/)
+
+    /// Headers that a few kilobytes of zstd expand into tens of megabytes of JSON values (20
+    /// million dimensions in one shape, 10 million vocabulary symbols, 700,000 corpus files in the
+    /// training record) took the JSON parsers 7 to 22 s and 0.7 to 1.2 GB before they were refused;
+    /// values are now counted before parsing. Names and format strings holding line breaks and
+    /// terminal escapes made messages of several lines; file text is now escaped and shortened.
+    func testRegressionFilesEndInOneLineQuickly() throws {
+        let expected: [String: (CheckpointError) -> Bool] = [
+            "shape-of-20-million-dimensions": {
+                if case .malformedHeader(_, let reason) = $0 { reason.contains("more than \(Safetensors.maximumHeaderValues) JSON values") } else { false }
+            },
+            "vocabulary-of-10-million-symbols": {
+                if case .badMetadata(_, "vocab", let reason) = $0 { reason.hasPrefix("more than 62 characters") } else { false }
+            },
+            "training-record-of-700000-files": {
+                if case .badMetadata(_, "training", let reason) = $0 { reason.contains("\(Checkpoint.maximumMetadataValues) JSON values") } else { false }
+            },
+            "tensor-name-with-a-line-break": {
+                if case .unsupportedDtype(_, "rnn.weight\nhh_l0\u{1B}[2J", "F16") = $0 { true } else { false }
+            },
+            "format-with-a-line-break": {
+                if case .unsupportedFormat(_, "charnn-1\r\nformat: charnn-1", _) = $0 { true } else { false }
+            },
+        ]
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/checkpoint-regressions")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".safetensors.zst") }.sorted()
+        XCTAssertEqual(Set(files.map { String($0.dropLast(".safetensors.zst".count)) }), Set(expected.keys),
+                       "every regression file has its expected error here")
+        let clock = ContinuousClock()
+        for file in files {
+            let name = String(file.dropLast(".safetensors.zst".count))
+            let path = folder.appendingPathComponent(file).path
+            let before = peakResidentBytes(), started = clock.now
+            let error = readError(path)
+            let seconds = (clock.now - started) / .seconds(1)
+            let grown = peakResidentBytes() - before
+            guard let error else { XCTFail("\(name) was accepted"); continue }
+            XCTAssertTrue(expected[name]?(error) ?? false, "\(name): \(error)")
+            XCTAssertFalse(error.description.contains(where: \.isNewline), "\(name): \(error.description)")
+            XCTAssertFalse(error.description.unicodeScalars.contains("\u{1B}"), "\(name): \(error.description)")
+            XCTAssertLessThan(error.description.count, 600, "\(name): \(error.description)")
+            // What is left is linear in the content (up to 70 MB): decompressing it and, for a
+            // 70 MB metadata string, Foundation decoding that string (4 s in a debug build, where
+            // the parsers took 7 to 22 s and 0.7 to 1.2 GB before).
+            XCTAssertLessThan(seconds, 12, "\(name) took \(seconds) s")
+            XCTAssertLessThan(grown, 400 << 20, "\(name) raised the peak resident size by \(grown >> 20) MiB")
+        }
+    }
+
+    /// A shape of many dimensions is shown shortened, with its count.
+    func testLongShapesAreShortenedInMessages() throws {
+        let error = CheckpointError.byteCountMismatch(path: path, tensor: String(repeating: "x", count: 5000),
+                                                      shape: Array(repeating: 1, count: 300), byteCount: 4)
+        XCTAssertTrue(error.description.contains("[1, 1, 1, 1, 1, 1, 1, 1, … (300 dimensions)]"), error.description)
+        XCTAssertTrue(error.description.contains("… (5000 characters)"), error.description)
+        XCTAssertLessThan(error.description.count, 600)
+    }
+
     // MARK: - A full disk
 
     /// The temporary of an atomic save is made a /dev/full node (major 1, minor 7): every write to

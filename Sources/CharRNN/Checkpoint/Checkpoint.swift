@@ -13,6 +13,13 @@ public struct Checkpoint {
     /// Decompressed checkpoints larger than this are refused before any memory is committed
     /// (a 3 × 512 LSTM with its Adam moments is about 62 MB).
     public static let maximumContentSize = 2 << 30
+    /// Most JSON values a metadata string (`config`, `training`) may hold, counted before it is
+    /// decoded (the decoder spends about a microsecond and a hundred bytes on each): a training
+    /// record lists its corpus files in 7 values each, so this admits some 600,000 files, while
+    /// a compressed file of a few kilobytes could otherwise hold 50 million values (measured: 2
+    /// million file entries took 9 s and 950 MB to refuse). `vocab` is bounded more tightly, by
+    /// the rows of `embedding.weight`, which the file's data backs.
+    public static let maximumMetadataValues = 1 << 22
 
     public var config: ModelConfig
     public var vocabulary: Vocabulary
@@ -122,6 +129,19 @@ public struct Checkpoint {
             throw .unsupportedFormat(path: path, found: format, supported: Checkpoint.format)
         }
         let record: ConfigRecord = try metadataJSON(file, key: "config", path: path)
+        // The vocabulary is counted against the embedding's rows before it is decoded: one symbol
+        // per row, and the rows are backed by the file's data (measured: 10 million one-letter
+        // symbols took 11 s and 730 MB to decode before they could be refused).
+        if let embedding = file.entries["embedding.weight"], let text = file.metadata["vocab"],
+           text.utf8.first == UInt8(ascii: "[") {
+            let rows = embedding.shape.first ?? 0
+            // The array and one symbol more than the rows are counted exactly.
+            let census = JSONCensus(text.utf8, limit: rows + 2)
+            if census.exceeds(rows + 2) || census.topLevelValues != rows {
+                let count = census.exceeds(rows + 2) ? "more than \(rows + 1)" : "\(census.topLevelValues)"
+                throw .badMetadata(path: path, key: "vocab", reason: "\(count) characters, but embedding.weight has \(rows) rows")
+            }
+        }
         let symbols: [String] = try metadataJSON(file, key: "vocab", path: path)
         let vocabulary: Vocabulary
         do {
@@ -186,6 +206,9 @@ public struct Checkpoint {
 
     private static func metadataJSON<T: Decodable>(_ file: SafetensorsFile, key: String, path: String) throws(CheckpointError) -> T {
         guard let text = file.metadata[key] else { throw .badMetadata(path: path, key: key, reason: "missing") }
+        if JSONCensus(text.utf8, limit: maximumMetadataValues).exceeds(maximumMetadataValues) {
+            throw .badMetadata(path: path, key: key, reason: "holds more than \(maximumMetadataValues) JSON values")
+        }
         do {
             return try JSONDecoder().decode(T.self, from: Data(text.utf8))
         } catch {

@@ -66,48 +66,73 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case .missing(let path):
             return "\(path): no such checkpoint; check the path, or train first to create one"
         case .unreadable(let path, let reason):
-            return "\(path): cannot be read (\(reason)); pass a readable checkpoint file"
+            return "\(path): cannot be read (\(shown(reason))); pass a readable checkpoint file"
         case .empty(let path):
             return "\(path): the file is empty (it was never written completely); use an earlier checkpoint"
         case .notZstd(let path):
             return "\(path): not zstd-compressed (no zstd magic number); pass a .safetensors.zst checkpoint"
         case .corruptFrame(let path, let reason):
-            return "\(path): damaged zstd frame (\(reason)); \(corrupt)"
+            return "\(path): damaged zstd frame (\(shown(reason))); \(corrupt)"
         case .tooLarge(let path, let declared, let limit):
             return "\(path): declares \(declared) decompressed bytes, above the limit of \(limit), so it is not "
                 + "decompressed; it is not a charnn checkpoint or it is corrupt"
         case .headerLengthOutOfRange(let path, let length, let fileSize):
             return "\(path): declares a \(length)-byte safetensors header in \(fileSize) bytes of content; \(corrupt)"
         case .malformedHeader(let path, let reason):
-            return "\(path): invalid safetensors header (\(reason)); \(corrupt)"
+            return "\(path): invalid safetensors header (\(shown(reason))); \(corrupt)"
         case .unsupportedDtype(let path, let tensor, let dtype):
-            return "\(path): tensor '\(tensor)' has dtype \(dtype) but only F32 is supported; convert it to float32"
+            return "\(path): tensor '\(shown(tensor))' has dtype \(shown(dtype)) but only F32 is supported; convert it to float32"
         case .tensorOutOfRange(let path, let tensor):
-            return "\(path): tensor '\(tensor)' reaches past the end of the data; \(corrupt)"
+            return "\(path): tensor '\(shown(tensor))' reaches past the end of the data; \(corrupt)"
         case .overlappingTensors(let path, let first, let second):
-            return "\(path): tensors '\(first)' and '\(second)' overlap; \(corrupt)"
+            return "\(path): tensors '\(shown(first))' and '\(shown(second))' overlap; \(corrupt)"
         case .unaccountedBytes(let path, let offset, let count):
             return "\(path): \(count) bytes at data offset \(offset) belong to no tensor; \(corrupt)"
         case .byteCountMismatch(let path, let tensor, let shape, let byteCount):
-            return "\(path): tensor '\(tensor)' has shape \(shape) but \(byteCount) bytes of data; \(corrupt)"
+            return "\(path): tensor '\(shown(tensor))' has shape \(shown(shape)) but \(byteCount) bytes of data; \(corrupt)"
         case .shapeMismatch(let path, let tensor, let expected, let found):
-            return "\(path): tensor '\(tensor)' has shape \(found) where \(expected) is expected; "
+            return "\(path): tensor '\(shown(tensor))' has shape \(shown(found)) where \(shown(expected)) is expected; "
                 + "the checkpoint belongs to another model configuration, use matching options"
         case .missingTensor(let path, let tensor):
-            return "\(path): tensor '\(tensor)' is missing; "
+            return "\(path): tensor '\(shown(tensor))' is missing; "
                 + "the checkpoint belongs to another model configuration or is incomplete"
         case .unsupportedFormat(let path, let found, let supported):
-            return "\(path): format '\(found)', but this charnn reads '\(supported)'; use a matching charnn version"
+            return "\(path): format '\(shown(found))', but this charnn reads '\(supported)'; use a matching charnn version"
         case .badMetadata(let path, let key, let reason):
-            return "\(path): metadata '\(key)' is invalid (\(reason)); the checkpoint is corrupt or not from charnn"
+            return "\(path): metadata '\(shown(key))' is invalid (\(shown(reason))); the checkpoint is corrupt or not from charnn"
         case .writeFailed(let path, let reason):
-            return "\(path): could not write (\(reason)); check that the folder exists, is writable and has free space"
+            return "\(path): could not write (\(shown(reason))); check that the folder exists, is writable and has free space"
         case .noneFound(let candidates):
             return "no checkpoint found (looked at ./\(candidates.joined(separator: " and ./"))); "
                 + "train one with `charnn train corpus.txt`, or pass --checkpoint PATH"
         case .notLanguageModel(let path, let task):
-            return "\(path): a restoration model (task \(task)), not a language model; "
+            return "\(path): a restoration model (task \(shown(task))), not a language model; "
                 + "use `charnn restore --checkpoint \(path)`, or train a language model without --task"
         }
+    }
+
+    /// Text from the file, fit for a one-line message: control characters (line breaks, escape
+    /// sequences) and other invisible or line-breaking scalars escaped as `\u{…}`, and at most
+    /// `limit` characters kept. A file can name a tensor anything, and 20,000 characters long.
+    private func shown(_ text: String, limit: Int = 200) -> String {
+        var output = ""
+        var kept = 0
+        for scalar in text.unicodeScalars {
+            guard kept < limit else { return output + "… (\(text.unicodeScalars.count) characters)" }
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator:
+                output += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default:
+                output.unicodeScalars.append(scalar)
+            }
+            kept += 1
+        }
+        return output
+    }
+
+    /// A shape from the file, at most 8 dimensions of it.
+    private func shown(_ shape: [Int]) -> String {
+        guard shape.count > 8 else { return "\(shape)" }
+        return "[" + shape.prefix(8).map(String.init).joined(separator: ", ") + ", … (\(shape.count) dimensions)]"
     }
 }

@@ -17,6 +17,15 @@ public enum Safetensors {
     public static let metadataKey = "__metadata__"
     /// Largest header accepted, as in Python's `safetensors` (100 MB).
     public static let maximumHeaderLength = 100_000_000
+    /// Most JSON values (numbers, strings and keys, arrays, objects) a header may hold, counted
+    /// before it is parsed: a header lists tensors, about ten values each, so this admits 25,000
+    /// tensors, while `[1,1,1,…]` up to `maximumHeaderLength` (a few kilobytes compressed) would
+    /// cost the JSON parser gigabytes and a minute: measured, 20 million dimensions in one shape
+    /// took 22 s and 1.2 GB to refuse.
+    public static let maximumHeaderValues = 1 << 18
+    /// Deepest nesting accepted, counted with the values: a header nests 3 deep (an object of
+    /// tensor objects holding arrays); deeper text is refused before the parser recurses into it.
+    public static let maximumHeaderDepth = 16
 
     /// Encodes `tensors` (data in the order given, raw Float32 bits little-endian) and `metadata`.
     /// The header lists `__metadata__` first (keys sorted by UTF-8 bytes), then the tensors in the
@@ -88,7 +97,9 @@ public struct SafetensorsFile: Sendable {
 
     /// Parses and validates `bytes` (a whole safetensors file); `path` only names it in errors.
     ///
-    /// - Throws: `.headerLengthOutOfRange`, `.malformedHeader`, `.badMetadata`, `.unsupportedDtype`,
+    /// - Throws: `.headerLengthOutOfRange`, `.malformedHeader` (also for more than
+    ///   `maximumHeaderValues` JSON values or nesting deeper than `maximumHeaderDepth`, counted
+    ///   before parsing), `.badMetadata`, `.unsupportedDtype`,
     ///   `.tensorOutOfRange`, `.byteCountMismatch`, `.overlappingTensors`, `.unaccountedBytes`.
     public init(bytes: [UInt8], path: String) throws(CheckpointError) {
         guard bytes.count >= 8 else {
@@ -161,8 +172,19 @@ public struct SafetensorsFile: Sendable {
         guard headerBytes.first == UInt8(ascii: "{") else {
             throw .malformedHeader(path: path, reason: "the header does not start with '{'")
         }
-        guard !headerBytes.contains(0), String(validating: headerBytes, as: UTF8.self) != nil else {
+        // memchr: a header can be 100 MB, which a byte-by-byte loop in a debug build takes seconds over.
+        let holdsNUL = headerBytes.withUnsafeBufferPointer { memchr($0.baseAddress!, 0, $0.count) != nil }
+        guard !holdsNUL, String(validating: headerBytes, as: UTF8.self) != nil else {
             throw .malformedHeader(path: path, reason: "the header is not valid UTF-8 JSON text")
+        }
+        let census = JSONCensus(headerBytes, limit: Safetensors.maximumHeaderValues)
+        guard !census.exceeds(Safetensors.maximumHeaderValues) else {
+            throw .malformedHeader(path: path, reason: "the header holds more than \(Safetensors.maximumHeaderValues) JSON "
+                                   + "values; a safetensors header lists tensors, about ten values each")
+        }
+        guard census.depth <= Safetensors.maximumHeaderDepth else {
+            throw .malformedHeader(path: path, reason: "the header nests more than \(Safetensors.maximumHeaderDepth) deep; "
+                                   + "a safetensors header nests 3 deep")
         }
         let object: Any
         do {
