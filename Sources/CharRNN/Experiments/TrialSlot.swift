@@ -13,9 +13,8 @@ protocol TrialSlot: AnyObject {
 
 enum TrialEnding {
     case exited(Int32)
-    /// The rank running it went away (`because` says how: it stopped answering, or it was stopped
-    /// by a signal of its own); the trial is to be run again.
-    case lost(because: String)
+    /// The rank running it stopped answering; the trial is to be run again.
+    case lost
 }
 
 /// A trial as a child process of the sweep.
@@ -58,10 +57,7 @@ struct SweepMailbox {
     var finishedPath: String { (folder as NSString).appendingPathComponent("finished") }
 
     struct Assignment: Codable { var arguments: [String]; var log: String }
-    /// `stoppedBySignal`: the rank itself was told to stop (SIGINT or SIGTERM that rank 0 did not
-    /// send, as Open MPI sends when the rank's host loses its link), so the trial ended with it and
-    /// is not the trial's failure. Absent in results of earlier versions.
-    struct Result: Codable { var exitCode: Int32; var stoppedBySignal: Int32? = nil }
+    struct Result: Codable { var exitCode: Int32 }
 
     func write<T: Encodable>(_ value: T, to path: String) throws {
         try AtomicFile.write(Array(try JSONEncoder().encode(value)), to: path)
@@ -110,10 +106,6 @@ final class RankTrialSlot: TrialSlot {
         if let result = mailbox.read(SweepMailbox.Result.self, from: resultPath) {
             unlink(resultPath)
             started = nil
-            if let signal = result.stoppedBySignal {
-                isUsable = false  // the worker ends after reporting
-                return .lost(because: "was stopped by signal \(signal) (its trial saved)")
-            }
             return .exited(result.exitCode)
         }
         // A rank gets a grace period to notice its assignment before its silence counts.
@@ -122,7 +114,7 @@ final class RankTrialSlot: TrialSlot {
         isUsable = false
         self.started = nil
         unlink(mailbox.path("assign", rank: rank))
-        return .lost(because: "stopped answering")
+        return .lost
     }
 
     func interrupt() { mailbox.touch(mailbox.path("interrupt", rank: rank)) }
@@ -158,26 +150,20 @@ public struct SweepWorker {
                 let slot = LocalTrialSlot(executable: executable)
                 try slot.start(arguments: job.arguments, log: job.log)
                 var interrupted = false
-                // A signal to this rank (rather than rank 0's interrupt file) stops the trial with
-                // the rank: reported as such, so rank 0 runs it again elsewhere from its save.
-                var stoppedBySignal: Int32?
                 while true {
                     mailbox.touch(alive)
-                    let requested = FileManager.default.fileExists(atPath: mailbox.path("interrupt", rank: rank))
-                    if !interrupted, Interruption.pendingSignal != 0 || requested {
+                    if !interrupted, Interruption.pendingSignal != 0
+                        || FileManager.default.fileExists(atPath: mailbox.path("interrupt", rank: rank)) {
                         unlink(mailbox.path("interrupt", rank: rank))
-                        if !requested { stoppedBySignal = Interruption.pendingSignal }
                         slot.interrupt()
                         interrupted = true
                     }
                     if case .exited(let code)? = slot.poll() {
-                        try mailbox.write(SweepMailbox.Result(exitCode: code, stoppedBySignal: stoppedBySignal),
-                                          to: mailbox.path("result", rank: rank))
+                        try mailbox.write(SweepMailbox.Result(exitCode: code), to: mailbox.path("result", rank: rank))
                         break
                     }
                     usleep(100_000)
                 }
-                if stoppedBySignal != nil { return }
                 continue
             }
             let scheduler = mailbox.age(mailbox.path("alive", rank: 0))
