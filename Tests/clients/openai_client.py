@@ -40,7 +40,9 @@ check(whole.usage.completion_tokens == args.length, f"usage: {whole.usage}")
 chunks = list(client.completions.create(model=model, prompt=args.prime, max_tokens=args.length, seed=args.seed,
                                         temperature=args.temperature, stream=True))
 streamed = "".join(choice.text for chunk in chunks for choice in chunk.choices)
-check(len(chunks) > 2, f"streamed in {len(chunks)} chunks")
+# Text released while the server writes a chunk joins the next one, so a fast server may send all
+# of it in one text chunk before the finish chunk: at least those two.
+check(len(chunks) >= 2 and any(choice.text for choice in chunks[0].choices), f"streamed in {len(chunks)} chunks")
 check(streamed == expected, f"streamed completion equals charnn sample: {streamed!r}")
 check(chunks[-1].choices[0].finish_reason == "length", f"last chunk's finish_reason: {chunks[-1].choices[0]}")
 
