@@ -58,7 +58,7 @@ cd "$(dirname "$0")/.."
 repository=$PWD
 
 steps=20 delay="" loss="" cut_after="" sweep=0 keep=0 seed=7 corpus="" charnn="${CHARNN:-}"
-usage() { sed -n '2,/^set -euo/p' "$0" | sed -n '/^#   bash/,/^#            --corpus/p' | sed 's/^# \{0,1\}//' >&2; exit 64; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed -n '/^#   bash/,/^#            --corpus/p' | sed 's/^# \{0,1\}//'; exit 0; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --steps) steps="$2"; shift 2 ;;
