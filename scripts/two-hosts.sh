@@ -6,7 +6,8 @@
 #   bash scripts/two-hosts.sh [--steps N]                  2 hosts against 1 process, N steps (20)
 #   bash scripts/two-hosts.sh --delay 50ms --loss 1%       the same over a slow, lossy link
 #   bash scripts/two-hosts.sh --cut-after 5                the link taken down 5 s into training
-#   bash scripts/two-hosts.sh --sweep --cut-after 5        a sweep across both, host 2's link cut
+#   bash scripts/two-hosts.sh --sweep [--cut-after 1]      a sweep across both, host 2's link cut
+#                                                          1 s into its first trial
 #   options: --charnn PATH (default $CHARNN, else .build/release/charnn, else .build/debug/charnn),
 #            --corpus FILE, --seed N, --keep (leave the work folder, named on stderr)
 #
@@ -57,7 +58,7 @@ cd "$(dirname "$0")/.."
 repository=$PWD
 
 steps=20 delay="" loss="" cut_after="" sweep=0 keep=0 seed=7 corpus="" charnn="${CHARNN:-}"
-usage() { sed -n '2,/^set -euo/p' "$0" | sed -n '/^#   bash/,/^#            --corpus/p' | sed 's/^# \{0,1\}//' >&2; exit 64; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed -n '/^#   bash/,/^#            --corpus/p' | sed 's/^# \{0,1\}//'; exit 0; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --steps) steps="$2"; shift 2 ;;
@@ -77,7 +78,7 @@ done
 [ -z "$delay" ] || [[ "$delay" =~ ^[0-9]+(\.[0-9]+)?ms$ ]] || { echo "two-hosts: --delay takes milliseconds, as 50ms" >&2; exit 64; }
 [ -z "$loss" ] || [[ "$loss" =~ ^[0-9]+(\.[0-9]+)?%$ ]] || { echo "two-hosts: --loss takes a percentage, as 1%" >&2; exit 64; }
 [ -z "$cut_after" ] || [[ "$cut_after" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "two-hosts: --cut-after takes seconds, as 5" >&2; exit 64; }
-if [ "$sweep" -eq 1 ] && [ -z "$cut_after" ]; then cut_after=5; fi
+if [ "$sweep" -eq 1 ] && [ -z "$cut_after" ]; then cut_after=1; fi
 [ "$(id -u)" -eq 0 ] || { echo "two-hosts: needs root (network namespaces); run it with sudo" >&2; exit 1; }
 
 # --- Packages -------------------------------------------------------------------------------------
@@ -356,12 +357,14 @@ fi
 out="$work/sweep"
 export CHARNN_SWEEP_STALE_SECONDS=3
 mpirun_flags+=(--enable-recovery -x CHARNN_SWEEP_STALE_SECONDS)
-on_two_hosts sweep "$work/corpus.txt" --hidden 16,24,32 --lr 3e-3,1e-2 --layers 1 --embed 8 --batch 8 --seq 16 \
-  --budget-steps 6000 --val-every 50 --seed "$seed" --out "$out" > "$work/sweep.out" 2> "$work/sweep.log" &
+# Trials of several seconds each (375 steps of 16 x 32 characters in rung 1), so that host 2 is
+# running one when it learns of the cut: until then it works on, through the shared folder.
+on_two_hosts sweep "$work/corpus.txt" --hidden 96,128,160 --lr 3e-3,1e-2 --layers 1 --embed 16 --batch 16 --seq 32 \
+  --budget-steps 6000 --val-every 100 --seed "$seed" --out "$out" > "$work/sweep.out" 2> "$work/sweep.log" &
 job=$!; children+=("$job")
-# The cut comes --cut-after seconds after rank 1 has started a trial.
+# The cut comes --cut-after seconds after rank 1's first trial (trial 1) has started.
 for _ in $(seq 1 600); do
-  if [ -f "$out/mpi/pid-1" ] && grep -q "trial 1:" "$work/sweep.log" 2>/dev/null; then break; fi
+  if [ -f "$out/mpi/pid-1" ] && [ -f "$out/trials/001/train.log" ]; then break; fi
   kill -0 "$job" 2>/dev/null || break
   sleep 0.1
 done
@@ -394,7 +397,7 @@ fi
 echo "mpirun --enable-recovery: ${hung:-exited with $status $(seconds_between "$cut" "$ended") s after the cut}; its stderr, progress aside:" >&2
 grep -vE '^(step |  trial [0-9]+: charnn)' "$work/sweep.log" | sed 's/^/  | /' >&2
 if grep -q '^winner:' "$work/sweep.out" 2>/dev/null; then
-  rerun=$(grep -oE 'trial [0-9]+: its rank [^;]*; the trial runs again' "$work/sweep.log" | tr '\n' ' ')
+  rerun=$(grep -oE 'trial [0-9]+: its rank [^;]*; the trial runs again' "$work/sweep.log" | tr '\n' ' ' || true)
   echo "sweep finished after host 2's link was cut: ${rerun:-no trial rerun}; $(grep '^winner:' "$work/sweep.out" | cut -d'(' -f1)${hung:+; $hung}"
 else
   echo "sweep did not finish: mpirun exited with $status $(seconds_between "$cut" "$ended") s after the cut; $(lost_rank_line "$work/sweep.log" "$cut" "$ended")"
