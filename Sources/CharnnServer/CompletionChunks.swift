@@ -1,3 +1,4 @@
+import CharRNN
 import NIOCore
 
 /// The `data:` events of one streamed completion whose chunks carry text only (no logprobs),
@@ -30,22 +31,9 @@ struct CompletionChunks {
         return ByteBuffer(bytes: bytes)
     }
 
-    /// `value` as a JSON string: quotes, backslashes and control characters escaped (RFC 8259 §7);
-    /// everything else, slashes and non-ASCII included, as its UTF-8 bytes.
+    /// `value` as a JSON string literal (`JSONLines.quoted`: quotes, backslashes and control
+    /// characters escaped, the rest as UTF-8).
     static func appendString(_ value: String, to bytes: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case UInt8(ascii: "\n"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case UInt8(ascii: "\r"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case UInt8(ascii: "\t"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0..<0x20: bytes += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 15)]]
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        bytes += Array(JSONLines.quoted(value).utf8)
     }
 }
