@@ -15,6 +15,8 @@ Exit status 1 when any response was a 5xx, or streams or sessions were left acti
 """
 import argparse, asyncio, collections, json, random, sys, time
 
+from serve_load import percentile, rss_kib  # the load client next to this script
+
 HOST = "127.0.0.1"  # loopback only
 BAD_BODIES = [b"{", b"[]", b'{"prompt": 5}', b'{"max_tokens": "many"}', b'{"temperature": -1}',
               b'{"prompt": "\\u2603\\u2603 not in the vocabulary"}', b"\xff\xfe"]
@@ -101,21 +103,6 @@ async def one_action(port, rng, minute, max_tokens):
     else:
         status, _ = await request(port, "POST", "/v1/completions", rng.choice(BAD_BODIES))
         count("bad body", status)
-
-
-def percentile(values, q):
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return None
 
 
 async def main():
