@@ -47,21 +47,23 @@ struct ModelOptions: ParsableArguments {
 
 /// The optimiser flags of every command that trains from a corpus.
 struct OptimiserOptions: ParsableArguments {
-    @Option(help: "Learning rate.") var lr = TrainingDefaults.learningRate
-    @Option(help: "Learning-rate schedule: constant, step (×--lr-decay each epoch after --lr-decay-after) or cosine (with --warmup).")
-    var schedule = ScheduleKind.constant
+    @Option(help: "Learning rate. (default: \(TrainingDefaults.learningRate), or the budget rule's with --time/--steps)")
+    var lr: Double?
+    @Option(help: "Learning-rate schedule: constant, step (×--lr-decay each epoch after --lr-decay-after) or cosine (with --warmup; to the last step, or to the end of --time). (default: constant, or cosine when --time/--steps chooses the model)")
+    var schedule: ScheduleKind?
     @Option(help: "Step schedule: factor per epoch.") var lrDecay = 0.97
     @Option(help: "Step schedule: first epoch after which the rate decays.") var lrDecayAfter = 10
-    @Option(help: "Cosine schedule: linear warm-up, in steps.") var warmup = 0
+    @Option(help: "Cosine schedule: linear warm-up, in steps. (default: 0, or 2% of the expected steps when --time/--steps chooses the model)")
+    var warmup: Int?
     @Option(help: "Clip gradients to this global L2 norm; 0 disables.") var clip = TrainingDefaults.clip
     @Option(help: "Decoupled weight decay (AdamW); 0 disables.") var weightDecay = 0.0
 
     func validate() throws {
-        try require(lr > 0 && lr.isFinite, "--lr must be a positive number, got \(lr)")
+        if let lr { try require(lr > 0 && lr.isFinite, "--lr must be a positive number, got \(lr)") }
         try require(clip >= 0, "--clip must be 0 (off) or positive, got \(clip)")
         try require(weightDecay >= 0, "--weight-decay must be 0 or positive, got \(weightDecay)")
         try require(lrDecay > 0 && lrDecay <= 1, "--lr-decay must be in (0, 1], got \(lrDecay)")
-        try require(lrDecayAfter >= 0 && warmup >= 0, "--lr-decay-after and --warmup must be 0 or positive")
+        try require(lrDecayAfter >= 0 && (warmup ?? 0) >= 0, "--lr-decay-after and --warmup must be 0 or positive")
     }
 
     func apply(to options: inout TrainingOptions) {

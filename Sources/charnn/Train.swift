@@ -39,7 +39,10 @@ struct Train: ParsableCommand {
 
     @Option(help: "Train for this many epochs (default when neither --steps nor --time is given: \(TrainingDefaults.epochs)).") var epochs: Int?
     @Option(help: "Train for this many optimiser steps in total (0: save the initial model and exit).") var steps: Int?
-    @Option(help: "Train for this long: 90s, 10m, 1h.") var time: String?
+    @Option(help: "Train for this long: 90s, 10m, 1h. With --time or --steps the model flags not given (--cell, --layers, --hidden, --dropout, --lr, --batch, --seq) are chosen for the budget, the corpus and this machine's measured speed; the plan line says what and why.")
+    var time: String?
+    @Flag(help: "With --time or --steps: print every model the budget rule considered, with its speed and verdict.")
+    var explain = false
 
     @Option(help: "Fraction of each file, at its end, held out for validation. (default: \(TrainingDefaults.validationFraction))")
     var valFrac: Double?
@@ -96,6 +99,7 @@ struct Train: ParsableCommand {
         if let steps { options.budget = .steps(steps) }
         if let epochs { options.budget = .epochs(epochs) }
         if let time, let seconds = parseDuration(time) { options.budget = .seconds(seconds) }
+        options.budgetChoosesModel = steps != nil || time != nil
         options.validationEvery = valEvery
         options.saveEvery = saveEvery
         options.logEvery = logEvery
@@ -120,6 +124,14 @@ struct Train: ParsableCommand {
             }()
             let printer = ProgressPrinter(plainEvery: logEvery)
             if group.isLeader { notes(trainer).forEach(printer.note) }
+            if explain, group.isLeader {
+                if let choice = trainer.budgetChoice {
+                    printer.note("budget rule: candidates considered")
+                    choice.explanation.forEach { printer.note("  " + $0) }
+                } else {
+                    printer.note("budget rule: not applied (\(budgetRuleSilence))")
+                }
+            }
             Interruption.install()
             if group.size > 1, group.isLeader {
                 printer.note("data-parallel over \(group.size) ranks: \(trainer.streamsPerRank) streams each")
@@ -135,6 +147,14 @@ struct Train: ParsableCommand {
             if group.size > 1 { group.abort(code: exit.rawValue) }
             throw exit
         }
+    }
+
+    /// Why the budget rule chose nothing, for `--explain`.
+    private var budgetRuleSilence: String {
+        if steps == nil, time == nil { return "it needs --time or --steps" }
+        if resume != nil { return "a resumed run keeps its checkpoint's model" }
+        if let task, task != .lm { return "it is fitted on language models, not --task \(task.rawValue)" }
+        return "every model flag is given"
     }
 
     /// What the user should know about the corpus before training starts.

@@ -18,7 +18,8 @@ final class DistributedTests: CLITestCase {
         FileManager.default.isExecutableFile(atPath: $0)
     }
 
-    static let model = ["--hidden", "24", "--embed", "8", "--layers", "2", "--batch", "8", "--seq", "16",
+    static let model = ["--cell", "lstm", "--hidden", "24", "--embed", "8", "--layers", "2", "--dropout", "0",
+                        "--lr", "2e-3", "--batch", "8", "--seq", "16",
                         "--threads", "1", "--val-every", "10", "--seed", "5"]
 
     private func mpirunCommand(ranks: Int, _ arguments: [String]) throws -> RunningCommand {

@@ -47,6 +47,33 @@ final class TrainCommandTests: CLITestCase {
         XCTAssertEqual(try trainingStep(sandbox.path("zero/latest.safetensors.zst")), 0)
     }
 
+    // MARK: The budget chooses the model
+
+    /// `--time` with some model flags: the given ones are kept, the rest chosen from this machine's
+    /// timed speed; the plan line says what and why, `--explain` lists every candidate.
+    func testTheBudgetChoosesTheModelFlagsNotGivenAndSaysWhy() throws {
+        let corpus = try corpus()
+        let result = try sandbox.run(["train", corpus, "--time", "2s", "--layers", "1", "--explain", "--threads", "1",
+                                      "--val-every", "0", "--out", "budget"])
+        assertSuccess(result)
+        let lines = result.err.split(separator: "\n").map(String.init)
+        guard let plan = lines.first(where: { $0.hasPrefix("budget: --time 2s, ") }) else {
+            return XCTFail("no plan line naming the budget:\n\(result.err)")
+        }
+        XCTAssertTrue(plan.contains("chars/s at LSTM 1×"), plan)
+        XCTAssertTrue(plan.contains("→ LSTM 1×"), "the given --layers 1 is not kept: \(plan)")
+        XCTAssertTrue(plan.contains("(speeds timed in "), plan)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("LSTM 1×") }, "the model line disagrees:\n\(result.err)")
+        XCTAssertTrue(result.err.contains("budget rule: candidates considered"), result.err)
+        XCTAssertEqual(lines.filter { $0.hasSuffix("— chosen") }.count, 1, result.err)
+
+        // Everything given: nothing to choose, and --explain says so.
+        let given = try sandbox.run(["train", corpus] + Self.tinyModel + ["--steps", "1", "--explain", "--out", "given"])
+        assertSuccess(given)
+        XCTAssertFalse(given.err.contains("budget: "), given.err)
+        XCTAssertTrue(given.err.contains("budget rule: not applied (every model flag is given)"), given.err)
+    }
+
     // MARK: Resume
 
     func testBareResumeContinuesFromLatestInOut() throws {

@@ -32,48 +32,12 @@ public enum Benchmark {
         return 3 * forward
     }
 
-    /// Seconds per training step (forward, backward, clip, Adam) after `warmup` steps: wall-clock,
-    /// and this process's CPU time (all its threads). On a shared machine the CPU time per step moves
-    /// far less than the wall-clock when other processes take turns on the cores, so two builds can
-    /// be compared by it while the wall-clock is noise. With a `group` of N ranks each takes B/N
-    /// streams and the gradients are all-reduced, as in training.
+    /// Seconds per training step of `s`'s model and window (`timeTrainingSteps`).
     public static func trainingStepSeconds(_ s: Settings, group: ProcessGroup = .single) -> (wall: [Double], cpu: [Double]) {
-        let share = s.batch / group.size
-        let replicaCount = share % s.threads == 0 ? s.threads : 1  // as the trainer chooses
-        setBLASThreadCount(replicaCount > 1 ? 1 : s.threads)
-        let model = CharRNNModel<Float>(config: s.config, seed: s.seed)
-        let adam = Adam(parameterCount: model.parameterCount)
-        let replicas = StreamReplicas(model: model, streams: (group.rank * share)..<((group.rank + 1) * share),
-                                    totalStreams: s.batch, steps: s.seq, replicaCount: replicaCount)
-        var generator = SplitMix64(seed: s.seed)
-        let V = UInt64(s.config.vocabularySize)
-        var times: [Double] = [], cpuTimes: [Double] = []
-        times.reserveCapacity(s.steps)
-        cpuTimes.reserveCapacity(s.steps)
-        for step in 0..<(s.warmup + s.steps) {
-            for network in replicas.networks {
-                for i in 0..<network.inputs.count {
-                    network.inputs[i] = Int32(generator.next() % V)
-                    network.targets[i] = Int32(generator.next() % V)
-                }
-            }
-            let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUSeconds()
-            trainOnWindow(replicas, adam: adam, clip: 5, learningRate: 2e-3, group: group)
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-            if step >= s.warmup {
-                times.append(seconds)
-                cpuTimes.append(processCPUSeconds() - cpuStart)
-            }
-        }
-        return (times, cpuTimes)
+        timeTrainingSteps(config: s.config, batch: s.batch, seq: s.seq, steps: s.steps, warmup: s.warmup,
+                          threads: s.threads, seed: s.seed, group: group)
     }
 
-    /// CPU time this process has used, all threads.
-    static func processCPUSeconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
-    }
 
     /// GFLOP/s of OpenBLAS's `sgemm` at the step's recurrent shape, (B × H) · (H × G·H), measured here.
     public static func recurrentGEMMRate(_ s: Settings) -> Double {

@@ -16,6 +16,7 @@ public final class ProgressPrinter {
     public func handle(_ event: TrainingEvent) {
         switch event {
         case .began(let plan):
+            if let choice = plan.budgetChoice { emit("budget: " + choice) }
             let c = plan.config
             let cell = (c.bidirectional ? "bidirectional " : "") + c.cell.label(variant: c.gruVariant)
             var line = "\(cell) \(c.layerCount)×\(c.hiddenSize), embedding \(c.embeddingSize), vocabulary \(c.vocabularySize), "

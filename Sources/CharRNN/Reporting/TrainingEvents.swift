@@ -12,6 +12,8 @@ public struct TrainingPlan: Sendable {
     public var totalSteps: Int?
     public var timeBudget: Double?
     public var resumedFrom: String?
+    /// What the budget rule chose and why (`BudgetChoice.summary`), when the budget chose the model.
+    public var budgetChoice: String?
 }
 
 /// A report after each step.

@@ -23,12 +23,12 @@ struct ProgressTracker {
         return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
-    /// Whether the step or time budget is spent. Collective when the budget is time: every rank
-    /// stops after the same step.
-    func budgetSpent(step: Int, group: ProcessGroup) -> Bool {
+    /// Whether the step or time budget is spent, `elapsed` seconds in (the slowest rank's, so that
+    /// every rank stops after the same step).
+    func budgetSpent(step: Int, elapsed: Double) -> Bool {
         if let totalSteps, step >= totalSteps { return true }
         guard let timeBudget else { return false }
-        return group.max(elapsed >= timeBudget ? 1 : 0) > 0
+        return elapsed >= timeBudget
     }
 
     mutating func record(loss: Double, gradientNorm: Double, learningRate: Double) {

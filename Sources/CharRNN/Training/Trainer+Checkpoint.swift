@@ -8,9 +8,9 @@ extension Trainer {
             step: step, epoch: step / K, window: step % K, windowsPerEpoch: K, batch: configuration.batch,
             seq: configuration.seq, validationFraction: configuration.validationFraction,
             validationLimit: configuration.validationLimit, separator: configuration.separator, seed: configuration.seed,
-            dropoutSeed: replicas.dropoutSeed, learningRate: options.learningRate,
-            schedule: options.schedule.rawValue, lrDecay: options.lrDecay, lrDecayAfter: options.lrDecayAfter,
-            warmupSteps: options.warmupSteps, totalSteps: totalSteps, clip: options.clip, adam: adam.settings,
+            dropoutSeed: replicas.dropoutSeed, learningRate: options.learningRate ?? TrainingDefaults.learningRate,
+            schedule: (options.schedule ?? .constant).rawValue, lrDecay: options.lrDecay, lrDecayAfter: options.lrDecayAfter,
+            warmupSteps: options.warmupSteps ?? 0, totalSteps: totalSteps, clip: options.clip, adam: adam.settings,
             bestValidationLoss: bestValidationLoss, corpus: corpus.fingerprint)
         return Checkpoint(
             config: config, vocabulary: vocabulary, normalization: configuration.normalization,

@@ -18,6 +18,9 @@ public final class Trainer {
     let training: WindowSource
     let validator: Validator
     let schedule: LearningRateSchedule
+    let learningRate: Double
+    /// What the budget rule chose, when it chose the model.
+    public let budgetChoice: BudgetChoice?
     /// Steps in total (including those before a resume), when the budget fixes it.
     let totalSteps: Int?
     let latestPath: String, bestPath: String
@@ -39,9 +42,9 @@ public final class Trainer {
 
     /// With a `group` of N ranks, rank r trains on streams r·B/N ..< (r+1)·B/N of every window.
     /// `loading` hears how far reading the corpus has come.
-    public init(options: TrainingOptions, group: ProcessGroup = .single,
+    public init(options given: TrainingOptions, group: ProcessGroup = .single,
                 loading: ((LoadingProgress) -> Void)? = nil) throws {
-        self.options = options
+        var options = given
         self.group = group
         latestPath = (options.outputFolder as NSString).appendingPathComponent("latest.safetensors.zst")
         bestPath = (options.outputFolder as NSString).appendingPathComponent("best.safetensors.zst")
@@ -53,8 +56,13 @@ public final class Trainer {
             return (path: path, checkpoint: try Checkpoint.read(from: path))
         }
         resumedFrom = resumed?.path
-        let run = try RunConfiguration(options: options, resumed: resumed?.checkpoint)
-        configuration = run
+        // A resumed run keeps its rate and schedule unless they are given again.
+        if let record = resumed?.checkpoint.training {
+            options.learningRate = options.learningRate ?? record.learningRate
+            options.schedule = options.schedule ?? ScheduleKind(rawValue: record.schedule)
+            options.warmupSteps = options.warmupSteps ?? record.warmupSteps
+        }
+        var run = try RunConfiguration(options: options, resumed: resumed?.checkpoint)
         let selection = try CorpusSources.resolve(options.corpusPaths, include: options.include,
                                                   tokenization: run.tokenization)
         skippedFiles = selection.skipped
@@ -66,6 +74,18 @@ public final class Trainer {
         corpus = try Corpus.load(selection.files, options: reading, progress: loading)
         let prepared = run.task.prepare(corpus)
         vocabulary = prepared.vocabulary
+        // Threads go to replicas splitting the streams when they divide evenly, else into OpenBLAS.
+        let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        budgetChoice = Trainer.chooseModel(options: options, run: run, resumed: resumed != nil,
+                                           trainingCharacters: prepared.training.count,
+                                           validationCharacters: prepared.validation.count,
+                                           vocabularySize: vocabulary.count, threads: threads, group: group)
+        if let budgetChoice {
+            options = options.taking(budgetChoice)
+            run = try RunConfiguration(options: options, resumed: nil)
+        }
+        self.options = options
+        configuration = run
         config = run.modelConfig(vocabularySize: vocabulary.count)
         if let resumed {
             try run.checkCompatible(with: resumed.checkpoint, path: resumed.path, corpus: corpus.fingerprint,
@@ -94,10 +114,9 @@ public final class Trainer {
         case .epochs(let n): totalSteps = n * training.windowsPerEpoch
         case .seconds: totalSteps = nil
         }
-        schedule = try LearningRateSchedule(options, totalSteps: totalSteps)
+        schedule = LearningRateSchedule(options, totalSteps: totalSteps)
+        learningRate = options.learningRate ?? TrainingDefaults.learningRate
 
-        // Threads go to replicas splitting the streams when they divide evenly, else into OpenBLAS.
-        let threads = options.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let replicaCount = share % threads == 0 ? threads : 1
         setBLASThreadCount(replicaCount > 1 ? 1 : threads)
         model = CharRNNModel(config: config, seed: run.seed)
@@ -119,14 +138,17 @@ public final class Trainer {
         report(.began(plan))
         var lastSavedStep = step
 
-        while !progress.budgetSpent(step: step, group: group) {
+        while true {
+            // Every rank reads the same clock: the budget and a time-following rate agree.
+            let elapsed = options.budget.seconds != nil ? group.max(progress.elapsed) : progress.elapsed
+            if progress.budgetSpent(step: step, elapsed: elapsed) { break }
             let window = step % training.windowsPerEpoch
             // Epoch start, and every window of a bidirectional model (it sees its own future only).
             if window == 0 || config.bidirectional { replicas.resetState() }
             for r in replicas.networks.indices { training.fill(window: window, into: replicas.networks[r]) }
             replicas.dropoutCounter = UInt64(step)
-            let rate = schedule.rate(base: options.learningRate, step: step + 1,
-                                     windowsPerEpoch: training.windowsPerEpoch)
+            let rate = schedule.rate(base: learningRate, step: step + 1, windowsPerEpoch: training.windowsPerEpoch,
+                                     elapsed: elapsed)
 
             // forward/backward on every replica → mean over ranks → clip → Adam
             let (loss, norm) = trainOnWindow(replicas, adam: adam, clip: options.clip, learningRate: rate, group: group)
@@ -191,7 +213,7 @@ public final class Trainer {
                      validationCharacters: validationCharacters,
                      windowsPerEpoch: training.windowsPerEpoch, batch: configuration.batch, seq: configuration.seq,
                      startStep: step, totalSteps: totalSteps, timeBudget: options.budget.seconds,
-                     resumedFrom: resumedFrom)
+                     resumedFrom: resumedFrom, budgetChoice: budgetChoice?.summary)
     }
 
     private var plotTitle: String {
@@ -242,4 +264,28 @@ public final class Trainer {
 
     /// FNV-1a over the weights' bits: equal on every rank when their weights are identical.
     var weightChecksum: UInt64 { FNV1a.hash(UnsafeBufferPointer(model.parameters)) }
+
+    /// The budget rule's choice for a fresh language model whose budget is time or steps and whose
+    /// model flags are not all given; nil otherwise. Each candidate's speed is timed here (two steps
+    /// after one warm-up, the faster kept), the slowest rank's time when several train together.
+    static func chooseModel(options: TrainingOptions, run: RunConfiguration, resumed: Bool, trainingCharacters: Int,
+                            validationCharacters: Int, vocabularySize: Int, threads: Int,
+                            group: ProcessGroup) -> BudgetChoice? {
+        guard options.budgetChoosesModel, !resumed, run.task == .lm, !run.bidirectional,
+              options.budget.seconds != nil || { if case .steps = options.budget { return true }; return false }(),
+              !options.givenModelFlags.leavesNothing else { return nil }
+        let clock = ContinuousClock(), start = clock.now
+        var choice = BudgetRule.choose(trainingCharacters: trainingCharacters,
+                                       validationCharacters: validationCharacters, vocabularySize: vocabularySize,
+                                       budget: options.budget, given: options.givenModelFlags) { recipe in
+            let times = timeTrainingSteps(config: recipe.config(vocabularySize: vocabularySize), batch: recipe.batch,
+                                          seq: recipe.seq, steps: 2, warmup: 1, threads: threads, seed: run.seed,
+                                          group: group)
+            let seconds = group.max(times.wall.min() ?? .infinity)
+            return Double(recipe.batch * recipe.seq) / seconds
+        }
+        let spent = clock.now - start
+        choice.measuringSeconds = Double(spent.components.seconds) + Double(spent.components.attoseconds) * 1e-18
+        return choice
+    }
 }

@@ -7,7 +7,6 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case vocabularyMismatch(checkpoint: String)
     case noCheckpointToResume(path: String)
     case cannotCreateFolder(path: String, reason: String)
-    case unboundedCosine
     case bidirectionalLanguageModel
     case restorationOfBytes(task: String)
     case batchNotDivisible(batch: Int, ranks: Int)
@@ -40,8 +39,6 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
                 + "use it for --task restore-diacritics or --task restore-case, or drop --bidirectional"
         case .restorationOfBytes(let task):
             return "--task \(task) restores characters of a text, and a byte-level model has none; drop --bytes"
-        case .unboundedCosine:
-            return "--schedule cosine needs a known length: give --steps or --epochs, not --time"
         }
     }
 }

@@ -66,14 +66,20 @@ public struct TrainingOptions: Sendable {
     public var task: TrainingTask?
     public var bidirectional: Bool?
 
-    public var learningRate = TrainingDefaults.learningRate
-    public var schedule = ScheduleKind.constant
+    /// nil: `TrainingDefaults.learningRate`, or the budget rule's choice.
+    public var learningRate: Double?
+    /// nil: constant, or cosine to the end of the budget when the budget rule chooses the model.
+    public var schedule: ScheduleKind?
     public var lrDecay = 0.97
     public var lrDecayAfter = 10
-    public var warmupSteps = 0
+    /// nil: none, or the budget rule's warm-up when it chooses the model.
+    public var warmupSteps: Int?
     public var clip = TrainingDefaults.clip
     public var weightDecay = 0.0
     public var budget = TrainingBudget.epochs(TrainingDefaults.epochs)
+    /// A fresh language model whose budget is `--time` or `--steps` takes the model flags not given
+    /// from `BudgetRule` (the command line sets this; the library's callers opt in).
+    public var budgetChoosesModel = false
     public var validationEvery = TrainingDefaults.validationEvery
     public var saveEvery = TrainingDefaults.saveEvery
     public var logEvery = TrainingDefaults.logEvery
@@ -106,15 +112,41 @@ extension TrainingBudget {
     }
 }
 
+extension TrainingOptions {
+    /// The model flags given, which the budget rule keeps.
+    var givenModelFlags: GivenModelFlags {
+        GivenModelFlags(cell: cell, layerCount: layerCount, hiddenSize: hiddenSize, dropout: dropout, batch: batch,
+                        seq: seq, learningRate: learningRate)
+    }
+
+    /// These options with the flags not given taken from `choice`, and a cosine schedule to the end
+    /// of the budget unless a schedule was given.
+    func taking(_ choice: BudgetChoice) -> TrainingOptions {
+        var options = self
+        options.cell = cell ?? choice.recipe.cell
+        options.layerCount = layerCount ?? choice.recipe.layerCount
+        options.hiddenSize = hiddenSize ?? choice.recipe.hiddenSize
+        options.batch = batch ?? choice.recipe.batch
+        options.seq = seq ?? choice.recipe.seq
+        options.dropout = dropout ?? choice.dropout
+        options.learningRate = learningRate ?? choice.learningRate
+        if schedule == nil {
+            options.schedule = .cosine
+            options.warmupSteps = warmupSteps ?? choice.warmupSteps
+        }
+        return options
+    }
+}
+
 extension LearningRateSchedule {
-    /// The schedule `options` name; cosine needs a run of known length.
-    init(_ options: TrainingOptions, totalSteps: Int?) throws(TrainingError) {
-        switch options.schedule {
+    /// The schedule `options` name; a cosine decays to the last step, or to the end of `--time`.
+    init(_ options: TrainingOptions, totalSteps: Int?) {
+        switch options.schedule ?? .constant {
         case .constant: self = .constant
         case .step: self = .stepDecay(factor: options.lrDecay, after: options.lrDecayAfter)
         case .cosine:
-            guard let totalSteps else { throw .unboundedCosine }
-            self = .cosine(warmupSteps: options.warmupSteps, totalSteps: totalSteps)
+            let length: Length = totalSteps.map { .steps($0) } ?? .seconds(options.budget.seconds ?? 0)
+            self = .cosine(warmupSteps: options.warmupSteps ?? 0, length: length)
         }
     }
 }

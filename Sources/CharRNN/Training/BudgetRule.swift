@@ -1,0 +1,248 @@
+import Foundation
+
+/// One model the budget rule can choose: the architecture and window flags of `charnn train`.
+public struct ModelRecipe: Equatable, Sendable {
+    public var cell: CellKind
+    public var layerCount: Int
+    public var hiddenSize: Int
+    public var batch: Int
+    public var seq: Int
+
+    public init(cell: CellKind = .lstm, layerCount: Int, hiddenSize: Int, batch: Int = 50, seq: Int) {
+        (self.cell, self.layerCount, self.hiddenSize, self.batch, self.seq) = (cell, layerCount, hiddenSize, batch, seq)
+    }
+
+    public func config(vocabularySize: Int) -> ModelConfig {
+        ModelConfig(cell: cell, layerCount: layerCount, hiddenSize: hiddenSize,
+                    embeddingSize: TrainingDefaults.embeddingSize, vocabularySize: vocabularySize)
+    }
+
+    /// "LSTM 2×512, seq 100"
+    public var label: String { "\(cell.displayName) \(layerCount)×\(hiddenSize)" }
+}
+
+/// The model flags a user gave: each one is kept and the rule chooses the rest around it.
+public struct GivenModelFlags: Equatable, Sendable {
+    public var cell: CellKind?
+    public var layerCount: Int?
+    public var hiddenSize: Int?
+    public var dropout: Double?
+    public var batch: Int?
+    public var seq: Int?
+    public var learningRate: Double?
+
+    public init(cell: CellKind? = nil, layerCount: Int? = nil, hiddenSize: Int? = nil, dropout: Double? = nil,
+                batch: Int? = nil, seq: Int? = nil, learningRate: Double? = nil) {
+        (self.cell, self.layerCount, self.hiddenSize, self.dropout) = (cell, layerCount, hiddenSize, dropout)
+        (self.batch, self.seq, self.learningRate) = (batch, seq, learningRate)
+    }
+
+    /// Every flag the rule would choose is given: nothing is left to choose.
+    var leavesNothing: Bool {
+        cell != nil && layerCount != nil && hiddenSize != nil && dropout != nil && batch != nil && seq != nil
+            && learningRate != nil
+    }
+
+    func applied(to recipe: ModelRecipe) -> ModelRecipe {
+        ModelRecipe(cell: cell ?? recipe.cell, layerCount: layerCount ?? recipe.layerCount,
+                    hiddenSize: hiddenSize ?? recipe.hiddenSize, batch: batch ?? recipe.batch, seq: seq ?? recipe.seq)
+    }
+}
+
+/// What `charnn train --time T` (or `--steps N`) trains when the model is left to it.
+///
+/// The rule climbs a ladder of models, each larger and slower than the one before, and keeps the
+/// largest one that (a) the budget lets train at least its rung's characters — below that the
+/// smaller model before it, trained for longer, validated better in the sweep — and (b) the corpus
+/// can feed: at most `parametersPerCharacter` parameters per training character. The speed behind
+/// (a) is measured on this machine before training (a few timed steps of each candidate), so a
+/// slow or busy machine chooses smaller. Dropout grows with the epochs the budget allows, as
+/// overfitting does.
+///
+/// Fitted on `docs/budget-sweep-tinyshakespeare.csv` (`scripts/budget-sweep.sh`, the grid beside
+/// it): each run trains a model for a fixed number of steps with a cosine schedule to its end, so a
+/// row is a point (model, characters trained) → best validation that the machine's load cannot move.
+public enum BudgetRule {
+    public struct Rung: Sendable {
+        public var recipe: ModelRecipe
+        /// Characters trained within the budget from which this rung beats the one before.
+        public var minimumCharacters: Double
+    }
+
+    /// The ladder, smallest first.
+    public static let ladder: [Rung] = [
+        Rung(recipe: ModelRecipe(layerCount: 1, hiddenSize: 128, seq: 50), minimumCharacters: 0),
+        Rung(recipe: ModelRecipe(layerCount: 2, hiddenSize: 128, seq: 50), minimumCharacters: 2e6),
+        Rung(recipe: ModelRecipe(layerCount: 2, hiddenSize: 256, seq: 100), minimumCharacters: 6e6),
+        Rung(recipe: ModelRecipe(layerCount: 2, hiddenSize: 512, seq: 100), minimumCharacters: 12e6),
+        Rung(recipe: ModelRecipe(layerCount: 3, hiddenSize: 512, seq: 100), minimumCharacters: 40e6),
+    ]
+
+    /// At most this many parameters per training character: tinyshakespeare (1.06 M characters)
+    /// still gained from 3.3 M parameters with dropout.
+    public static let parametersPerCharacter = 4.0
+    public static let learningRate = 2e-3
+    /// Share of a time budget that trains (the rest validates and saves).
+    static let trainingShare = 0.95
+
+    /// Inverted dropout for a run that sees its training text `epochs` times:
+    /// p = 0.1 · log₂(epochs), clamped to [0, 0.5] and rounded to 0.05 (none below two epochs).
+    public static func dropout(epochs: Double) -> Double {
+        guard epochs > 1 else { return 0 }
+        let p = min(0.5, max(0, 0.1 * Foundation.log2(epochs)))
+        return (p * 20).rounded() / 20
+    }
+
+    /// A model considered, with what the rule found.
+    public struct Candidate: Sendable {
+        public var recipe: ModelRecipe
+        public var parameterCount: Int
+        /// Characters per second measured on this machine (nil: not measured).
+        public var charactersPerSecond: Double?
+        /// Characters it would train within the budget (nil: not known).
+        public var charactersInBudget: Double?
+        public var verdict: Verdict
+    }
+
+    public enum Verdict: Equatable, Sendable {
+        case chosen
+        case smallerThanChosen
+        case tooLargeForCorpus(limit: Int)
+        case tooSlowForBudget(needs: Double)
+        case notMeasured
+    }
+
+    /// Chooses the model for a corpus of `trainingCharacters` and `budget` (seconds or steps) around
+    /// the `given` flags; `speed` measures a recipe's training characters per second (called only for
+    /// a time budget, in ladder order, and not past the first candidate the budget is too short for).
+    /// A window no larger than `validationCharacters` allows (the validation text is laid out in the
+    /// same windows) is chosen where batch and seq are not given: fewer streams first, then shorter ones.
+    public static func choose(trainingCharacters: Int, validationCharacters: Int = .max, vocabularySize: Int,
+                              budget: TrainingBudget, given: GivenModelFlags,
+                              speed: (ModelRecipe) -> Double) -> BudgetChoice {
+        var recipes: [(ModelRecipe, Double)] = []
+        for rung in ladder {
+            var recipe = given.applied(to: rung.recipe)
+            let room = max(validationCharacters, 2) - 1
+            if given.batch == nil, recipe.batch * recipe.seq > room { recipe.batch = max(1, room / recipe.seq) }
+            if given.seq == nil, recipe.batch * recipe.seq > room { recipe.seq = max(1, room / recipe.batch) }
+            if let last = recipes.last, last.0 == recipe { continue }
+            recipes.append((recipe, rung.minimumCharacters))
+        }
+        let corpusLimit = Int(parametersPerCharacter * Double(trainingCharacters))
+        var candidates: [Candidate] = []
+        var chosen = 0
+        var stopped = false
+        for (index, (recipe, minimum)) in recipes.enumerated() {
+            let parameters = ParameterLayout(recipe.config(vocabularySize: vocabularySize)).totalCount
+            var candidate = Candidate(recipe: recipe, parameterCount: parameters, charactersPerSecond: nil,
+                                      charactersInBudget: nil, verdict: .notMeasured)
+            defer { candidates.append(candidate) }
+            if stopped { continue }
+            if index > 0, parameters > corpusLimit {
+                candidate.verdict = .tooLargeForCorpus(limit: corpusLimit)
+                stopped = true
+                continue
+            }
+            switch budget {
+            case .steps(let steps):
+                candidate.charactersInBudget = Double(steps * recipe.batch * recipe.seq)
+            case .seconds(let seconds):
+                let rate = speed(recipe)
+                candidate.charactersPerSecond = rate
+                candidate.charactersInBudget = rate * seconds * trainingShare
+            case .epochs(let epochs):
+                candidate.charactersInBudget = Double(epochs * trainingCharacters)
+            }
+            if index > 0, let characters = candidate.charactersInBudget, characters < minimum {
+                candidate.verdict = .tooSlowForBudget(needs: minimum)
+                stopped = true
+                continue
+            }
+            chosen = index
+        }
+        for i in candidates.indices where i < chosen { candidates[i].verdict = .smallerThanChosen }
+        candidates[chosen].verdict = .chosen
+        let pick = candidates[chosen]
+        let epochs = (pick.charactersInBudget ?? 0) / Double(max(trainingCharacters, 1))
+        return BudgetChoice(recipe: pick.recipe, dropout: given.dropout ?? dropout(epochs: epochs),
+                            learningRate: given.learningRate ?? learningRate,
+                            expectedEpochs: epochs, budget: budget, trainingCharacters: trainingCharacters,
+                            candidates: candidates)
+    }
+}
+
+/// The budget rule's answer: the model, its dropout and rate, and every candidate with its verdict.
+public struct BudgetChoice: Sendable {
+    public var recipe: ModelRecipe
+    public var dropout: Double
+    public var learningRate: Double
+    /// Epochs the chosen model is expected to train within the budget.
+    public var expectedEpochs: Double
+    public var budget: TrainingBudget
+    public var trainingCharacters: Int
+    public var candidates: [BudgetRule.Candidate]
+    /// Seconds spent timing the candidates.
+    public var measuringSeconds = 0.0
+
+    var chosen: BudgetRule.Candidate { candidates.first { $0.verdict == .chosen }! }
+
+    /// Cosine warm-up: 2% of the steps the budget is expected to give, at least 20 but never more
+    /// than a tenth of them.
+    public var warmupSteps: Int {
+        let steps = (chosen.charactersInBudget ?? 0) / Double(recipe.batch * recipe.seq)
+        return min(max(20, Int(steps * 0.02)), Int(steps * 0.1))
+    }
+
+    /// The plan line: "--time 60m, 1.06 M training characters, 9.7k chars/s at LSTM 2×512 →
+    /// LSTM 2×512, dropout 0.35, seq 100".
+    public var summary: String {
+        var parts: [String] = [BudgetChoice.describe(budget), "\(BudgetChoice.millions(trainingCharacters)) training characters"]
+        if let rate = chosen.charactersPerSecond {
+            parts.append("\(BudgetChoice.thousands(rate)) chars/s at \(recipe.label)")
+        }
+        parts.append(String(format: "%.1f epochs", expectedEpochs))
+        let timed = measuringSeconds > 0 ? String(format: " (speeds timed in %.1f s)", measuringSeconds) : ""
+        return parts.joined(separator: ", ") + " → \(recipe.label), dropout \(BudgetChoice.decimal(dropout)), "
+            + "batch \(recipe.batch) × seq \(recipe.seq), lr \(BudgetChoice.decimal(learningRate))" + timed
+    }
+
+    /// One line per candidate, for `--explain`.
+    public var explanation: [String] {
+        candidates.map { c in
+            var line = "\(c.recipe.label), batch \(c.recipe.batch) × seq \(c.recipe.seq): "
+                + "\(ProgressPrinter.grouped(c.parameterCount)) parameters"
+            if let rate = c.charactersPerSecond { line += ", \(BudgetChoice.thousands(rate)) chars/s" }
+            if let n = c.charactersInBudget { line += ", \(BudgetChoice.millions(Int(n))) characters in the budget" }
+            switch c.verdict {
+            case .chosen: line += " — chosen"
+            case .smallerThanChosen: line += " — a larger model fits"
+            case .tooLargeForCorpus(let limit):
+                line += " — too large for the corpus (at most \(ProgressPrinter.grouped(limit)) parameters)"
+            case .tooSlowForBudget(let needs):
+                line += " — the budget is too short (it pays from \(BudgetChoice.millions(Int(needs))) characters)"
+            case .notMeasured: line += " — not measured (a smaller model already failed)"
+            }
+            return line
+        }
+    }
+
+    static func describe(_ budget: TrainingBudget) -> String {
+        switch budget {
+        case .seconds(let s):
+            let whole = Int(s.rounded())
+            if Double(whole) != s { return "--time \(s)s" }
+            return "--time " + (whole % 3600 == 0 ? "\(whole / 3600)h" : whole % 60 == 0 ? "\(whole / 60)m" : "\(whole)s")
+        case .steps(let n): return "--steps \(n)"
+        case .epochs(let n): return "--epochs \(n)"
+        }
+    }
+
+    static func millions(_ n: Int) -> String { String(format: "%.2f M", Double(n) / 1e6) }
+    static func thousands(_ x: Double) -> String { String(format: "%.1fk", x / 1000) }
+    static func decimal(_ x: Double) -> String {
+        var s = String(format: "%.4g", x)
+        if s.contains("e") { s = String(x) }
+        return s
+    }
+}

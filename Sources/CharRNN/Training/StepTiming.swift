@@ -1,0 +1,45 @@
+import Foundation
+
+/// Seconds per training step (forward, backward, clip, Adam) after `warmup` steps: wall-clock,
+/// and this process's CPU time (all its threads). On a shared machine the CPU time per step moves
+/// far less than the wall-clock when other processes take turns on the cores, so two builds can
+/// be compared by it while the wall-clock is noise. With a `group` of N ranks each takes B/N
+/// streams and the gradients are all-reduced, as in training.
+public func timeTrainingSteps(config: ModelConfig, batch: Int, seq: Int, steps: Int, warmup: Int, threads: Int,
+                              seed: UInt64, group: ProcessGroup = .single) -> (wall: [Double], cpu: [Double]) {
+    let share = batch / group.size
+    let replicaCount = share % threads == 0 ? threads : 1  // as the trainer chooses
+    setBLASThreadCount(replicaCount > 1 ? 1 : threads)
+    let model = CharRNNModel<Float>(config: config, seed: seed)
+    let adam = Adam(parameterCount: model.parameterCount)
+    let replicas = StreamReplicas(model: model, streams: (group.rank * share)..<((group.rank + 1) * share),
+                                  totalStreams: batch, steps: seq, replicaCount: replicaCount)
+    var generator = SplitMix64(seed: seed)
+    let V = UInt64(config.vocabularySize)
+    var times: [Double] = [], cpuTimes: [Double] = []
+    times.reserveCapacity(steps)
+    cpuTimes.reserveCapacity(steps)
+    for step in 0..<(warmup + steps) {
+        for network in replicas.networks {
+            for i in 0..<network.inputs.count {
+                network.inputs[i] = Int32(generator.next() % V)
+                network.targets[i] = Int32(generator.next() % V)
+            }
+        }
+        let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUSeconds()
+        trainOnWindow(replicas, adam: adam, clip: 5, learningRate: 2e-3, group: group)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        if step >= warmup {
+            times.append(seconds)
+            cpuTimes.append(processCPUSeconds() - cpuStart)
+        }
+    }
+    return (times, cpuTimes)
+}
+
+/// CPU time this process has used, all threads.
+func processCPUSeconds() -> Double {
+var now = timespec()
+clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
+}

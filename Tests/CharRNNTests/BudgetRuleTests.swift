@@ -1,0 +1,111 @@
+@testable import CharRNN
+import XCTest
+
+/// The budget rule of `charnn train --time/--steps`, with speeds given instead of measured.
+final class BudgetRuleTests: XCTestCase {
+    /// Characters per second of a recipe on a made-up machine: inversely proportional to its
+    /// recurrent FLOPs per character, `scale` at LSTM 2×128.
+    func speed(scale: Double) -> (ModelRecipe) -> Double {
+        { recipe in
+            let flops = Double(recipe.layerCount * recipe.hiddenSize * recipe.hiddenSize)
+            return scale * Double(2 * 128 * 128) / flops
+        }
+    }
+
+    func testASmallCorpusAndAShortBudgetChooseASmallModel() {
+        let choice = BudgetRule.choose(trainingCharacters: 20_000, vocabularySize: 60, budget: .seconds(60),
+                                       given: GivenModelFlags(), speed: speed(scale: 100_000))
+        XCTAssertEqual(choice.recipe, BudgetRule.ladder[0].recipe)
+        guard case .tooLargeForCorpus = choice.candidates[1].verdict else {
+            return XCTFail("the second rung should be too large for 20k characters: \(choice.candidates[1].verdict)")
+        }
+        XCTAssertTrue(choice.candidates.dropFirst(2).allSatisfy { $0.verdict == .notMeasured })
+
+        // 999 validation characters hold fewer streams of 50.
+        let short = BudgetRule.choose(trainingCharacters: 20_000, validationCharacters: 999, vocabularySize: 60,
+                                      budget: .seconds(60), given: GivenModelFlags(), speed: speed(scale: 100_000))
+        XCTAssertEqual(short.recipe.seq, 50)
+        XCTAssertEqual(short.recipe.batch, 19)
+        let shorter = BudgetRule.choose(trainingCharacters: 20_000, validationCharacters: 30, vocabularySize: 60,
+                                        budget: .seconds(60), given: GivenModelFlags(batch: 4), speed: speed(scale: 100_000))
+        XCTAssertEqual(shorter.recipe.batch, 4, "a given batch is kept")
+        XCTAssertEqual(shorter.recipe.seq, 7)
+    }
+
+    func testALargeCorpusAndALongBudgetClimbTheLadder() {
+        let choice = BudgetRule.choose(trainingCharacters: 50_000_000, vocabularySize: 100, budget: .seconds(4 * 3600),
+                                       given: GivenModelFlags(), speed: speed(scale: 300_000))
+        XCTAssertEqual(choice.recipe, BudgetRule.ladder.last!.recipe)
+        XCTAssertEqual(choice.candidates.filter { $0.verdict == .chosen }.count, 1)
+        XCTAssertTrue(choice.candidates.dropLast().allSatisfy { $0.verdict == .smallerThanChosen })
+    }
+
+    /// The same budget on a machine ten times slower buys a smaller model, and the rule stops timing
+    /// at the first model the budget is too short for.
+    func testASlowerMachineChoosesSmallerAndStopsTiming() {
+        let corpus = 1_060_000
+        let fast = BudgetRule.choose(trainingCharacters: corpus, vocabularySize: 65, budget: .seconds(1800),
+                                     given: GivenModelFlags(), speed: speed(scale: 120_000))
+        var timed: [ModelRecipe] = []
+        let slowSpeed = speed(scale: 12_000)
+        let slow = BudgetRule.choose(trainingCharacters: corpus, vocabularySize: 65, budget: .seconds(1800),
+                                     given: GivenModelFlags()) { timed.append($0); return slowSpeed($0) }
+        let size = { (r: ModelRecipe) in r.layerCount * r.hiddenSize * r.hiddenSize }
+        XCTAssertLessThan(size(slow.recipe), size(fast.recipe))
+        let failed = slow.candidates.firstIndex { if case .tooSlowForBudget = $0.verdict { return true }; return false }
+        XCTAssertNotNil(failed)
+        XCTAssertEqual(timed.count, failed! + 1, "timed past the first model the budget is too short for")
+    }
+
+    func testTheUsersFlagsAreKeptAndTheRestChosenAroundThem() {
+        let given = GivenModelFlags(cell: .gru, hiddenSize: 300, dropout: 0.4, learningRate: 1e-3)
+        let choice = BudgetRule.choose(trainingCharacters: 5_000_000, vocabularySize: 80, budget: .seconds(3600),
+                                       given: given, speed: speed(scale: 120_000))
+        XCTAssertEqual(choice.recipe.cell, .gru)
+        XCTAssertEqual(choice.recipe.hiddenSize, 300)
+        XCTAssertEqual(choice.dropout, 0.4)
+        XCTAssertEqual(choice.learningRate, 1e-3)
+        XCTAssertGreaterThan(choice.recipe.layerCount, 1, "the layers are still chosen")
+        // Rungs that differ only in the given flag collapse into one candidate.
+        let recipes = choice.candidates.map(\.recipe)
+        XCTAssertEqual(recipes.count, Set(recipes.map { "\($0)" }).count)
+
+        var options = TrainingOptions(corpus: ["x"])
+        options.layerCount = 1
+        options.schedule = .step
+        let taken = options.taking(choice)
+        XCTAssertEqual(taken.layerCount, 1)
+        XCTAssertEqual(taken.hiddenSize, 300)
+        XCTAssertEqual(taken.schedule, .step, "a given schedule is kept")
+        XCTAssertEqual(TrainingOptions(corpus: ["x"]).taking(choice).schedule, .cosine)
+    }
+
+    func testAStepBudgetNeedsNoTiming() {
+        let choice = BudgetRule.choose(trainingCharacters: 1_000_000, vocabularySize: 65, budget: .steps(3000),
+                                       given: GivenModelFlags()) { _ in XCTFail("timed a step budget"); return 1 }
+        let chosen = choice.candidates.first { $0.verdict == .chosen }!
+        XCTAssertEqual(chosen.charactersInBudget, Double(3000 * chosen.recipe.batch * chosen.recipe.seq))
+        XCTAssertNil(chosen.charactersPerSecond)
+    }
+
+    func testThePlanLineNamesTheChoiceAndWhy() {
+        var choice = BudgetRule.choose(trainingCharacters: 1_060_000, vocabularySize: 65, budget: .seconds(1800),
+                                       given: GivenModelFlags(), speed: speed(scale: 120_000))
+        choice.measuringSeconds = 2.5
+        let line = choice.summary
+        XCTAssertTrue(line.hasPrefix("--time 30m, 1.06 M training characters, "), line)
+        XCTAssertTrue(line.contains("→ \(choice.recipe.label), dropout "), line)
+        XCTAssertTrue(line.contains("chars/s at \(choice.recipe.label)"), line)
+        XCTAssertTrue(line.hasSuffix("(speeds timed in 2.5 s)"), line)
+        XCTAssertEqual(choice.explanation.count, choice.candidates.count)
+        XCTAssertEqual(choice.explanation.filter { $0.hasSuffix("— chosen") }.count, 1)
+    }
+
+    func testDropoutGrowsWithTheEpochsAndIsBounded() {
+        XCTAssertEqual(BudgetRule.dropout(epochs: 0.5), 0)
+        XCTAssertEqual(BudgetRule.dropout(epochs: 4), 0.2)
+        XCTAssertEqual(BudgetRule.dropout(epochs: 1_000), 0.5)
+        let ladder = stride(from: 1.0, to: 200, by: 3).map(BudgetRule.dropout)
+        XCTAssertEqual(ladder, ladder.sorted())
+    }
+}
