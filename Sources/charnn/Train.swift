@@ -35,6 +35,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Byte-level model: the vocabulary is the byte values seen (any file, no UTF-8 needed).") var bytes = false
     @Option(help: "Unicode normalisation before tokenising: none or nfc. (default: none)") var normalize: Normalization?
 
+    @Flag(help: "Variational dropout: one --dropout mask per stream and window, the same at every time step, instead of one per character.")
+    var lockedDropout = false
+
     @OptionGroup var optimiser: OptimiserOptions
 
     @Option(help: "Train for this many epochs (default when neither --steps nor --time is given: \(TrainingDefaults.epochs)).") var epochs: Int?
@@ -95,6 +98,7 @@ struct Train: ParsableCommand {
         options.validationFraction = valFrac
         options.task = task
         options.bidirectional = bidirectional ? true : nil
+        options.lockedDropout = lockedDropout ? true : nil
         optimiser.apply(to: &options)
         if let steps { options.budget = .steps(steps) }
         if let epochs { options.budget = .epochs(epochs) }

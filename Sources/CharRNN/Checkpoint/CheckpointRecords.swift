@@ -50,6 +50,8 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
     public var adam: Adam.Settings
     public var bestValidationLoss: Double?
     public var corpus: CorpusFingerprint
+    /// `--locked-dropout`; nil in checkpoints older than the option (which dropped per position).
+    public var lockedDropout: Bool?
 
     /// What makes the record impossible, if anything: it would not resume a run.
     var inconsistency: String? {
@@ -82,5 +84,6 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         case clip, adam
         case bestValidationLoss = "best_val_loss"
         case corpus
+        case lockedDropout = "locked_dropout"
     }
 }

@@ -48,6 +48,9 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     /// across processes, draws exactly the masks of an uninterrupted single-process run.
     public var dropoutSeed: UInt64 = 0
     public var dropoutCounter: UInt64 = 0
+    /// Variational (locked) dropout: one mask per stream and window, the same at every time step
+    /// (Gal & Ghahramani 2016), instead of one per position.
+    public var lockedDropout = false
     /// The global index of this network's first stream, and the number of streams in all.
     public var streamOffset = 0
     public var totalStreams: Int
@@ -338,14 +341,14 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     }
 
     /// Inverted dropout: each entry of layer `k`'s (T, B, width) output is 1/keep with probability
-    /// `keep`, else 0, drawn by hashing its global coordinates.
+    /// `keep`, else 0, drawn by hashing its global coordinates (with t = 0 at every step when locked).
     private func drawMask(_ mask: UnsafeMutablePointer<Scalar>, layer k: Int, width: Int, keep: Double) {
         let scale = Scalar(1 / keep)
         let (B, T, L) = (batchSize, steps, UInt64(model.config.layerCount))
         let streams = UInt64(totalStreams), w = UInt64(width)
         let threshold = UInt64(keep * 0x1p53)
         for t in 0..<T {
-            let base = ((dropoutCounter &* L &+ UInt64(k)) &* UInt64(T) &+ UInt64(t)) &* streams
+            let base = ((dropoutCounter &* L &+ UInt64(k)) &* UInt64(T) &+ UInt64(lockedDropout ? 0 : t)) &* streams
             for b in 0..<B {
                 let row = mask + (t * B + b) * width
                 let start = (base &+ UInt64(streamOffset + b)) &* w
@@ -355,6 +358,11 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
                 }
             }
         }
+    }
+
+    /// Layer `k`'s dropout mask of the last training forward pass (nil without dropout).
+    func dropoutMask(ofLayer k: Int) -> UnsafePointer<Scalar>? {
+        maskedLastForward ? UnsafePointer(masks[k]) : nil
     }
 
     private func multiply(_ a: UnsafePointer<Scalar>, by b: UnsafePointer<Scalar>,

@@ -72,6 +72,11 @@ public final class StreamReplicas: @unchecked Sendable {
         set { for r in networks.indices { networks[r].dropoutSeed = newValue } }
     }
 
+    public var lockedDropout: Bool {
+        get { networks[0].lockedDropout }
+        set { for r in networks.indices { networks[r].lockedDropout = newValue } }
+    }
+
     public var dropoutCounter: UInt64 {
         get { networks[0].dropoutCounter }
         set { for r in networks.indices { networks[r].dropoutCounter = newValue } }

@@ -61,6 +61,7 @@ public final class Trainer {
             options.learningRate = options.learningRate ?? record.learningRate
             options.schedule = options.schedule ?? ScheduleKind(rawValue: record.schedule)
             options.warmupSteps = options.warmupSteps ?? record.warmupSteps
+            options.lockedDropout = options.lockedDropout ?? record.lockedDropout
         }
         var run = try RunConfiguration(options: options, resumed: resumed?.checkpoint)
         let selection = try CorpusSources.resolve(options.corpusPaths, include: options.include,
@@ -124,6 +125,7 @@ public final class Trainer {
         replicas = StreamReplicas(model: model, streams: streams, totalStreams: run.batch, steps: run.seq,
                                   replicaCount: replicaCount)
         replicas.dropoutSeed = run.seed ^ 0xD1B5_4A32_D192_ED03
+        replicas.lockedDropout = options.lockedDropout ?? false
         validator = Validator(source: validation, model: model, vocabulary: vocabulary, streams: streams,
                               totalStreams: run.batch, group: group)
         if let resumed { restore(from: resumed.checkpoint) }

@@ -58,6 +58,8 @@ public struct TrainingOptions: Sendable {
     public var hiddenSize: Int?
     public var embeddingSize: Int?
     public var dropout: Double?
+    /// One dropout mask per stream and window, the same at every step (nil: a resumed run's, else off).
+    public var lockedDropout: Bool?
     public var batch: Int?
     public var seq: Int?
     public var validationFraction: Double?
