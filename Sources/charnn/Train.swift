@@ -37,6 +37,8 @@ struct Train: ParsableCommand {
 
     @Flag(help: "Variational dropout: one --dropout mask per stream and window, the same at every time step, instead of one per character.")
     var lockedDropout = false
+    @Option(help: "DropConnect on the recurrent weights (weight_hh): the probability of zeroing each, one mask per window, in [0, 1). (default: 0)")
+    var weightDropout: Double?
 
     @OptionGroup var optimiser: OptimiserOptions
 
@@ -84,6 +86,7 @@ struct Train: ParsableCommand {
         try require(patience >= 0 && sampleEvery >= 0 && sampleLength >= 1,
                     "--patience and --sample-every must be 0 or positive, --sample-length at least 1")
         if sampleEvery > 0, let task { try require(task == .lm, "--sample-every samples a language model; drop it for --task \(task.rawValue)") }
+        if let weightDropout { try require(weightDropout >= 0 && weightDropout < 1, "--weight-dropout must be in [0, 1), got \(weightDropout)") }
         if let threads { try require(threads >= 1 && threads <= 256, "--threads must be in 1...256, got \(threads)") }
     }
 
@@ -99,6 +102,7 @@ struct Train: ParsableCommand {
         options.task = task
         options.bidirectional = bidirectional ? true : nil
         options.lockedDropout = lockedDropout ? true : nil
+        options.weightDropout = weightDropout
         optimiser.apply(to: &options)
         if let steps { options.budget = .steps(steps) }
         if let epochs { options.budget = .epochs(epochs) }

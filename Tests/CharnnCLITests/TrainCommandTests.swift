@@ -120,6 +120,22 @@ final class TrainCommandTests: CLITestCase {
         XCTAssertEqual(sampleSplit.stdout, sampleStraight.stdout)
     }
 
+    /// `--locked-dropout` and `--weight-dropout` are kept in the checkpoint: a bare resume continues
+    /// them, and 5 + 5 steps end where 10 straight steps do.
+    func testResumeKeepsTheRegularisation() throws {
+        let corpus = try corpus()
+        let regularised = ["--dropout", "0.3", "--locked-dropout", "--weight-dropout", "0.25"]
+        let straight = try trainTiny(corpus: corpus, out: "straight", steps: 10, extra: regularised)
+        let split = try trainTiny(corpus: corpus, out: "split", steps: 5, extra: regularised)
+        assertSuccess(try sandbox.run(["train", corpus, "--out", "split", "--resume", "--steps", "10", "--val-every", "10",
+                                       "--threads", "1"]))
+        let plain = try trainTiny(corpus: corpus, out: "plain", steps: 10, extra: ["--dropout", "0.3"])
+        let text = try sandbox.write(String(Fixtures.corpusText.prefix(600)), to: "score.txt")
+        let score = { (checkpoint: String) in try self.sandbox.run(["eval", text, "--checkpoint", checkpoint, "--json"]).out }
+        XCTAssertEqual(try score(split), try score(straight), "the resumed run dropped differently")
+        XCTAssertNotEqual(try score(plain), try score(straight), "the regularisation flags changed nothing")
+    }
+
     func testResumeWithAnotherArchitectureIsRefusedWithTheDifference() throws {
         let corpus = try corpus()
         let latest = try trainTiny(corpus: corpus, out: "run", steps: 10)

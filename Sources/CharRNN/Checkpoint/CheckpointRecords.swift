@@ -52,6 +52,8 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
     public var corpus: CorpusFingerprint
     /// `--locked-dropout`; nil in checkpoints older than the option (which dropped per position).
     public var lockedDropout: Bool?
+    /// `--weight-dropout`; nil in checkpoints older than the option.
+    public var weightDropout: Double?
 
     /// What makes the record impossible, if anything: it would not resume a run.
     var inconsistency: String? {
@@ -63,6 +65,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         if !(learningRate > 0) || !learningRate.isFinite { return "lr must be positive" }
         if !(clip >= 0) || lrDecayAfter < 0 || warmupSteps < 0 || (totalSteps ?? 0) < 0 { return "negative optimiser setting" }
         if let best = bestValidationLoss, !(best >= 0) { return "best_val_loss must be a non-negative number" }
+        if let p = weightDropout, !(p >= 0 && p < 1) { return "weight_dropout outside [0, 1)" }
         return nil
     }
 
@@ -85,5 +88,6 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         case bestValidationLoss = "best_val_loss"
         case corpus
         case lockedDropout = "locked_dropout"
+        case weightDropout = "weight_dropout"
     }
 }

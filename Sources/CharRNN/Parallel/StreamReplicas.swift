@@ -77,6 +77,9 @@ public final class StreamReplicas: @unchecked Sendable {
         set { for r in networks.indices { networks[r].lockedDropout = newValue } }
     }
 
+    /// DropConnect on `weight_hh` for each window (`--weight-dropout`); nil: off.
+    public var recurrentDropConnect: RecurrentDropConnect<Float>?
+
     public var dropoutCounter: UInt64 {
         get { networks[0].dropoutCounter }
         set { for r in networks.indices { networks[r].dropoutCounter = newValue } }
@@ -85,21 +88,25 @@ public final class StreamReplicas: @unchecked Sendable {
     /// Forward and backward on every replica at once; the model's gradients end as their mean.
     /// Returns the mean loss over this process's positions.
     func forwardBackward() -> Double {
+        // One DropConnect mask per window, keyed like the dropout masks: every replica and rank reads it.
+        recurrentDropConnect?.mask(window: dropoutCounter, seed: dropoutSeed ^ 0x5851_F42D_4C95_7F2D)
         for w in threads.indices { threads[w].start() }
         model.zeroGradients()
         losses[0] = networks[0].forward(training: true)
         networks[0].backward()
         for w in threads.indices { threads[w].wait() }
-        guard !threads.isEmpty else { return losses[0] }
-        let gradients = model.gradients
-        for e in extraGradients.indices {
-            let buffer = extraGradients[e]
-            for i in gradients.indices { gradients[i] += buffer[i] }
+        var total = losses[0]
+        if !threads.isEmpty {
+            let gradients = model.gradients
+            for e in extraGradients.indices {
+                let buffer = extraGradients[e]
+                for i in gradients.indices { gradients[i] += buffer[i] }
+            }
+            let scale = 1 / Float(networks.count)
+            for i in gradients.indices { gradients[i] *= scale }
+            for r in 1..<losses.count { total += losses[r] }
         }
-        let scale = 1 / Float(networks.count)
-        for i in gradients.indices { gradients[i] *= scale }
-        var total = 0.0
-        for r in 0..<losses.count { total += losses[r] }
+        recurrentDropConnect?.unmask(gradients: model.gradients)
         return total / Double(networks.count)
     }
 

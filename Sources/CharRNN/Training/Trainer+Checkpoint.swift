@@ -11,7 +11,8 @@ extension Trainer {
             dropoutSeed: replicas.dropoutSeed, learningRate: options.learningRate ?? TrainingDefaults.learningRate,
             schedule: (options.schedule ?? .constant).rawValue, lrDecay: options.lrDecay, lrDecayAfter: options.lrDecayAfter,
             warmupSteps: options.warmupSteps ?? 0, totalSteps: totalSteps, clip: options.clip, adam: adam.settings,
-            bestValidationLoss: bestValidationLoss, corpus: corpus.fingerprint, lockedDropout: replicas.lockedDropout)
+            bestValidationLoss: bestValidationLoss, corpus: corpus.fingerprint, lockedDropout: replicas.lockedDropout,
+            weightDropout: replicas.recurrentDropConnect?.probability ?? 0)
         return Checkpoint(
             config: config, vocabulary: vocabulary, normalization: configuration.normalization,
             task: configuration.task, training: record, parameters: Array(model.parameters),

@@ -62,6 +62,7 @@ public final class Trainer {
             options.schedule = options.schedule ?? ScheduleKind(rawValue: record.schedule)
             options.warmupSteps = options.warmupSteps ?? record.warmupSteps
             options.lockedDropout = options.lockedDropout ?? record.lockedDropout
+            options.weightDropout = options.weightDropout ?? record.weightDropout
         }
         var run = try RunConfiguration(options: options, resumed: resumed?.checkpoint)
         let selection = try CorpusSources.resolve(options.corpusPaths, include: options.include,
@@ -126,6 +127,7 @@ public final class Trainer {
                                   replicaCount: replicaCount)
         replicas.dropoutSeed = run.seed ^ 0xD1B5_4A32_D192_ED03
         replicas.lockedDropout = options.lockedDropout ?? false
+        if let p = options.weightDropout, p > 0 { replicas.recurrentDropConnect = RecurrentDropConnect(model: model, probability: p) }
         validator = Validator(source: validation, model: model, vocabulary: vocabulary, streams: streams,
                               totalStreams: run.batch, group: group)
         if let resumed { restore(from: resumed.checkpoint) }

@@ -60,6 +60,8 @@ public struct TrainingOptions: Sendable {
     public var dropout: Double?
     /// One dropout mask per stream and window, the same at every step (nil: a resumed run's, else off).
     public var lockedDropout: Bool?
+    /// DropConnect probability on `weight_hh`, one mask per window (nil: a resumed run's, else 0).
+    public var weightDropout: Double?
     public var batch: Int?
     public var seq: Int?
     public var validationFraction: Double?
