@@ -43,6 +43,26 @@ final class SweepScheduleTests: XCTestCase {
         XCTAssertGreaterThan(Set(others).count, 1, "the seed chooses the draws")
     }
 
+    /// A trial's `charnn train` gives every flag the budget rule would otherwise choose: the grid's
+    /// value where it has one, the default elsewhere, and a constant schedule.
+    func testTrialsLeaveTheBudgetRuleNothingToChoose() {
+        let grid = SweepGrid(axes: [.init(flag: "hidden", values: ["64"])])
+        let state = SweepState(corpus: ["c.txt"], grid: grid, common: ["--dropout", "0.2"], budget: .steps(total: 90), eta: 3,
+                               seed: 1, trials: [.init(id: 0, flags: ["--hidden", "64"])])
+        let runner = SweepRunner(folder: makeTemporaryFolder(), state: state, executable: "charnn", jobs: 1,
+                                 threadsPerJob: 1, report: { _ in })
+        let arguments = runner.trainArguments(trial: state.trials[0], rung: 0)
+        func values(_ flag: String) -> [String] {
+            arguments.indices.filter { arguments[$0] == flag }.map { arguments[$0 + 1] }
+        }
+        XCTAssertEqual(values("--hidden"), ["64"])
+        XCTAssertEqual(values("--dropout"), ["0.2"])
+        XCTAssertEqual(values("--layers"), [String(TrainingDefaults.layerCount)])
+        XCTAssertEqual(values("--lr"), [String(TrainingDefaults.learningRate)])
+        XCTAssertEqual(values("--schedule"), ["constant"])
+        for flag in ["--cell", "--batch", "--seq"] { XCTAssertEqual(values(flag).count, 1, flag) }
+    }
+
     func testValidationCurvesOfResumedRunsAreOffset() {
         let csv = """
             step,epoch,lr,train_loss,val_loss,grad_norm,chars_per_s,elapsed_s

@@ -32,6 +32,8 @@ public final class SweepRunner {
     public func trainArguments(trial: SweepState.Trial, rung: Int) -> [String] {
         let schedule = state.schedule
         var arguments = ["train"] + state.corpus + state.common + trial.flags
+        let given = Set(arguments.filter { $0.hasPrefix("--") })
+        for (flag, value) in Self.flagsTheBudgetRuleWouldChoose where !given.contains(flag) { arguments += [flag, value] }
         arguments += ["--seed", String(state.seed), "--out", trialFolder(trial), "--save-every", "0",
                       "--threads", String(threadsPerJob)]
         switch state.budget {
@@ -45,6 +47,15 @@ public final class SweepRunner {
         if FileManager.default.fileExists(atPath: latestPath(trial)) { arguments.append("--resume") }
         return arguments
     }
+
+    /// A trial trains what the grid says: `charnn train --time/--steps` would choose these flags
+    /// itself (`BudgetRule`), so where the grid is silent they are given, at their defaults.
+    static let flagsTheBudgetRuleWouldChoose: [(String, String)] = [
+        ("--cell", TrainingDefaults.cell.rawValue), ("--layers", String(TrainingDefaults.layerCount)),
+        ("--hidden", String(TrainingDefaults.hiddenSize)), ("--dropout", String(TrainingDefaults.dropout)),
+        ("--batch", String(TrainingDefaults.batch)), ("--seq", String(TrainingDefaults.seq)),
+        ("--lr", String(TrainingDefaults.learningRate)), ("--schedule", ScheduleKind.constant.rawValue),
+    ]
 
     static func steps(_ budget: Double) -> Int { max(1, Int(budget.rounded())) }
 
