@@ -101,11 +101,17 @@ final class BudgetRuleTests: XCTestCase {
         XCTAssertEqual(choice.explanation.filter { $0.hasSuffix("— chosen") }.count, 1)
     }
 
-    func testDropoutGrowsWithTheEpochsAndIsBounded() {
-        XCTAssertEqual(BudgetRule.dropout(epochs: 0.5), 0)
-        XCTAssertEqual(BudgetRule.dropout(epochs: 4), 0.2)
-        XCTAssertEqual(BudgetRule.dropout(epochs: 1_000), 0.5)
-        let ladder = stride(from: 1.0, to: 200, by: 3).map(BudgetRule.dropout)
-        XCTAssertEqual(ladder, ladder.sorted())
+    func testDropoutGrowsWithTheEpochsAndTheParametersPerCharacterAndIsBounded() {
+        let dropout = { (epochs: Double, parameters: Int) in
+            BudgetRule.dropout(epochs: epochs, parameters: parameters, trainingCharacters: 1_000_000)
+        }
+        XCTAssertEqual(dropout(17.5, 244_000), 0, "a small model on tinyshakespeare for 17.5 epochs")
+        XCTAssertEqual(dropout(16, 3_300_000), 0.35)
+        XCTAssertEqual(dropout(1_000, 3_300_000), 0.5)
+        XCTAssertEqual(dropout(0.5, 3_300_000), 0)
+        let byEpochs = stride(from: 1.0, to: 200, by: 3).map { dropout($0, 1_000_000) }
+        XCTAssertEqual(byEpochs, byEpochs.sorted())
+        let bySize = stride(from: 100_000, to: 10_000_000, by: 300_000).map { dropout(20, $0) }
+        XCTAssertEqual(bySize, bySize.sorted())
     }
 }

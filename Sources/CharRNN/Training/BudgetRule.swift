@@ -56,8 +56,8 @@ public struct GivenModelFlags: Equatable, Sendable {
 /// smaller model before it, trained for longer, validated better in the sweep — and (b) the corpus
 /// can feed: at most `parametersPerCharacter` parameters per training character. The speed behind
 /// (a) is measured on this machine before training (a few timed steps of each candidate), so a
-/// slow or busy machine chooses smaller. Dropout grows with the epochs the budget allows, as
-/// overfitting does.
+/// slow or busy machine chooses smaller. Dropout grows with the epochs the budget allows and the
+/// parameters per character, as overfitting does.
 ///
 /// Fitted on `docs/budget-sweep-tinyshakespeare.csv` (`scripts/budget-sweep.sh`, the grid beside
 /// it): each run trains a model for a fixed number of steps with a cosine schedule to its end, so a
@@ -85,11 +85,16 @@ public enum BudgetRule {
     /// Share of a time budget that trains (the rest validates and saves).
     static let trainingShare = 0.95
 
-    /// Inverted dropout for a run that sees its training text `epochs` times:
-    /// p = 0.1 · log₂(epochs), clamped to [0, 0.5] and rounded to 0.05 (none below two epochs).
-    public static func dropout(epochs: Double) -> Double {
-        guard epochs > 1 else { return 0 }
-        let p = min(0.5, max(0, 0.1 * Foundation.log2(epochs)))
+    /// Inverted dropout for a model of `parameters` that sees `trainingCharacters` `epochs` times.
+    /// Overfitting grows with both the passes and the parameters per character, so the rule reads
+    /// their product, the exposure x = epochs · parameters / characters:
+    /// p = 0.1 · (log₂ x − 2), clamped to [0, 0.5] and rounded to 0.05 (none up to x = 4).
+    /// Sweep points: LSTM 2×128 at 17.5 epochs (x = 4.0) validated 1.5763 without dropout, 1.5807
+    /// with 0.2 and 1.6671 with 0.45.
+    public static func dropout(epochs: Double, parameters: Int, trainingCharacters: Int) -> Double {
+        let exposure = epochs * Double(parameters) / Double(max(trainingCharacters, 1))
+        guard exposure > 4 else { return 0 }
+        let p = min(0.5, max(0, 0.1 * (Foundation.log2(exposure) - 2)))
         return (p * 20).rounded() / 20
     }
 
@@ -165,7 +170,9 @@ public enum BudgetRule {
         candidates[chosen].verdict = .chosen
         let pick = candidates[chosen]
         let epochs = (pick.charactersInBudget ?? 0) / Double(max(trainingCharacters, 1))
-        return BudgetChoice(recipe: pick.recipe, dropout: given.dropout ?? dropout(epochs: epochs),
+        let chosenDropout = dropout(epochs: epochs, parameters: pick.parameterCount,
+                                    trainingCharacters: trainingCharacters)
+        return BudgetChoice(recipe: pick.recipe, dropout: given.dropout ?? chosenDropout,
                             learningRate: given.learningRate ?? learningRate,
                             expectedEpochs: epochs, budget: budget, trainingCharacters: trainingCharacters,
                             candidates: candidates)
