@@ -39,6 +39,8 @@ struct Train: ParsableCommand {
     var lockedDropout = false
     @Option(help: "DropConnect on the recurrent weights (weight_hh): the probability of zeroing each, one mask per window, in [0, 1). (default: 0)")
     var weightDropout: Double?
+    @Option(help: "Embedding dropout: the probability of dropping each symbol's embedding row (all its occurrences), one mask per window, in [0, 1). (default: 0)")
+    var embedDropout: Double?
 
     @OptionGroup var optimiser: OptimiserOptions
 
@@ -86,6 +88,7 @@ struct Train: ParsableCommand {
         try require(patience >= 0 && sampleEvery >= 0 && sampleLength >= 1,
                     "--patience and --sample-every must be 0 or positive, --sample-length at least 1")
         if sampleEvery > 0, let task { try require(task == .lm, "--sample-every samples a language model; drop it for --task \(task.rawValue)") }
+        if let embedDropout { try require(embedDropout >= 0 && embedDropout < 1, "--embed-dropout must be in [0, 1), got \(embedDropout)") }
         if let weightDropout { try require(weightDropout >= 0 && weightDropout < 1, "--weight-dropout must be in [0, 1), got \(weightDropout)") }
         if let threads { try require(threads >= 1 && threads <= 256, "--threads must be in 1...256, got \(threads)") }
     }
@@ -103,6 +106,7 @@ struct Train: ParsableCommand {
         options.bidirectional = bidirectional ? true : nil
         options.lockedDropout = lockedDropout ? true : nil
         options.weightDropout = weightDropout
+        options.embeddingDropout = embedDropout
         optimiser.apply(to: &options)
         if let steps { options.budget = .steps(steps) }
         if let epochs { options.budget = .epochs(epochs) }

@@ -13,9 +13,10 @@ final class AllocationTests: XCTestCase {
         let model = CharRNNModel<Float>(config: config, seed: 1)
         let adam = Adam(parameterCount: model.parameterCount)
         let replicas = StreamReplicas(model: model, streams: 0..<8, totalStreams: 8, steps: 10, replicaCount: replicaCount)
-        if dropout > 0 {  // every regulariser at once: locked masks, DropConnect on weight_hh
+        if dropout > 0 {  // every regulariser at once: locked masks, DropConnect, embedding dropout
             replicas.lockedDropout = true
-            replicas.recurrentDropConnect = RecurrentDropConnect(model: model, probability: dropout)
+            replicas.recurrentDropConnect = WeightDropout(model: model, target: .recurrentWeights, probability: dropout)
+            replicas.embeddingDropout = WeightDropout(model: model, target: .embeddingRows, probability: dropout)
         }
         for network in replicas.networks {
             for i in 0..<network.inputs.count {

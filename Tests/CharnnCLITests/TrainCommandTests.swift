@@ -120,11 +120,11 @@ final class TrainCommandTests: CLITestCase {
         XCTAssertEqual(sampleSplit.stdout, sampleStraight.stdout)
     }
 
-    /// `--locked-dropout` and `--weight-dropout` are kept in the checkpoint: a bare resume continues
+    /// `--locked-dropout`, `--weight-dropout` and `--embed-dropout` are kept in the checkpoint: a bare resume continues
     /// them, and 5 + 5 steps end where 10 straight steps do.
     func testResumeKeepsTheRegularisation() throws {
         let corpus = try corpus()
-        let regularised = ["--dropout", "0.3", "--locked-dropout", "--weight-dropout", "0.25"]
+        let regularised = ["--dropout", "0.3", "--locked-dropout", "--weight-dropout", "0.25", "--embed-dropout", "0.1"]
         let straight = try trainTiny(corpus: corpus, out: "straight", steps: 10, extra: regularised)
         let split = try trainTiny(corpus: corpus, out: "split", steps: 5, extra: regularised)
         assertSuccess(try sandbox.run(["train", corpus, "--out", "split", "--resume", "--steps", "10", "--val-every", "10",

@@ -54,6 +54,8 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
     public var lockedDropout: Bool?
     /// `--weight-dropout`; nil in checkpoints older than the option.
     public var weightDropout: Double?
+    /// `--embed-dropout`; nil in checkpoints older than the option.
+    public var embeddingDropout: Double?
 
     /// What makes the record impossible, if anything: it would not resume a run.
     var inconsistency: String? {
@@ -66,6 +68,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         if !(clip >= 0) || lrDecayAfter < 0 || warmupSteps < 0 || (totalSteps ?? 0) < 0 { return "negative optimiser setting" }
         if let best = bestValidationLoss, !(best >= 0) { return "best_val_loss must be a non-negative number" }
         if let p = weightDropout, !(p >= 0 && p < 1) { return "weight_dropout outside [0, 1)" }
+        if let p = embeddingDropout, !(p >= 0 && p < 1) { return "embed_dropout outside [0, 1)" }
         return nil
     }
 
@@ -89,5 +92,6 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         case corpus
         case lockedDropout = "locked_dropout"
         case weightDropout = "weight_dropout"
+        case embeddingDropout = "embed_dropout"
     }
 }

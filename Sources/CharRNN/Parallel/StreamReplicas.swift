@@ -78,7 +78,9 @@ public final class StreamReplicas: @unchecked Sendable {
     }
 
     /// DropConnect on `weight_hh` for each window (`--weight-dropout`); nil: off.
-    public var recurrentDropConnect: RecurrentDropConnect<Float>?
+    public var recurrentDropConnect: WeightDropout<Float>?
+    /// Whole embedding rows dropped for each window (`--embed-dropout`); nil: off.
+    public var embeddingDropout: WeightDropout<Float>?
 
     public var dropoutCounter: UInt64 {
         get { networks[0].dropoutCounter }
@@ -88,8 +90,9 @@ public final class StreamReplicas: @unchecked Sendable {
     /// Forward and backward on every replica at once; the model's gradients end as their mean.
     /// Returns the mean loss over this process's positions.
     func forwardBackward() -> Double {
-        // One DropConnect mask per window, keyed like the dropout masks: every replica and rank reads it.
+        // One weight mask per window, keyed like the dropout masks: every replica and rank reads it.
         recurrentDropConnect?.mask(window: dropoutCounter, seed: dropoutSeed ^ 0x5851_F42D_4C95_7F2D)
+        embeddingDropout?.mask(window: dropoutCounter, seed: dropoutSeed ^ 0x2545_F491_4F6C_DD1D)
         for w in threads.indices { threads[w].start() }
         model.zeroGradients()
         losses[0] = networks[0].forward(training: true)
@@ -107,6 +110,7 @@ public final class StreamReplicas: @unchecked Sendable {
             for r in 1..<losses.count { total += losses[r] }
         }
         recurrentDropConnect?.unmask(gradients: model.gradients)
+        embeddingDropout?.unmask(gradients: model.gradients)
         return total / Double(networks.count)
     }
 

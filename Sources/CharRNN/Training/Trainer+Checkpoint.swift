@@ -12,7 +12,8 @@ extension Trainer {
             schedule: (options.schedule ?? .constant).rawValue, lrDecay: options.lrDecay, lrDecayAfter: options.lrDecayAfter,
             warmupSteps: options.warmupSteps ?? 0, totalSteps: totalSteps, clip: options.clip, adam: adam.settings,
             bestValidationLoss: bestValidationLoss, corpus: corpus.fingerprint, lockedDropout: replicas.lockedDropout,
-            weightDropout: replicas.recurrentDropConnect?.probability ?? 0)
+            weightDropout: replicas.recurrentDropConnect?.probability ?? 0,
+            embeddingDropout: replicas.embeddingDropout?.probability ?? 0)
         return Checkpoint(
             config: config, vocabulary: vocabulary, normalization: configuration.normalization,
             task: configuration.task, training: record, parameters: Array(model.parameters),

@@ -63,6 +63,7 @@ public final class Trainer {
             options.warmupSteps = options.warmupSteps ?? record.warmupSteps
             options.lockedDropout = options.lockedDropout ?? record.lockedDropout
             options.weightDropout = options.weightDropout ?? record.weightDropout
+            options.embeddingDropout = options.embeddingDropout ?? record.embeddingDropout
         }
         var run = try RunConfiguration(options: options, resumed: resumed?.checkpoint)
         let selection = try CorpusSources.resolve(options.corpusPaths, include: options.include,
@@ -127,7 +128,12 @@ public final class Trainer {
                                   replicaCount: replicaCount)
         replicas.dropoutSeed = run.seed ^ 0xD1B5_4A32_D192_ED03
         replicas.lockedDropout = options.lockedDropout ?? false
-        if let p = options.weightDropout, p > 0 { replicas.recurrentDropConnect = RecurrentDropConnect(model: model, probability: p) }
+        if let p = options.weightDropout, p > 0 {
+            replicas.recurrentDropConnect = WeightDropout(model: model, target: .recurrentWeights, probability: p)
+        }
+        if let p = options.embeddingDropout, p > 0 {
+            replicas.embeddingDropout = WeightDropout(model: model, target: .embeddingRows, probability: p)
+        }
         validator = Validator(source: validation, model: model, vocabulary: vocabulary, streams: streams,
                               totalStreams: run.batch, group: group)
         if let resumed { restore(from: resumed.checkpoint) }

@@ -62,6 +62,8 @@ public struct TrainingOptions: Sendable {
     public var lockedDropout: Bool?
     /// DropConnect probability on `weight_hh`, one mask per window (nil: a resumed run's, else 0).
     public var weightDropout: Double?
+    /// Probability of dropping each symbol's embedding row, one mask per window (nil: a resumed run's, else 0).
+    public var embeddingDropout: Double?
     public var batch: Int?
     public var seq: Int?
     public var validationFraction: Double?

@@ -1,17 +1,19 @@
 import XCTest
 @testable import CharRNN
 
-/// DropConnect on `weight_hh` against central finite differences in Double: the gradient the
-/// optimiser receives is that of the loss as a function of the unmasked weights.
-final class DropConnectTests: XCTestCase {
+/// Weight dropout (DropConnect on `weight_hh`, embedding rows) against central finite differences in
+/// Double: the gradient the optimiser receives is that of the loss as a function of the unmasked weights.
+final class WeightDropoutTests: XCTestCase {
     /// Worst relative error over every parameter; `scaleGradient: false` skips the mask's chain rule
     /// (the broken backward the test must catch).
-    func worstError(cell: CellKind, variant: GRUVariant, scaleGradient: Bool = true) -> (worst: Double, where: String) {
+    func worstError(cell: CellKind, variant: GRUVariant, target: WeightDropout<Double>.Target, tokenInput: Bool = true,
+                    scaleGradient: Bool = true) -> (worst: Double, where: String) {
         let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: 2, hiddenSize: 5, embeddingSize: 4,
                                  vocabularySize: 7)
         let model = CharRNNModel<Double>(config: config, seed: 5)
-        let network = UnrolledNetwork(model: model, batchSize: 3, steps: 4, withGradients: true, gradients: nil)
-        let dropConnect = RecurrentDropConnect(model: model, probability: 0.4)
+        let network = UnrolledNetwork(model: model, batchSize: 3, steps: 4, withGradients: true, gradients: nil,
+                                      tokenInput: tokenInput)
+        let dropConnect = WeightDropout(model: model, target: target, probability: 0.4)
         var generator = SplitMix64(seed: 8)
         for i in 0..<network.inputs.count {
             network.inputs[i] = Int32(generator.next() % 7)
@@ -42,7 +44,8 @@ final class DropConnectTests: XCTestCase {
         let analytic = Array(model.gradients)
 
         var worst = 0.0, worstWhere = ""
-        let epsilon = GradientCheckTests.epsilon
+        // 2e-6: LSTM-LN's truncation error at 1e-5 reaches 6e-6 here (as in the dropout check).
+        let epsilon = 2e-6
         for slot in model.layout.tensors {
             for index in slot.offset..<(slot.offset + slot.count) {
                 model.parameters[index] += epsilon
@@ -61,11 +64,25 @@ final class DropConnectTests: XCTestCase {
 
     func testDropConnectGradientsMatchFiniteDifferences() {
         for (cell, variant) in everyCell {
-            let report = worstError(cell: cell, variant: variant)
+            let report = worstError(cell: cell, variant: variant, target: .recurrentWeights)
             print("gradient check DropConnect 0.4 \(cell.label(variant: variant)) L=2: worst relative error \(report.worst)")
             XCTAssertLessThan(report.worst, GradientCheckTests.tolerance, "\(cell) \(variant): \(report.where)")
         }
-        let broken = worstError(cell: .lstm, variant: .resetBefore, scaleGradient: false)
+        let broken = worstError(cell: .lstm, variant: .resetBefore, target: .recurrentWeights, scaleGradient: false)
+        XCTAssertGreaterThan(broken.worst, 1000 * GradientCheckTests.tolerance, "the mask's chain rule is not checked")
+    }
+
+    /// Both ways layer 0 reads the embedding: token ids through the projected table, and gathered rows.
+    func testEmbeddingDropoutGradientsMatchFiniteDifferences() {
+        for (cell, variant) in everyCell {
+            for tokenInput in [true, false] {
+                let report = worstError(cell: cell, variant: variant, target: .embeddingRows, tokenInput: tokenInput)
+                print("gradient check embedding dropout 0.4 \(cell.label(variant: variant)) L=2 token input \(tokenInput): "
+                      + "worst relative error \(report.worst)")
+                XCTAssertLessThan(report.worst, GradientCheckTests.tolerance, "\(cell) \(variant): \(report.where)")
+            }
+        }
+        let broken = worstError(cell: .lstm, variant: .resetBefore, target: .embeddingRows, scaleGradient: false)
         XCTAssertGreaterThan(broken.worst, 1000 * GradientCheckTests.tolerance, "the mask's chain rule is not checked")
     }
 
@@ -74,7 +91,7 @@ final class DropConnectTests: XCTestCase {
         let config = ModelConfig(cell: .lstm, layerCount: 1, hiddenSize: 32, embeddingSize: 4, vocabularySize: 7)
         let model = CharRNNModel<Float>(config: config, seed: 2)
         let original = Array(model.parameters)
-        let dropConnect = RecurrentDropConnect(model: model, probability: 0.3)
+        let dropConnect = WeightDropout(model: model, target: .recurrentWeights, probability: 0.3)
         let slot = model.layout.slot(named: "rnn.weight_hh_l0")!
         func zeroed(window: UInt64) -> Set<Int> {
             dropConnect.mask(window: window, seed: 1)
@@ -90,5 +107,25 @@ final class DropConnectTests: XCTestCase {
         XCTAssertEqual(Double(first.count) / Double(slot.count), 0.3, accuracy: 0.03)
         XCTAssertEqual(zeroed(window: 1), first, "the same window draws the same mask")
         XCTAssertNotEqual(zeroed(window: 2), first)
+    }
+
+    /// Embedding dropout takes whole rows: a symbol is zeroed everywhere or scaled everywhere.
+    func testEmbeddingDropoutDropsWholeRows() {
+        let config = ModelConfig(cell: .gru, layerCount: 1, hiddenSize: 8, embeddingSize: 6, vocabularySize: 200)
+        let model = CharRNNModel<Float>(config: config, seed: 2)
+        let table = model.layout.embedding
+        let original = Array(model.parameters[table.offset..<(table.offset + table.count)])
+        let dropout = WeightDropout(model: model, target: .embeddingRows, probability: 0.5)
+        dropout.mask(window: 7, seed: 3)
+        var dropped = 0
+        for v in 0..<200 {
+            let row = (0..<6).map { model.parameters[table.offset + v * 6 + $0] }
+            let was = original[(v * 6)..<(v * 6 + 6)]
+            if row.allSatisfy({ $0 == 0 }) { dropped += 1; continue }
+            XCTAssertEqual(row, was.map { $0 * 2 }, "row \(v) is neither dropped nor scaled by 1/q")
+        }
+        XCTAssertEqual(Double(dropped) / 200, 0.5, accuracy: 0.12)
+        dropout.unmask(gradients: model.gradients)
+        XCTAssertEqual(Array(model.parameters[table.offset..<(table.offset + table.count)]), original)
     }
 }
