@@ -10,7 +10,7 @@ their wall time.
 import argparse, csv, os
 
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
-Y_LOW, Y_HIGH = 1.2, 2.0
+Y_LOW, Y_HIGH = 1.0, 2.0
 
 
 def read(folder):
@@ -39,8 +39,8 @@ def main():
            f'<text x="{sx(xmax / 2)}" y="{height - 6}" text-anchor="middle" font-size="12">characters trained (millions)</text>',
            f'<text x="14" y="{sy((Y_LOW + Y_HIGH) / 2)}" font-size="12" transform="rotate(-90 14 {sy((Y_LOW + Y_HIGH) / 2)})" '
            'text-anchor="middle">nats per character (solid: validation, dashed: training)</text>']
-    for i in range(9):
-        y = Y_LOW + (Y_HIGH - Y_LOW) * i / 8
+    for i in range(11):
+        y = Y_LOW + (Y_HIGH - Y_LOW) * i / 10
         out.append(f'<line x1="{sx(0)}" y1="{sy(y)}" x2="{sx(xmax)}" y2="{sy(y)}" stroke="#eee"/>')
         out.append(f'<text x="{sx(0) - 4}" y="{sy(y) + 4}" text-anchor="end" font-size="10">{y:.1f}</text>')
     for i in range(6):

@@ -134,6 +134,33 @@ final class RecurrentKernelPathTests: XCTestCase {
         if !ran { throw XCTSkip("this CPU runs no packed path (\(InstructionSets.current.reasonCannotRun(.avx2) ?? ""))") }
     }
 
+    /// A fixed-weight network that borrows another's packed panels (the batcher's networks of other
+    /// sizes) computes what one packing its own computes, and holds the panels' scalars fewer.
+    func testANetworkSharingPanelsEqualsOneWithItsOwn() throws {
+        guard InstructionSets.current.canRun(.avx2) else {
+            throw XCTSkip("this CPU runs no packed path (\(InstructionSets.current.reasonCannotRun(.avx2) ?? ""))")
+        }
+        for (cell, variant) in everyCell {
+            let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: 2, hiddenSize: 32, embeddingSize: 7,
+                                     vocabularySize: 23)
+            let model = CharRNNModel<Float>(config: config, seed: 8)
+            let lender = UnrolledNetwork(model: model, batchSize: 1, steps: 1, withGradients: false, fixedWeights: true)
+            let own = UnrolledNetwork(model: model, batchSize: 4, steps: 1, withGradients: false, fixedWeights: true)
+            let borrowing = UnrolledNetwork(model: model, batchSize: 4, steps: 1, withGradients: false, fixedWeights: true,
+                                            sharingPanelsOf: lender)
+            for network in [own, borrowing] {
+                for step in 0..<3 {
+                    for row in 0..<4 { network.inputs[row] = Int32((step * 5 + row * 3) % 23) }
+                    network.computeLogits()
+                }
+            }
+            XCTAssertEqual(Array(borrowing.logits), Array(own.logits), "\(cell) \(variant)")
+            XCTAssertEqual(Array(borrowing.stateH), Array(own.stateH), "\(cell) \(variant)")
+            let panels = config.layerCount * cell.gateCount * 32 * 32
+            XCTAssertEqual(own.bufferScalarCount - borrowing.bufferScalarCount, panels, "\(cell) \(variant)")
+        }
+    }
+
     /// forwardProduct and backwardProduct against the naive loops, overwriting and accumulating, on
     /// rows whose stride exceeds their width, for every packed path this CPU runs:
     ///

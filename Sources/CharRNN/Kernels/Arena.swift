@@ -5,6 +5,8 @@
 final class Arena<Scalar: BLASScalar> {
     private let storage: UnsafeMutableBufferPointer<Scalar>?
     private var used = 0
+    /// Scalars held (for tests and memory accounting).
+    var scalarCount: Int { storage?.count ?? used }
 
     private init(capacity: Int?) {
         if let capacity {

@@ -24,6 +24,10 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     /// ∂loss/∂logits after `backward`.
     let logits: UnsafeMutableBufferPointer<Scalar>
 
+    /// Fixed-weight networks: where each layer's packed panels live (its own arena, or a lender's).
+    private let packedPanels: [(forwardDirection: PanelPlacement<Scalar>?, reverseDirection: PanelPlacement<Scalar>?)]
+    /// The network whose panels this one reads, kept alive with it.
+    private let panelLender: UnrolledNetwork<Scalar>?
     private let arena: Arena<Scalar>
     private let ids: UnsafeMutableBufferPointer<Int32>
     private let embedded: UnsafeMutablePointer<Scalar>?
@@ -64,17 +68,23 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     /// model's own buffer; a replica training on other streams at the same time has its own.
     /// `fixedWeights` (forward-only networks): the model's weights do not change while the network
     /// lives, so the packed kernels' panels are packed once, here, each layer keeping its own, and
-    /// even one-step windows run on the packed path (the serving batcher's).
+    /// even one-step windows run on the packed path (the serving batcher's). `sharingPanelsOf`, a
+    /// fixed-weights network of the same model, lends its packed panels instead (the batcher's
+    /// networks of other sizes hold one copy between them) and is kept alive by this one.
     public convenience init(model: CharRNNModel<Scalar>, batchSize B: Int, steps T: Int, withGradients: Bool = true,
-                            gradients: UnsafeMutableBufferPointer<Scalar>? = nil, fixedWeights: Bool = false) {
+                            gradients: UnsafeMutableBufferPointer<Scalar>? = nil, fixedWeights: Bool = false,
+                            sharingPanelsOf lender: UnrolledNetwork<Scalar>? = nil) {
         self.init(model: model, batchSize: B, steps: T, withGradients: withGradients, gradients: gradients,
-                  tokenInput: T * B > model.config.vocabularySize, fixedWeights: fixedWeights)
+                  tokenInput: T * B > model.config.vocabularySize, fixedWeights: fixedWeights, sharingPanelsOf: lender)
     }
 
     /// `tokenInput` chooses layer 0's input projection (the tests run both on one window).
     init(model: CharRNNModel<Scalar>, batchSize B: Int, steps T: Int, withGradients: Bool,
-         gradients: UnsafeMutableBufferPointer<Scalar>?, tokenInput: Bool, fixedWeights: Bool = false) {
+         gradients: UnsafeMutableBufferPointer<Scalar>?, tokenInput: Bool, fixedWeights: Bool = false,
+         sharingPanelsOf lender: UnrolledNetwork<Scalar>? = nil) {
         precondition(!(fixedWeights && withGradients), "a network that trains changes its weights")
+        precondition(lender.map { fixedWeights && $0.model === model && !$0.packedPanels.isEmpty } ?? true,
+                     "panels are lent only between fixed-weight networks of one model")
         precondition(B > 0 && T > 0, "window must be non-empty: batch \(B), steps \(T)")
         precondition(gradients.map { $0.count == model.parameterCount } ?? true, "gradient buffer of the wrong size")
         self.model = model
@@ -91,8 +101,10 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         let gradients = self.gradients
         let built = Arena<Scalar>.build { arena in
             Buffers(model: model, batch: B, steps: T, withGradients: withGradients, gradients: gradients,
-                    tokenInput: tokenInput, fixedWeights: fixedWeights, arena: arena)
+                    tokenInput: tokenInput, fixedWeights: fixedWeights, lentPanels: lender?.packedPanels, arena: arena)
         }
+        panelLender = lender
+        packedPanels = fixedWeights ? built.layout.placements : []
         arena = built.arena
         let buffers = built.layout
         embedded = buffers.embedded
@@ -104,10 +116,13 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         dropped = buffers.dropped
         masks = buffers.masks
         dOutputs = buffers.dOutputs
-        if fixedWeights {
+        if fixedWeights, lender == nil {
             for layer in layers { layer.packForwardPanels() }
         }
     }
+
+    /// Scalars this network holds in its own buffers (panels lent by another network not counted).
+    var bufferScalarCount: Int { arena.scalarCount }
 
     /// The network's scalar buffers, sliced from one arena in one place (see `Arena.build`).
     private struct Buffers {
@@ -117,9 +132,11 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         var dropped: [UnsafeMutablePointer<Scalar>] = []
         var masks: [UnsafeMutablePointer<Scalar>] = []
         var dOutputs: [UnsafeMutablePointer<Scalar>] = []
+        var placements: [(forwardDirection: PanelPlacement<Scalar>?, reverseDirection: PanelPlacement<Scalar>?)] = []
 
         init(model: CharRNNModel<Scalar>, batch B: Int, steps T: Int, withGradients: Bool,
              gradients: UnsafeMutableBufferPointer<Scalar>, tokenInput: Bool, fixedWeights: Bool,
+             lentPanels: [(forwardDirection: PanelPlacement<Scalar>?, reverseDirection: PanelPlacement<Scalar>?)]?,
              arena: Arena<Scalar>) {
             let config = model.config
             let (L, H, E, V) = (config.layerCount, config.hiddenSize, config.embeddingSize, config.vocabularySize)
@@ -138,9 +155,9 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
                 // Layer k reads dOutputs[k] and writes dOutputs[k − 1]: two buffers in turn serve all.
                 for k in 0..<L { dOutputs.append(k < 2 ? arena.slice(rows * W).baseAddress! : dOutputs[k - 2]) }
             }
-            let placements = fixedWeights
+            placements = lentPanels ?? (fixedWeights
                 ? UnrolledNetwork.packedOncePlacements(config: config, arena: arena)
-                : UnrolledNetwork.panelPlacements(config: config, rows: rows, steps: T, dOutputs: dOutputs, arena: arena)
+                : UnrolledNetwork.panelPlacements(config: config, rows: rows, steps: T, dOutputs: dOutputs, arena: arena))
             for k in 0..<L {
                 stages.append(StackLayer(model: model, layer: k, batch: B, steps: T, gradients: gradients,
                                          withGradients: withGradients, sharedScratch: sharedScratch,

@@ -147,7 +147,9 @@ public final class ContinuousBatcher: @unchecked Sendable {
         var size = 1
         while size < rows { size *= 2 }
         if let network = networks[size] { return network }
-        let network = UnrolledNetwork(model: model, batchSize: size, steps: 1, withGradients: false, fixedWeights: true)
+        // The first network made packs the panels; the others read its copy.
+        let network = UnrolledNetwork(model: model, batchSize: size, steps: 1, withGradients: false, fixedWeights: true,
+                                      sharingPanelsOf: networks.values.first)
         networks[size] = network
         return network
     }
