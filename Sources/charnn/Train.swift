@@ -35,8 +35,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Byte-level model: the vocabulary is the byte values seen (any file, no UTF-8 needed).") var bytes = false
     @Option(help: "Unicode normalisation before tokenising: none or nfc. (default: none)") var normalize: Normalization?
 
-    @Flag(help: "Variational dropout: one --dropout mask per stream and window, the same at every time step, instead of one per character.")
-    var lockedDropout = false
+    @Flag(inversion: .prefixedNo,
+          help: "Variational dropout: one --dropout mask per stream and window, the same at every time step, instead of one per character. (default: off, or on when --time/--steps chooses a dropout)")
+    var lockedDropout: Bool?
     @Option(help: "DropConnect on the recurrent weights (weight_hh): the probability of zeroing each, one mask per window, in [0, 1). (default: 0)")
     var weightDropout: Double?
     @Option(help: "Embedding dropout: the probability of dropping each symbol's embedding row (all its occurrences), one mask per window, in [0, 1). (default: 0)")
@@ -104,7 +105,7 @@ struct Train: ParsableCommand {
         options.validationFraction = valFrac
         options.task = task
         options.bidirectional = bidirectional ? true : nil
-        options.lockedDropout = lockedDropout ? true : nil
+        options.lockedDropout = lockedDropout
         options.weightDropout = weightDropout
         options.embeddingDropout = embedDropout
         optimiser.apply(to: &options)

@@ -78,6 +78,9 @@ final class BudgetRuleTests: XCTestCase {
         XCTAssertEqual(taken.hiddenSize, 300)
         XCTAssertEqual(taken.schedule, .step, "a given schedule is kept")
         XCTAssertEqual(TrainingOptions(corpus: ["x"]).taking(choice).schedule, .cosine)
+        XCTAssertEqual(taken.lockedDropout, true, "dropout is chosen with locked masks")
+        options.lockedDropout = false
+        XCTAssertEqual(options.taking(choice).lockedDropout, false, "--no-locked-dropout is kept")
     }
 
     func testAStepBudgetNeedsNoTiming() {

@@ -30,11 +30,12 @@ public struct GivenModelFlags: Equatable, Sendable {
     public var batch: Int?
     public var seq: Int?
     public var learningRate: Double?
+    public var lockedDropout: Bool?
 
     public init(cell: CellKind? = nil, layerCount: Int? = nil, hiddenSize: Int? = nil, dropout: Double? = nil,
-                batch: Int? = nil, seq: Int? = nil, learningRate: Double? = nil) {
+                batch: Int? = nil, seq: Int? = nil, learningRate: Double? = nil, lockedDropout: Bool? = nil) {
         (self.cell, self.layerCount, self.hiddenSize, self.dropout) = (cell, layerCount, hiddenSize, dropout)
-        (self.batch, self.seq, self.learningRate) = (batch, seq, learningRate)
+        (self.batch, self.seq, self.learningRate, self.lockedDropout) = (batch, seq, learningRate, lockedDropout)
     }
 
     /// Every flag the rule would choose is given: nothing is left to choose.
@@ -172,7 +173,9 @@ public enum BudgetRule {
         let epochs = (pick.charactersInBudget ?? 0) / Double(max(trainingCharacters, 1))
         let chosenDropout = dropout(epochs: epochs, parameters: pick.parameterCount,
                                     trainingCharacters: trainingCharacters)
-        return BudgetChoice(recipe: pick.recipe, dropout: given.dropout ?? chosenDropout,
+        let finalDropout = given.dropout ?? chosenDropout
+        return BudgetChoice(recipe: pick.recipe, dropout: finalDropout,
+                            lockedDropout: given.lockedDropout ?? (finalDropout > 0),
                             learningRate: given.learningRate ?? learningRate,
                             expectedEpochs: epochs, budget: budget, trainingCharacters: trainingCharacters,
                             candidates: candidates)
@@ -183,6 +186,9 @@ public enum BudgetRule {
 public struct BudgetChoice: Sendable {
     public var recipe: ModelRecipe
     public var dropout: Double
+    /// Locked (variational) masks whenever there is dropout, unless the user said otherwise: they
+    /// validated better than per-character masks in the sweep, at 5 and at 30 minutes.
+    public var lockedDropout: Bool
     public var learningRate: Double
     /// Epochs the chosen model is expected to train within the budget.
     public var expectedEpochs: Double
@@ -209,8 +215,10 @@ public struct BudgetChoice: Sendable {
             parts.append("\(BudgetChoice.thousands(rate)) chars/s at \(recipe.label)")
         }
         parts.append(String(format: "%.1f epochs", expectedEpochs))
-        let timed = measuringSeconds > 0 ? String(format: " (speeds timed in %.1f s)", measuringSeconds) : ""
-        return parts.joined(separator: ", ") + " → \(recipe.label), dropout \(BudgetChoice.decimal(dropout)), "
+        let timed = candidates.contains { $0.charactersPerSecond != nil }
+            ? String(format: " (speeds timed in %.1f s)", measuringSeconds) : ""
+        return parts.joined(separator: ", ") + " → \(recipe.label), dropout \(BudgetChoice.decimal(dropout))"
+            + (lockedDropout ? " (locked), " : ", ")
             + "batch \(recipe.batch) × seq \(recipe.seq), lr \(BudgetChoice.decimal(learningRate))" + timed
     }
 

@@ -122,7 +122,7 @@ extension TrainingOptions {
     /// The model flags given, which the budget rule keeps.
     var givenModelFlags: GivenModelFlags {
         GivenModelFlags(cell: cell, layerCount: layerCount, hiddenSize: hiddenSize, dropout: dropout, batch: batch,
-                        seq: seq, learningRate: learningRate)
+                        seq: seq, learningRate: learningRate, lockedDropout: lockedDropout)
     }
 
     /// These options with the flags not given taken from `choice`, and a cosine schedule to the end
@@ -135,6 +135,7 @@ extension TrainingOptions {
         options.batch = batch ?? choice.recipe.batch
         options.seq = seq ?? choice.recipe.seq
         options.dropout = dropout ?? choice.dropout
+        options.lockedDropout = lockedDropout ?? choice.lockedDropout
         options.learningRate = learningRate ?? choice.learningRate
         if schedule == nil {
             options.schedule = .cosine
