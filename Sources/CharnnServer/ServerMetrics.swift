@@ -52,7 +52,7 @@ final class ServerMetrics: Sendable {
 
     func observeStage(_ stage: Stage, since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
-        observeStage(stage, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        observeStage(stage, seconds: elapsed.inSeconds)
     }
 
     func countRequest(route: String, status: Int) {

@@ -126,7 +126,7 @@ public final class SweepRunner {
             for entry in running {
                 guard let ending = entry.slot.poll() else { stillRunning.append(entry); continue }
                 let elapsed = clock.now - entry.started
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                let seconds = elapsed.inSeconds
                 switch ending {
                 case .exited(let code):
                     record(index: entry.index, rung: rung, exitCode: code, seconds: seconds, interrupted: interrupted != 0)

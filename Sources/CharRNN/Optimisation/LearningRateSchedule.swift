@@ -38,10 +38,4 @@ public enum LearningRateSchedule: Equatable, Sendable {
             return base * 0.5 * (1 + Foundation.cos(Double.pi * min(max(progress, 0), 1)))
         }
     }
-
-    /// Whether the rate depends on the clock (every rank must then agree on the time).
-    public var followsClock: Bool {
-        if case .cosine(_, .seconds) = self { return true }
-        return false
-    }
 }

@@ -21,10 +21,7 @@ public final class LoadingBar {
         start = clock.now
     }
 
-    private var elapsed: Double {
-        let d = clock.now - start
-        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-    }
+    private var elapsed: Double { (clock.now - start).inSeconds }
 
     public func update(_ progress: LoadingProgress) {
         last = progress

@@ -18,10 +18,7 @@ struct ProgressTracker {
     }
 
     /// Seconds since the run began.
-    var elapsed: Double {
-        let d = clock.now - start
-        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-    }
+    var elapsed: Double { (clock.now - start).inSeconds }
 
     /// Whether the step or time budget is spent, `elapsed` seconds in (the slowest rank's, so that
     /// every rank stops after the same step).

@@ -282,8 +282,8 @@ public final class Trainer {
                             validationCharacters: Int, vocabularySize: Int, threads: Int,
                             group: ProcessGroup) -> BudgetChoice? {
         guard options.budgetChoosesModel, !resumed, run.task == .lm, !run.bidirectional,
-              options.budget.seconds != nil || { if case .steps = options.budget { return true }; return false }(),
               !options.givenModelFlags.leavesNothing else { return nil }
+        if case .epochs = options.budget { return nil }
         let clock = ContinuousClock(), start = clock.now
         var choice = BudgetRule.choose(trainingCharacters: trainingCharacters,
                                        validationCharacters: validationCharacters, vocabularySize: vocabularySize,
@@ -294,8 +294,7 @@ public final class Trainer {
             let seconds = group.max(times.wall.min() ?? .infinity)
             return Double(recipe.batch * recipe.seq) / seconds
         }
-        let spent = clock.now - start
-        choice.measuringSeconds = Double(spent.components.seconds) + Double(spent.components.attoseconds) * 1e-18
+        choice.measuringSeconds = (clock.now - start).inSeconds
         return choice
     }
 }
