@@ -12,9 +12,13 @@ public enum CharnnServer {
     public static func run(_ configuration: ServerConfiguration) async throws {
         let path = try CheckpointDiscovery.resolve(configuration.checkpoint)
         let checkpoint = try Checkpoint.read(from: path)
+        if configuration.weights == .f16 && !ServedModel.generatesText(checkpoint) {
+            throw StartFailure(description: "\(path) is a \(checkpoint.task.rawValue) model; --weights f16 serves "
+                               + "language models that generate text, serve this one with --weights f32")
+        }
         let served = try ServedModel(checkpoint: checkpoint, name: modelName(path: path),
                                      maxStreams: configuration.maxStreams, maxSessions: configuration.maxSessions,
-                                     sessionTimeToLive: configuration.sessionTimeToLive)
+                                     sessionTimeToLive: configuration.sessionTimeToLive, weights: configuration.weights)
         setBLASThreadCount(configuration.threads)
         let metrics = ServerMetrics()
         if let batcher = served.batcher {
@@ -24,7 +28,7 @@ public enum CharnnServer {
             batcher.start()
         }
         let summary = "\(served.name) (\(checkpoint.config.cell.rawValue) \(checkpoint.config.layerCount)×"
-            + "\(checkpoint.config.hiddenSize), \(served.task.rawValue))"
+            + "\(checkpoint.config.hiddenSize), \(served.task.rawValue)\(served.weights == .f16 ? ", f16 weights" : ""))"
         var logger = Logger(label: "charnn-serve")
         logger.logLevel = .warning
         let responder = APIResponder(served: served, configuration: configuration, metrics: metrics)
@@ -45,6 +49,11 @@ public enum CharnnServer {
     }
 
     /// The checkpoint's file name without its extensions: `checkpoints/best.safetensors.zst` is `best`.
+    /// A server that cannot start as asked: one line for the command to print.
+    struct StartFailure: Error, CustomStringConvertible {
+        let description: String
+    }
+
     static func modelName(path: String) -> String {
         let file = URL(fileURLWithPath: path).lastPathComponent
         return String(file.split(separator: ".", maxSplits: 1).first ?? Substring(file))

@@ -13,6 +13,7 @@ enum ModelCard {
             "vocabulary_size": served.vocabulary.count, "task": served.task.rawValue,
             "tokenization": served.vocabulary.tokenization.rawValue, "normalization": served.normalization.rawValue,
             "bidirectional": config.bidirectional, "cell_state": config.cell.carriesCellState,
+            "weights": served.weights.rawValue,
         ]
         if config.cell.takesGRUVariant { card["gru_variant"] = config.gruVariant.rawValue }
         if let training = served.training {

@@ -1,3 +1,5 @@
+import CharRNN
+
 /// What `charnn serve` was asked for: where to listen and the server's limits.
 public struct ServerConfiguration: Sendable {
     /// A checkpoint path, or nil for `CheckpointDiscovery`'s (best, then latest).
@@ -16,6 +18,8 @@ public struct ServerConfiguration: Sendable {
     public var sessionTimeToLive: Duration = .seconds(600)
     /// OpenBLAS threads for the batched steps.
     public var threads = 1
+    /// The precision of the weight matrices generation reads.
+    public var weights = WeightPrecision.f32
 
     public init(checkpoint: String? = nil) {
         self.checkpoint = checkpoint

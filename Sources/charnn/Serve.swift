@@ -23,6 +23,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Idle seconds after which a session is dropped.")
     var sessionTtl = Int(defaults.sessionTimeToLive.components.seconds)
     @Option(help: "OpenBLAS threads for the batched steps.") var threads = defaults.threads
+    @Option(help: "Weight precision: f32 as trained, or f16 (as sample --weights f16: half the memory read per step; the checkpoint stays f32).")
+    var weights = defaults.weights
 
     func validate() throws {
         func require(_ ok: Bool, _ message: String) throws {
@@ -49,6 +51,7 @@ struct Serve: ParsableCommand {
         configuration.maxSessions = maxSessions
         configuration.sessionTimeToLive = .seconds(sessionTtl)
         configuration.threads = threads
+        configuration.weights = weights
         let outcome = Mutex<Result<Void, Error>>(.success(()))
         let ended = DispatchSemaphore(value: 0)
         Task { [configuration] in

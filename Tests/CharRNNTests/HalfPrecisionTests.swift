@@ -2,8 +2,8 @@ import CKernels
 import XCTest
 @testable import CharRNN
 
-/// Half-precision weights: the conversions, both matrix-vector kernels, and the batch-1 step against
-/// the float network on the same (half-rounded) weights.
+/// Half-precision weights: the conversions, every matrix kernel, a batched step against its streams
+/// alone, and the one-stream step against the float network on the same (half-rounded) weights.
 final class HalfPrecisionTests: XCTestCase {
     func testConversionsRoundToNearestEvenAsTheHardwareDoes() {
         var random = SplitMix64(seed: 3)
@@ -18,31 +18,107 @@ final class HalfPrecisionTests: XCTestCase {
         XCTAssertTrue(ckernels_half_to_float(ckernels_float_to_half(.nan)).isNaN)
     }
 
-    func testBothKernelsComputeTheMatrixVectorProduct() {
+    /// The kernels this CPU runs, by name; the skipped one said in the test's output.
+    private func halfKernels() -> [(String, HalfGEMM)] {
+        var kernels: [(String, HalfGEMM)] = [("portable", ckernels_gemm_f16_portable)]
+        if HalfPrecisionStep.cpuHasF16C {
+            kernels.append(("f16c", ckernels_gemm_f16_f16c))
+        } else {
+            print("f16 GEMM: the f16c kernel is not tested here: this CPU has no AVX2, FMA and F16C with YMM saved")
+        }
+        if InstructionSets.current.canRun(.avx512) {
+            kernels.append(("avx512", ckernels_gemm_f16_avx512))
+        } else {
+            print("f16 GEMM: the avx512 kernel is not tested here: " + (InstructionSets.current.reasonCannotRun(.avx512) ?? ""))
+        }
+        return kernels
+    }
+
+    func testEveryKernelComputesTheBatchedProduct() {
         var random = SplitMix64(seed: 5)
-        for (rows, cols) in [(1, 1), (7, 13), (64, 33), (5, 64), (130, 512)] {
+        for (rows, cols, batch) in [(1, 1, 1), (7, 13, 3), (64, 33, 2), (5, 64, 5), (130, 512, 1), (9, 300, 6)] {
             let halves = (0..<(rows * cols)).map { _ in ckernels_float_to_half(Float(random.nextNormal())) }
-            let x = (0..<cols).map { _ in Float(random.nextNormal()) }
-            let start = (0..<rows).map { _ in Float(random.nextNormal()) }
-            var reference = [Double](repeating: 0, count: rows)
-            for r in 0..<rows {
-                reference[r] = Double(start[r])
-                for c in 0..<cols { reference[r] += Double(ckernels_half_to_float(halves[r * cols + c])) * Double(x[c]) }
-            }
-            var kernels = [("portable", ckernels_gemv_f16_portable as (UnsafePointer<UInt16>?, Int64, Int64, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void)]
-            if HalfPrecisionStep.cpuHasF16C { kernels.append(("f16c", ckernels_gemv_f16_f16c)) }
-            if InstructionSets.current.canRun(.avx512) {
-                kernels.append(("avx512", ckernels_gemv_f16_avx512))
-            } else {
-                print("f16 GEMV: the avx512 kernel is not tested here: "
-                      + (InstructionSets.current.reasonCannotRun(.avx512) ?? ""))
-            }
-            for (name, kernel) in kernels {
+            let (ldx, ldy) = (cols + 3, rows + 2)  // strides wider than a row: only each row's part is read or written
+            let x = (0..<(batch * ldx)).map { _ in Float(random.nextNormal()) }
+            let start = (0..<(batch * ldy)).map { _ in Float(random.nextNormal()) }
+            for (name, kernel) in halfKernels() {
                 var y = start
-                kernel(halves, Int64(rows), Int64(cols), x, &y)
-                for r in 0..<rows {
-                    XCTAssertEqual(Double(y[r]), reference[r], accuracy: 1e-5 * (1 + abs(reference[r])) * Double(cols).squareRoot(),
-                                   "\(name) \(rows)×\(cols) row \(r)")
+                kernel(halves, Int64(rows), Int64(cols), x, Int64(ldx), Int64(batch), &y, Int64(ldy))
+                for b in 0..<batch {
+                    for r in 0..<rows {
+                        var reference = Double(start[b * ldy + r])
+                        for c in 0..<cols {
+                            reference += Double(ckernels_half_to_float(halves[r * cols + c])) * Double(x[b * ldx + c])
+                        }
+                        XCTAssertEqual(Double(y[b * ldy + r]), reference,
+                                       accuracy: 1e-5 * (1 + abs(reference)) * Double(cols).squareRoot(),
+                                       "\(name) \(rows)×\(cols) batch \(batch): row \(r) of stream \(b)")
+                    }
+                    for r in rows..<ldy { XCTAssertEqual(y[b * ldy + r], start[b * ldy + r], "\(name): past the rows") }
+                }
+            }
+        }
+    }
+
+    /// A stream's products do not depend on the batch it is in: every output of a batched call is
+    /// bit-equal to the same stream's call alone, for every tile edge (rows not a multiple of 4,
+    /// batches not a multiple of the tile, columns below and above the 16-lane kernel's 256).
+    func testAStreamsProductIsTheSameAloneOrInABatch() {
+        var random = SplitMix64(seed: 8)
+        for (rows, cols) in [(11, 70), (6, 256), (13, 300)] {
+            let halves = (0..<(rows * cols)).map { _ in ckernels_float_to_half(Float(random.nextNormal())) }
+            let batch = 7
+            let x = (0..<(batch * cols)).map { _ in Float(random.nextNormal()) }
+            let start = (0..<(batch * rows)).map { _ in Float(random.nextNormal()) }
+            for (name, kernel) in halfKernels() {
+                var together = start
+                kernel(halves, Int64(rows), Int64(cols), x, Int64(cols), Int64(batch), &together, Int64(rows))
+                for b in 0..<batch {
+                    var alone = Array(start[(b * rows)..<((b + 1) * rows)])
+                    x.withUnsafeBufferPointer { x in
+                        kernel(halves, Int64(rows), Int64(cols), x.baseAddress! + b * cols, Int64(cols), 1, &alone, Int64(rows))
+                    }
+                    for r in 0..<rows {
+                        XCTAssertEqual(together[b * rows + r].bitPattern, alone[r].bitPattern,
+                                       "\(name) \(rows)×\(cols): stream \(b) row \(r)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Several streams stepped together equal each stepped alone, bit for bit: logits and state of
+    /// every cell, with streams at different points of their text.
+    func testABatchedHalfStepEqualsEachStreamAlone() {
+        let vocabulary = try! Vocabulary(symbols: (0..<11).map { String(UnicodeScalar(UInt8(97 + $0))) }, tokenization: .scalars)
+        for (cell, variant) in everyCell {
+            let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: 2, hiddenSize: 20, embeddingSize: 6,
+                                     vocabularySize: vocabulary.count)
+            let model = CharRNNModel<Float>(config: config, seed: 9)
+            let texts: [[Int32]] = [[3, 1, 4, 1, 5, 9, 2, 6], [2, 7, 1, 8, 2, 8, 1, 8], [10, 0, 10, 0, 5, 5, 5, 5]]
+            let batch = HalfPrecisionStep(model: model, rows: 4)
+            let alone = texts.map { _ in HalfPrecisionStep(model: model) }
+            let size = config.layerCount * config.hiddenSize
+            var h = [Float](repeating: 0, count: size), c = h
+            for t in 0..<texts[0].count {
+                // Stream 2 joins at step 3, in row 2 of 3; the others from the start.
+                let rows = t < 3 ? 2 : 3
+                for row in 0..<rows {
+                    let text = texts[row]
+                    batch.setInput(text[row == 2 ? t - 3 : t], row: row)
+                }
+                batch.step(rows: rows)
+                for row in 0..<rows {
+                    alone[row].feed(texts[row][row == 2 ? t - 3 : t])
+                    for v in 0..<vocabulary.count {
+                        XCTAssertEqual(batch.logits(row: row)[v].bitPattern, alone[row].logits[v].bitPattern,
+                                       "\(cell) \(variant) t=\(t) row \(row)")
+                    }
+                    h.withUnsafeMutableBufferPointer { h in
+                        c.withUnsafeMutableBufferPointer { c in batch.storeState(row: row, h: h, c: c) }
+                    }
+                    XCTAssertEqual(h, alone[row].state.h, "\(cell) \(variant) t=\(t) row \(row)")
+                    XCTAssertEqual(c, alone[row].state.c, "\(cell) \(variant) t=\(t) row \(row)")
                 }
             }
         }

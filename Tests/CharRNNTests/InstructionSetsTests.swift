@@ -30,7 +30,7 @@ final class InstructionSetsTests: XCTestCase {
         XCTAssertNil(arm.reasonCannotRun(.generic))
     }
 
-    func testHalfGEMVAndPeakLoopFollowTheFeatures() {
+    func testHalfGEMMAndPeakLoopFollowTheFeatures() {
         XCTAssertTrue(cpu(avx2: true, f16c: true).hasF16C)
         XCTAssertFalse(cpu(avx2: true, f16c: true, ymm: false).hasF16C)
         XCTAssertFalse(cpu(avx2: true).hasF16C)

@@ -11,10 +11,10 @@ final class ServeCommandTests: CLITestCase {
 
     /// What `charnn sample` prints after the prime (its trailing line break removed).
     private func sampled(_ checkpoint: String, prime: String, seed: UInt64, temp: Double, topK: Int, topP: Double,
-                         length: Int) throws -> String {
+                         length: Int, weights: String = "f32") throws -> String {
         let result = try sandbox.run(["sample", "--checkpoint", checkpoint, "--prime", prime, "--seed", "\(seed)",
                                       "--temp", "\(temp)", "--top-k", "\(topK)", "--top-p", "\(topP)",
-                                      "--length", "\(length)"])
+                                      "--length", "\(length)", "--weights", weights])
         assertSuccess(result, "sample")
         var text = result.out
         XCTAssertTrue(text.hasPrefix(prime) && text.hasSuffix("\n"), text.debugDescription)
@@ -25,9 +25,11 @@ final class ServeCommandTests: CLITestCase {
 
     // MARK: The property: a seeded request returns what `charnn sample` prints
 
-    private func assertSeededCompletionsEqualSample(cell: String) throws {
+    private func assertSeededCompletionsEqualSample(cell: String, weights: String = "f32") throws {
         let checkpoint = try trainTiny(corpus: corpus(), out: cell, extra: ["--cell", cell])
-        let server = try serve(checkpoint)
+        let server = try serve(checkpoint, ["--weights", weights])
+        let card = try XCTUnwrap((try server.get("/v1/models").json()["data"] as? [[String: Any]])?.first)
+        XCTAssertEqual(card["weights"] as? String, weights)
         let cases: [(prime: String, seed: UInt64, temp: Double, topK: Int, topP: Double, length: Int)] = [
             ("", 1, 0.8, 0, 1, 120), ("The ", 7, 1.0, 0, 1, 80), ("ab", 3, 0.5, 5, 1, 60),
             ("the", 99, 1.2, 0, 0.9, 60), ("a", 5, 0, 0, 1, 40), ("b", UInt64.max, 0.8, 3, 0.8, 50),
@@ -35,10 +37,10 @@ final class ServeCommandTests: CLITestCase {
         // One at a time (batch of 1) …
         for item in cases {
             let expected = try sampled(checkpoint, prime: item.prime, seed: item.seed, temp: item.temp, topK: item.topK,
-                                       topP: item.topP, length: item.length)
+                                       topP: item.topP, length: item.length, weights: weights)
             let served = try server.completion(["prompt": item.prime, "seed": item.seed, "temperature": item.temp,
                                                 "top_k": item.topK, "top_p": item.topP, "max_tokens": item.length])
-            XCTAssertEqual(served, expected, "\(cell) \(item)")
+            XCTAssertEqual(served, expected, "\(cell) \(weights) \(item)")
         }
         // … and all at once, so that each is a row of a batched step among the others.
         let replies = Array(repeating: "", count: cases.count)
@@ -51,8 +53,8 @@ final class ServeCommandTests: CLITestCase {
         }
         for (index, item) in cases.enumerated() {
             let expected = try sampled(checkpoint, prime: item.prime, seed: item.seed, temp: item.temp, topK: item.topK,
-                                       topP: item.topP, length: item.length)
-            XCTAssertEqual(results.value[index], expected, "\(cell), concurrent: \(item)")
+                                       topP: item.topP, length: item.length, weights: weights)
+            XCTAssertEqual(results.value[index], expected, "\(cell) \(weights), concurrent: \(item)")
         }
     }
 
@@ -66,6 +68,22 @@ final class ServeCommandTests: CLITestCase {
 
     func testSeededCompletionEqualsSampleLayerNormLSTM() throws {
         try assertSeededCompletionsEqualSample(cell: "lstm-ln")
+    }
+
+    /// With --weights f16 the batcher runs the half-precision step: what `charnn sample --weights f16`
+    /// prints, alone and among other streams.
+    func testSeededCompletionEqualsSampleWithHalfWeights() throws {
+        try assertSeededCompletionsEqualSample(cell: "lstm", weights: "f16")
+        try assertSeededCompletionsEqualSample(cell: "gru", weights: "f16")
+    }
+
+    func testHalfWeightsServeLanguageModelsOnly() throws {
+        let restorer = try trainTiny(corpus: corpus(), out: "restore", steps: 10,
+                                     extra: ["--task", "restore-case", "--bidirectional"])
+        let result = try sandbox.run(["serve", "--checkpoint", restorer, "--port", "0", "--weights", "f16"])
+        XCTAssertEqual(result.ending, .exited(1))
+        XCTAssertEqual(result.err, "charnn: error: \(restorer) is a restore-case model; --weights f16 serves language "
+                       + "models that generate text, serve this one with --weights f32\n")
     }
 
     // MARK: Streaming

@@ -8,33 +8,48 @@ public enum WeightPrecision: String, Sendable, CaseIterable {
     case f16
 }
 
-/// Batch-1 inference with the weight matrices (input, recurrent, decoder) held as IEEE half
-/// precision and widened to float inside the matrix-vector kernel (F16C), biases, embedding rows and
-/// all arithmetic in float. Sampling one character reads every weight once, so it is bound by memory
-/// bandwidth; halving the bytes read is what makes it faster. Each layer's step is its cell's
-/// (`CellKind.stepBatchOne`), which follows the equations of the cell's layer for one stream.
+/// Inference with the weight matrices (input, recurrent, decoder) held as IEEE half precision and
+/// widened to float inside the matrix kernel (F16C), biases, embedding rows and all arithmetic in
+/// float, for up to `rowCapacity` streams at once (each a row; one stream for `charnn sample`, the
+/// active streams of the serving batcher). Sampling one character reads every weight once, so it
+/// is bound by memory bandwidth; halving the bytes read is what makes it faster, and a batch reads
+/// each weight once for all its streams. Each layer's step is its cell's (`CellKind.stepHalfPrecision`),
+/// which follows the equations of the cell's layer; a stream's results do not depend on the other
+/// rows (`ckernels_gemm_f16_*`), so a seeded stream samples the same text alone or in a batch.
 final class HalfPrecisionStep {
     let config: ModelConfig
-    private let gemv: (UnsafePointer<UInt16>, Int64, Int64, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+    /// Streams one step can advance.
+    let rowCapacity: Int
+    private let gemm: HalfGEMM
     private let halves: UnsafeMutableBufferPointer<UInt16>
     private let floats: UnsafeMutableBufferPointer<Float>
-    private let layers: [BatchOneLayer]
+    private let inputIDs: UnsafeMutableBufferPointer<Int32>
+    private let layers: [HalfPrecisionLayer]
     private let embedding: UnsafePointer<Float>
+    /// Each row's embedding row, gathered before a step, (B, E).
+    private let embedded: UnsafeMutablePointer<Float>
     private let decoderWeight: UnsafePointer<UInt16>
     private let decoderBias: UnsafePointer<Float>
-    /// The decoder's logits after `feed`, (V).
+    /// The decoder's logits of every row after a step, (B, V).
+    private let allLogits: UnsafeMutablePointer<Float>
+    /// Row 0's logits after `feed`, (V).
     let logits: UnsafeMutableBufferPointer<Float>
 
     /// Whether this CPU runs the F16C kernel (AVX2, FMA and F16C, with the OS saving YMM).
     static var cpuHasF16C: Bool { InstructionSets.current.hasF16C }
 
-    /// - Parameter portable: the software-conversion kernel even where F16C exists (for tests).
-    init(model: CharRNNModel<Float>, portable: Bool = false) {
+    /// - Parameters:
+    ///   - rows: the most streams one step advances.
+    ///   - portable: the software-conversion kernel even where F16C exists (for tests).
+    init(model: CharRNNModel<Float>, rows: Int = 1, portable: Bool = false) {
         precondition(!model.config.bidirectional, "a bidirectional model does not generate text")
+        precondition(rows >= 1, "a half-precision step needs at least one row, got \(rows)")
         let config = model.config
         self.config = config
-        gemv = portable ? ckernels_gemv_f16_portable : InstructionSets.current.halfGEMV(path: RecurrentKernels.path)
-        let (L, H, V, G) = (config.layerCount, config.hiddenSize, config.vocabularySize, config.cell.gateCount * config.hiddenSize)
+        rowCapacity = rows
+        gemm = portable ? ckernels_gemm_f16_portable : InstructionSets.current.halfGEMM(path: RecurrentKernels.path)
+        let (L, H, V, E, B) = (config.layerCount, config.hiddenSize, config.vocabularySize, config.embeddingSize, rows)
+        let G = config.cell.gateCount * H
         let layout = model.layout
         let parameters = model.parameters.baseAddress!
 
@@ -49,9 +64,12 @@ final class HalfPrecisionStep {
             offset += slot.count
         }
         let extraCount = (0..<L).reduce(0) { $0 + layout.recurrentSlots(layer: $1).extra.reduce(0) { $0 + $1.count } }
-        let floatCount = layout.embedding.count + L * (2 * G + 2 * H) + extraCount + V + V + 2 * G + H
+        let floatCount = layout.embedding.count + L * (2 * G + 2 * B * H) + extraCount + V + B * V + 2 * B * G + B * H
+            + B * E
         floats = .allocate(capacity: floatCount)
         floats.initialize(repeating: 0)
+        inputIDs = .allocate(capacity: B)
+        inputIDs.initialize(repeating: 0)
         var next = floats.baseAddress!
         func take(_ count: Int, from source: UnsafePointer<Float>? = nil) -> UnsafeMutablePointer<Float> {
             defer { next += count }
@@ -59,22 +77,25 @@ final class HalfPrecisionStep {
             return next
         }
         embedding = UnsafePointer(take(layout.embedding.count, from: parameters + layout.embedding.offset))
-        let (inputGates, recurrentGates, scratch) = (take(G), take(G), take(H))  // shared: layers step in turn
-        let gemv = self.gemv
+        embedded = take(B * E)
+        // Shared: layers step in turn.
+        let (inputGates, recurrentGates, scratch) = (take(B * G), take(B * G), take(B * H))
+        let gemm = self.gemm
         layers = (0..<L).map { k in
             let slots = layout.recurrentSlots(layer: k)
             let extraCount = slots.extra.reduce(0) { $0 + $1.count }
             let extra = slots.extra.first.map { UnsafePointer(take(extraCount, from: parameters + $0.offset)) }
-            return BatchOneLayer(inputWidth: config.inputSize(ofLayer: k), hidden: H, weightIH: matrices[2 * k],
-                                 weightHH: matrices[2 * k + 1],
-                                 biasIH: UnsafePointer(take(G, from: parameters + slots.biasIH.offset)),
-                                 biasHH: UnsafePointer(take(G, from: parameters + slots.biasHH.offset)),
-                                 extra: extra, h: take(H), c: take(H), inputGates: inputGates,
-                                 recurrentGates: recurrentGates, scratch: scratch, gemv: gemv)
+            return HalfPrecisionLayer(inputWidth: config.inputSize(ofLayer: k), hidden: H, weightIH: matrices[2 * k],
+                                      weightHH: matrices[2 * k + 1],
+                                      biasIH: UnsafePointer(take(G, from: parameters + slots.biasIH.offset)),
+                                      biasHH: UnsafePointer(take(G, from: parameters + slots.biasHH.offset)),
+                                      extra: extra, h: take(B * H), c: take(B * H), inputGates: inputGates,
+                                      recurrentGates: recurrentGates, scratch: scratch, gemm: gemm)
         }
         decoderWeight = matrices[2 * L]
         decoderBias = UnsafePointer(take(V, from: parameters + layout.decoderBias.offset))
-        logits = UnsafeMutableBufferPointer(start: take(V), count: V)
+        allLogits = take(B * V)
+        logits = UnsafeMutableBufferPointer(start: allLogits, count: V)
     }
 
     /// The tensors held in half precision: every layer's W_ih and W_hh, then the decoder's weight.
@@ -97,44 +118,75 @@ final class HalfPrecisionStep {
     deinit {
         halves.deallocate()
         floats.deallocate()
+        inputIDs.deallocate()
     }
 
-    /// Back to the zero state.
+    /// Every row back to the zero state.
     func reset() {
+        let count = rowCapacity * config.hiddenSize
         for layer in layers {
-            layer.h.update(repeating: 0, count: config.hiddenSize)
-            layer.c.update(repeating: 0, count: config.hiddenSize)
+            layer.h.update(repeating: 0, count: count)
+            layer.c.update(repeating: 0, count: count)
         }
     }
 
-    /// The hidden state of every layer, then the cell state (zero for the GRU), as (L, 1, H) each.
+    /// Row 0's hidden state of every layer, then its cell state (zero for the GRU), as (L, 1, H) each.
     var state: (h: [Float], c: [Float]) {
         let H = config.hiddenSize
         return (layers.flatMap { Array(UnsafeBufferPointer(start: $0.h, count: H)) },
                 layers.flatMap { Array(UnsafeBufferPointer(start: $0.c, count: H)) })
     }
 
-    /// Sets the state and logits, as `state` and `logits` gave them.
+    /// Sets row 0's state and logits, as `state` and `logits` gave them.
     func restore(h: [Float], c: [Float], logits saved: [Float]) {
-        let H = config.hiddenSize
-        for (k, layer) in layers.enumerated() {
-            for j in 0..<H {
-                layer.h[j] = h[k * H + j]
-                layer.c[j] = c[k * H + j]
-            }
-        }
+        h.withUnsafeBufferPointer { h in c.withUnsafeBufferPointer { c in loadState(row: 0, h: h, c: c) } }
         _ = logits.update(fromContentsOf: saved)
     }
 
-    /// Advances the state by character `id` and leaves the next character's logits in `logits`.
+    /// Advances row 0 by character `id` and leaves the next character's logits in `logits`.
     func feed(_ id: Int32) {
-        let H = config.hiddenSize, E = config.embeddingSize
-        var x = embedding + Int(id) * E
-        for layer in layers {
-            config.cell.stepBatchOne(layer, variant: config.gruVariant, input: x)
-            x = UnsafePointer(layer.h)
+        setInput(id, row: 0)
+        step(rows: 1)
+    }
+}
+
+/// The serving batcher's view: the streams' inputs and states go in and out by row.
+extension HalfPrecisionStep: BatchedStep {
+    func setInput(_ id: Int32, row: Int) {
+        inputIDs[row] = id
+    }
+
+    func loadState(row: Int, h: UnsafeBufferPointer<Float>, c: UnsafeBufferPointer<Float>) {
+        let H = config.hiddenSize
+        for (k, layer) in layers.enumerated() {
+            (layer.h + row * H).update(from: h.baseAddress! + k * H, count: H)
+            (layer.c + row * H).update(from: c.baseAddress! + k * H, count: H)
         }
-        logits.baseAddress!.update(from: decoderBias, count: config.vocabularySize)
-        gemv(decoderWeight, Int64(config.vocabularySize), Int64(H), x, logits.baseAddress!)
+    }
+
+    func storeState(row: Int, h: UnsafeMutableBufferPointer<Float>, c: UnsafeMutableBufferPointer<Float>) {
+        let H = config.hiddenSize
+        for (k, layer) in layers.enumerated() {
+            (h.baseAddress! + k * H).update(from: layer.h + row * H, count: H)
+            (c.baseAddress! + k * H).update(from: layer.c + row * H, count: H)
+        }
+    }
+
+    /// Advances rows 0..<rows by their inputs and leaves each row's logits.
+    func step(rows: Int) {
+        let (H, E, V) = (config.hiddenSize, config.embeddingSize, config.vocabularySize)
+        for b in 0..<rows { (embedded + b * E).update(from: embedding + Int(inputIDs[b]) * E, count: E) }
+        var (x, stride) = (UnsafePointer(embedded), E)
+        for layer in layers {
+            config.cell.stepHalfPrecision(layer, variant: config.gruVariant, rows: rows, input: x, inputStride: stride)
+            (x, stride) = (UnsafePointer(layer.h), H)
+        }
+        for b in 0..<rows { (allLogits + b * V).update(from: decoderBias, count: V) }
+        gemm(decoderWeight, Int64(V), Int64(H), x, Int64(H), Int64(rows), allLogits, Int64(V))
+    }
+
+    func logits(row: Int) -> UnsafeBufferPointer<Float> {
+        let V = config.vocabularySize
+        return UnsafeBufferPointer(start: allLogits + row * V, count: V)
     }
 }

@@ -65,15 +65,15 @@ public struct InstructionSets: Sendable {
     /// Whether the F16C kernel runs: AVX2, FMA and F16C, with the OS saving YMM.
     var hasF16C: Bool { cpu.avx2 && cpu.fma && cpu.f16c && cpu.osSavesYMM }
 
-    /// y += W x with W in IEEE half precision, for the recurrent path `path` (what `CHARNN_KERNELS`
-    /// chose, or this CPU's widest): 16 lanes on the AVX-512 path, the F16C kernel on the AVX2 path
-    /// where F16C runs, the portable one otherwise (and on the generic path).
-    func halfGEMV(path: RecurrentKernelPath) -> @convention(c) (UnsafePointer<UInt16>?, Int64, Int64,
-                                                                 UnsafePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void {
+    /// Y += W X for a batch of streams with W in IEEE half precision (`ckernels_gemm_f16_*`), for the
+    /// recurrent path `path` (what `CHARNN_KERNELS` chose, or this CPU's widest): 16 lanes on the
+    /// AVX-512 path, the F16C kernel on the AVX2 path where F16C runs, the portable one otherwise
+    /// (and on the generic path).
+    func halfGEMM(path: RecurrentKernelPath) -> HalfGEMM {
         switch path {
-        case .avx512 where canRun(.avx512): ckernels_gemv_f16_avx512
-        case .avx512, .avx2: hasF16C ? ckernels_gemv_f16_f16c : ckernels_gemv_f16_portable
-        case .generic: ckernels_gemv_f16_portable
+        case .avx512 where canRun(.avx512): ckernels_gemm_f16_avx512
+        case .avx512, .avx2: hasF16C ? ckernels_gemm_f16_f16c : ckernels_gemm_f16_portable
+        case .generic: ckernels_gemm_f16_portable
         }
     }
 
@@ -105,3 +105,8 @@ extension CPUFeatures {
         return cpu
     }
 }
+
+/// Y += W X for a batch of streams, W (rows, cols) stored as IEEE half precision
+/// (`ckernels_gemm_f16_*`): (W, rows, cols, X, ldx, batch, Y, ldy).
+typealias HalfGEMM = @convention(c) (UnsafePointer<UInt16>?, Int64, Int64, UnsafePointer<Float>?, Int64, Int64,
+                                     UnsafeMutablePointer<Float>?, Int64) -> Void

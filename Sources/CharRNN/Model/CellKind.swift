@@ -1,7 +1,7 @@
 /// The recurrent cell of every layer, and the one place that says what each cell is.
 ///
 /// A cell is a case here and in `CellLayer`, a layer type (its window forward and backward on every
-/// kernel path, and its batch-1 step, `stepBatchOne`), and its tests. Every question the rest of charnn asks of a
+/// kernel path, and its half-precision step, `stepHalfPrecision`), and its tests. Every question the rest of charnn asks of a
 /// cell is a property or method below, answered by an exhaustive `switch` with no `default:`, so a
 /// new case does not compile until each question has its answer; no other file compares a cell
 /// kind with a constant.
@@ -122,12 +122,14 @@ public enum CellKind: String, Sendable, CaseIterable, Codable {
         return true
     }
 
-    /// One character through one layer with half-precision matrices (`BatchOneStep`).
-    func stepBatchOne(_ layer: BatchOneLayer, variant: GRUVariant, input x: UnsafePointer<Float>) {
+    /// One character through one layer for each of `rows` streams with half-precision matrices
+    /// (`HalfPrecisionLayer`); stream b's input is at `x + b·inputStride`.
+    func stepHalfPrecision(_ layer: HalfPrecisionLayer, variant: GRUVariant, rows: Int, input x: UnsafePointer<Float>,
+                           inputStride: Int) {
         switch self {
-        case .lstm: LSTMLayer<Float>.stepBatchOne(layer, input: x)
-        case .gru: GRULayer<Float>.stepBatchOne(layer, variant: variant, input: x)
-        case .layerNormLSTM: LayerNormLSTMLayer<Float>.stepBatchOne(layer, input: x)
+        case .lstm: LSTMLayer<Float>.stepHalfPrecision(layer, rows: rows, input: x, inputStride: inputStride)
+        case .gru: GRULayer<Float>.stepHalfPrecision(layer, variant: variant, rows: rows, input: x, inputStride: inputStride)
+        case .layerNormLSTM: LayerNormLSTMLayer<Float>.stepHalfPrecision(layer, rows: rows, input: x, inputStride: inputStride)
         }
     }
 }

@@ -315,34 +315,52 @@ struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
         }
     }
 
-    /// One character through one layer with half-precision matrices, as `forward` computes it:
-    /// r, z = σ(gi + gh); n = tanh(gi_n + r ⊙ gh_n) (reset-after) or tanh(gi_n + W_hn (r ⊙ h) + b_hn)
-    /// (reset-before); h ← (1 − z) ⊙ n + z ⊙ h, with gi = W_ih x + b_ih and gh = W_hh h + b_hh.
-    static func stepBatchOne(_ layer: BatchOneLayer, variant: GRUVariant, input x: UnsafePointer<Float>) {
+    /// One character through one layer for each of `rows` streams with half-precision matrices, as
+    /// `forward` computes it: r, z = σ(gi + gh); n = tanh(gi_n + r ⊙ gh_n) (reset-after) or
+    /// tanh(gi_n + W_hn (r ⊙ h) + b_hn) (reset-before); h ← (1 − z) ⊙ n + z ⊙ h, with gi = W_ih x + b_ih
+    /// and gh = W_hh h + b_hh. Stream b's input is at `x + b·inputStride`.
+    static func stepHalfPrecision(_ layer: HalfPrecisionLayer, variant: GRUVariant, rows: Int,
+                                  input x: UnsafePointer<Float>, inputStride: Int) {
         let H = layer.hidden, G = 3 * H
-        let gates = layer.inputGates, recurrent = layer.recurrentGates
-        gates.update(from: layer.biasIH, count: G)
-        layer.gemv(layer.weightIH, Int64(G), Int64(layer.inputWidth), x, gates)
-        recurrent.update(from: layer.biasHH, count: G)
+        let (gates, recurrent) = (layer.inputGates, layer.recurrentGates)
+        layer.fill(gates, rows: rows, stride: G, with: layer.biasIH, count: G)
+        layer.fill(recurrent, rows: rows, stride: G, with: layer.biasHH, count: G)
+        layer.multiply(layer.weightIH, outputs: G, depth: layer.inputWidth, input: x, inputStride: inputStride,
+                       rows: rows, into: gates, outputStride: G)
         switch variant {
         case .resetAfter:
-            layer.gemv(layer.weightHH, Int64(G), Int64(H), layer.h, recurrent)
-            for j in 0..<(2 * H) { gates[j] += recurrent[j] }
-            Float.sigmoid(inPlace: gates, count: 2 * H)
-            for j in 0..<H { gates[2 * H + j] += gates[j] * recurrent[2 * H + j] }
+            layer.multiply(layer.weightHH, outputs: G, depth: H, input: layer.h, inputStride: H, rows: rows,
+                           into: recurrent, outputStride: G)
+            for b in 0..<rows {
+                let (gates, recurrent) = (gates + b * G, recurrent + b * G)
+                for j in 0..<(2 * H) { gates[j] += recurrent[j] }
+                Float.sigmoid(inPlace: gates, count: 2 * H)
+                for j in 0..<H { gates[2 * H + j] += gates[j] * recurrent[2 * H + j] }
+            }
         case .resetBefore:
-            layer.gemv(layer.weightHH, Int64(2 * H), Int64(H), layer.h, recurrent)
-            for j in 0..<(2 * H) { gates[j] += recurrent[j] }
-            Float.sigmoid(inPlace: gates, count: 2 * H)
-            let resetHidden = layer.scratch
-            for j in 0..<H { resetHidden[j] = gates[j] * layer.h[j] }
-            layer.gemv(layer.weightHH + 2 * H * H, Int64(H), Int64(H), resetHidden, recurrent + 2 * H)
-            for j in 0..<H { gates[2 * H + j] += recurrent[2 * H + j] }
+            layer.multiply(layer.weightHH, outputs: 2 * H, depth: H, input: layer.h, inputStride: H, rows: rows,
+                           into: recurrent, outputStride: G)
+            for b in 0..<rows {
+                let (gates, recurrent, h, resetHidden) = (gates + b * G, recurrent + b * G, layer.h + b * H,
+                                                          layer.scratch + b * H)
+                for j in 0..<(2 * H) { gates[j] += recurrent[j] }
+                Float.sigmoid(inPlace: gates, count: 2 * H)
+                for j in 0..<H { resetHidden[j] = gates[j] * h[j] }
+            }
+            layer.multiply(layer.weightHH + 2 * H * H, outputs: H, depth: H, input: layer.scratch, inputStride: H,
+                           rows: rows, into: recurrent + 2 * H, outputStride: G)
+            for b in 0..<rows {
+                let (gates, recurrent) = (gates + b * G, recurrent + b * G)
+                for j in 0..<H { gates[2 * H + j] += recurrent[2 * H + j] }
+            }
         }
-        Float.tanh(inPlace: gates + 2 * H, count: H)
-        for j in 0..<H {
-            let z = gates[H + j], n = gates[2 * H + j]
-            layer.h[j] = (1 - z) * n + z * layer.h[j]
+        for b in 0..<rows {
+            let (gates, h) = (gates + b * G, layer.h + b * H)
+            Float.tanh(inPlace: gates + 2 * H, count: H)
+            for j in 0..<H {
+                let z = gates[H + j], n = gates[2 * H + j]
+                h[j] = (1 - z) * n + z * h[j]
+            }
         }
     }
 }

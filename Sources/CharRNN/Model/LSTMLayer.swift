@@ -184,22 +184,29 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
         addColumnSums(dGates, rows: rows, columns: G, into: gradients.biasHH)
     }
 
-    /// One character through one layer with half-precision matrices: gates = W_ih x + b_ih + W_hh h + b_hh,
-    /// then the cell update as in `forward`.
-    static func stepBatchOne(_ layer: BatchOneLayer, input x: UnsafePointer<Float>) {
+    /// One character through one layer for each of `rows` streams with half-precision matrices:
+    /// gates = W_ih x + b_ih + W_hh h + b_hh, then the cell update as in `forward`. Stream b's input is
+    /// at `x + b·inputStride`.
+    static func stepHalfPrecision(_ layer: HalfPrecisionLayer, rows: Int, input x: UnsafePointer<Float>,
+                                  inputStride: Int) {
         let H = layer.hidden, G = 4 * H
-        let gates = layer.inputGates, recurrent = layer.recurrentGates
-        gates.update(from: layer.biasIH, count: G)
-        layer.gemv(layer.weightIH, Int64(G), Int64(layer.inputWidth), x, gates)
-        recurrent.update(from: layer.biasHH, count: G)
-        layer.gemv(layer.weightHH, Int64(G), Int64(H), layer.h, recurrent)
-        for j in 0..<G { gates[j] += recurrent[j] }
-        Float.sigmoid(inPlace: gates, count: 2 * H)
-        Float.tanh(inPlace: gates + 2 * H, count: H)
-        Float.sigmoid(inPlace: gates + 3 * H, count: H)
-        for j in 0..<H { layer.c[j] = gates[H + j] * layer.c[j] + gates[j] * gates[2 * H + j] }
-        layer.h.update(from: layer.c, count: H)
-        Float.tanh(inPlace: layer.h, count: H)
-        for j in 0..<H { layer.h[j] *= gates[3 * H + j] }
+        layer.fill(layer.inputGates, rows: rows, stride: G, with: layer.biasIH, count: G)
+        layer.fill(layer.recurrentGates, rows: rows, stride: G, with: layer.biasHH, count: G)
+        layer.multiply(layer.weightIH, outputs: G, depth: layer.inputWidth, input: x, inputStride: inputStride,
+                       rows: rows, into: layer.inputGates, outputStride: G)
+        layer.multiply(layer.weightHH, outputs: G, depth: H, input: layer.h, inputStride: H, rows: rows,
+                       into: layer.recurrentGates, outputStride: G)
+        for b in 0..<rows {
+            let (gates, recurrent, h, c) = (layer.inputGates + b * G, layer.recurrentGates + b * G, layer.h + b * H,
+                                            layer.c + b * H)
+            for j in 0..<G { gates[j] += recurrent[j] }
+            Float.sigmoid(inPlace: gates, count: 2 * H)
+            Float.tanh(inPlace: gates + 2 * H, count: H)
+            Float.sigmoid(inPlace: gates + 3 * H, count: H)
+            for j in 0..<H { c[j] = gates[H + j] * c[j] + gates[j] * gates[2 * H + j] }
+            h.update(from: c, count: H)
+            Float.tanh(inPlace: h, count: H)
+            for j in 0..<H { h[j] *= gates[3 * H + j] }
+        }
     }
 }

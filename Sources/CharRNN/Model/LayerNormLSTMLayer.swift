@@ -245,32 +245,39 @@ struct LayerNormLSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
         for j in 0..<n { result[j] = scale * (dy[j] * gain[j] - mean - normalized[j] * meanDot) }
     }
 
-    /// One character through one layer with half-precision matrices, as `forward` computes it.
-    static func stepBatchOne(_ layer: BatchOneLayer, input x: UnsafePointer<Float>) {
+    /// One character through one layer for each of `rows` streams with half-precision matrices, as
+    /// `forward` computes it. Stream b's input is at `x + b·inputStride`.
+    static func stepHalfPrecision(_ layer: HalfPrecisionLayer, rows: Int, input x: UnsafePointer<Float>,
+                                  inputStride: Int) {
         let H = layer.hidden, G = 4 * H
         let extra = layer.extra!
         let (inputGain, recurrentGain, cellGain, cellShift) = (extra, extra + 4 * H, extra + 8 * H, extra + 9 * H)
-        let gates = layer.inputGates, recurrent = layer.recurrentGates
-        gates.update(repeating: 0, count: G)
-        layer.gemv(layer.weightIH, Int64(G), Int64(layer.inputWidth), x, gates)
-        recurrent.update(repeating: 0, count: G)
-        layer.gemv(layer.weightHH, Int64(G), Int64(H), layer.h, recurrent)
-        for k in 0..<4 {
-            _ = LayerNormLSTMLayer<Float>.normalize(gates + k * H, count: H)
-            _ = LayerNormLSTMLayer<Float>.normalize(recurrent + k * H, count: H)
+        layer.fill(layer.inputGates, rows: rows, stride: G, with: nil, count: G)
+        layer.fill(layer.recurrentGates, rows: rows, stride: G, with: nil, count: G)
+        layer.multiply(layer.weightIH, outputs: G, depth: layer.inputWidth, input: x, inputStride: inputStride,
+                       rows: rows, into: layer.inputGates, outputStride: G)
+        layer.multiply(layer.weightHH, outputs: G, depth: H, input: layer.h, inputStride: H, rows: rows,
+                       into: layer.recurrentGates, outputStride: G)
+        for b in 0..<rows {
+            let (gates, recurrent, h, c) = (layer.inputGates + b * G, layer.recurrentGates + b * G, layer.h + b * H,
+                                            layer.c + b * H)
+            for k in 0..<4 {
+                _ = LayerNormLSTMLayer<Float>.normalize(gates + k * H, count: H)
+                _ = LayerNormLSTMLayer<Float>.normalize(recurrent + k * H, count: H)
+            }
+            for j in 0..<G {
+                gates[j] = inputGain[j] * gates[j] + layer.biasIH[j] + recurrentGain[j] * recurrent[j] + layer.biasHH[j]
+            }
+            Float.sigmoid(inPlace: gates, count: 2 * H)
+            Float.tanh(inPlace: gates + 2 * H, count: H)
+            Float.sigmoid(inPlace: gates + 3 * H, count: H)
+            for j in 0..<H { c[j] = gates[H + j] * c[j] + gates[j] * gates[2 * H + j] }
+            let normalizedCell = layer.scratch + b * H
+            normalizedCell.update(from: c, count: H)
+            _ = LayerNormLSTMLayer<Float>.normalize(normalizedCell, count: H)
+            for j in 0..<H { h[j] = cellGain[j] * normalizedCell[j] + cellShift[j] }
+            Float.tanh(inPlace: h, count: H)
+            for j in 0..<H { h[j] *= gates[3 * H + j] }
         }
-        for j in 0..<G {
-            gates[j] = inputGain[j] * gates[j] + layer.biasIH[j] + recurrentGain[j] * recurrent[j] + layer.biasHH[j]
-        }
-        Float.sigmoid(inPlace: gates, count: 2 * H)
-        Float.tanh(inPlace: gates + 2 * H, count: H)
-        Float.sigmoid(inPlace: gates + 3 * H, count: H)
-        for j in 0..<H { layer.c[j] = gates[H + j] * layer.c[j] + gates[j] * gates[2 * H + j] }
-        let normalizedCell = layer.scratch
-        normalizedCell.update(from: layer.c, count: H)
-        _ = LayerNormLSTMLayer<Float>.normalize(normalizedCell, count: H)
-        for j in 0..<H { layer.h[j] = cellGain[j] * normalizedCell[j] + cellShift[j] }
-        Float.tanh(inPlace: layer.h, count: H)
-        for j in 0..<H { layer.h[j] *= gates[3 * H + j] }
     }
 }

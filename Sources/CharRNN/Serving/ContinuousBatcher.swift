@@ -10,6 +10,9 @@ import Foundation
 /// picks as `TextGenerator.generate`, through the same `TokenPicker` and `SplitMix64`, so a seeded
 /// stream gives exactly the text `charnn sample` prints.
 ///
+/// With f16 weights one half-precision step (`HalfPrecisionStep`, `maxStreams` rows) replaces the
+/// float networks: each stream then samples what `charnn sample --weights f16` prints.
+///
 /// One thread owns the networks and the active streams; `submit` and `cancel` only touch the
 /// joining list and the cancelled set, under `lock`.
 public final class ContinuousBatcher: @unchecked Sendable {
@@ -17,6 +20,8 @@ public final class ContinuousBatcher: @unchecked Sendable {
     public let vocabulary: Vocabulary
     /// Streams generating at once, at most (joining ones included).
     public let maxStreams: Int
+    /// The precision of the weight matrices each step reads.
+    public let weights: WeightPrecision
     /// Called on the batcher's thread after every step with the batch size, the step's seconds and
     /// of those the seconds spent picking (softmax, sampling and stop texts of every stream).
     public var stepObserver: (@Sendable (_ batchSize: Int, _ seconds: Double, _ pickSeconds: Double) -> Void)?
@@ -31,15 +36,18 @@ public final class ContinuousBatcher: @unchecked Sendable {
 
     /// Owned by the batcher's thread.
     private var active: [ActiveStream] = []
-    /// Batched one-step networks for 1, 2, 4, … rows, made when first needed.
+    /// Batched one-step networks for 1, 2, 4, … rows, made when first needed (f32 weights).
     private var networks: [Int: UnrolledNetwork<Float>] = [:]
+    /// The half-precision step for every row (f16 weights), made when first needed.
+    private var halfStep: HalfPrecisionStep?
 
-    public init(model: CharRNNModel<Float>, vocabulary: Vocabulary, maxStreams: Int) {
+    public init(model: CharRNNModel<Float>, vocabulary: Vocabulary, maxStreams: Int, weights: WeightPrecision = .f32) {
         precondition(maxStreams >= 1, "maxStreams must be at least 1, got \(maxStreams)")
         precondition(!model.config.bidirectional, "a bidirectional model cannot generate")
         self.model = model
         self.vocabulary = vocabulary
         self.maxStreams = maxStreams
+        self.weights = weights
     }
 
     /// Starts the batcher's thread.
@@ -143,7 +151,13 @@ public final class ContinuousBatcher: @unchecked Sendable {
         }
     }
 
-    private func network(rows: Int) -> UnrolledNetwork<Float> {
+    private func network(rows: Int) -> BatchedStep {
+        if weights == .f16 {
+            if let halfStep { return halfStep }
+            let step = HalfPrecisionStep(model: model, rows: maxStreams)
+            halfStep = step
+            return step
+        }
         var size = 1
         while size < rows { size *= 2 }
         if let network = networks[size] { return network }
@@ -165,7 +179,7 @@ public final class ContinuousBatcher: @unchecked Sendable {
                 stream.c.withUnsafeBufferPointer { c in network.loadState(row: row, h: h, c: c) }
             }
         }
-        network.computeLogits()
+        network.step(rows: active.count)
         let computed = DispatchTime.now().uptimeNanoseconds
         var ended = false
         for row in active.indices {

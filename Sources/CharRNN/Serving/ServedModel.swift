@@ -15,6 +15,8 @@ public final class ServedModel: @unchecked Sendable {
     public let task: TrainingTask
     public let training: TrainingRecord?
     public let parameterCount: Int
+    /// The precision of the weight matrices generation, scores and traces read.
+    public let weights: WeightPrecision
     /// Generation and sessions: language models only.
     public let batcher: ContinuousBatcher?
     public let sessions: SessionStore?
@@ -28,8 +30,11 @@ public final class ServedModel: @unchecked Sendable {
     private let restorer: Restorer?
     private let analysis = DispatchQueue(label: "charnn-analysis")
 
+    /// With f16 weights (a model that `generatesText` only), generation runs the half-precision step
+    /// and scores and traces read the matrices rounded to half (as `charnn sample` and `charnn eval`
+    /// with `--weights f16`).
     public init(checkpoint: Checkpoint, name: String, maxStreams: Int, maxSessions: Int,
-                sessionTimeToLive: Duration) throws {
+                sessionTimeToLive: Duration, weights: WeightPrecision = .f32) throws {
         self.name = name
         config = checkpoint.config
         vocabulary = checkpoint.vocabulary
@@ -38,8 +43,13 @@ public final class ServedModel: @unchecked Sendable {
         training = checkpoint.training
         model = checkpoint.makeModel()
         parameterCount = model.parameterCount
-        if checkpoint.task == .lm && !checkpoint.config.bidirectional {
-            let batcher = ContinuousBatcher(model: model, vocabulary: vocabulary, maxStreams: maxStreams)
+        self.weights = weights
+        if weights == .f16 {
+            precondition(Self.generatesText(checkpoint), "f16 weights serve a language model that generates text")
+            HalfPrecisionStep.roundMatricesToHalf(model)
+        }
+        if Self.generatesText(checkpoint) {
+            let batcher = ContinuousBatcher(model: model, vocabulary: vocabulary, maxStreams: maxStreams, weights: weights)
             self.batcher = batcher
             sessions = SessionStore(config: config, maxSessions: maxSessions, timeToLive: sessionTimeToLive)
             restorer = nil
@@ -51,6 +61,12 @@ public final class ServedModel: @unchecked Sendable {
     }
 
     public var isLanguageModel: Bool { batcher != nil }
+
+    /// Whether the checkpoint's model generates text (a forward language model): what completions,
+    /// sessions and f16 weights need.
+    public static func generatesText(_ checkpoint: Checkpoint) -> Bool {
+        checkpoint.task == .lm && !checkpoint.config.bidirectional
+    }
 
     /// The ids of `text`'s known characters. Unknown ones are refused (listed once each), unless
     /// `skipUnknown`, when they are left out and counted.

@@ -1,0 +1,32 @@
+/// What one layer's step reads and writes when its matrices are held in half precision
+/// (`HalfPrecisionStep`): one character for each of B streams (rows); each cell's
+/// `stepHalfPrecision` follows its layer's `forward`.
+struct HalfPrecisionLayer {
+    let inputWidth: Int
+    let hidden: Int
+    let weightIH, weightHH: UnsafePointer<UInt16>
+    let biasIH, biasHH: UnsafePointer<Float>
+    /// The cell's own tensors (`RecurrentTensors.extra`), nil for a cell with none.
+    let extra: UnsafePointer<Float>?
+    /// The carried state, (B, H) each; `c` unused by a cell without a cell state.
+    let h, c: UnsafeMutablePointer<Float>
+    /// Scratch: (B, G·H) each, and (B, H).
+    let inputGates, recurrentGates, scratch: UnsafeMutablePointer<Float>
+    let gemm: HalfGEMM
+
+    /// y_b += W x_b for the first `rows` streams: W (outputs, depth); x_b at `input + b·inputStride`,
+    /// y_b at `output + b·outputStride`.
+    func multiply(_ weight: UnsafePointer<UInt16>, outputs: Int, depth: Int, input: UnsafePointer<Float>,
+                  inputStride: Int, rows: Int, into output: UnsafeMutablePointer<Float>, outputStride: Int) {
+        gemm(weight, Int64(outputs), Int64(depth), input, Int64(inputStride), Int64(rows), output, Int64(outputStride))
+    }
+
+    /// Each of the first `rows` rows of `target` (stride `stride`) set to `bias` (count), or to zero.
+    func fill(_ target: UnsafeMutablePointer<Float>, rows: Int, stride: Int, with bias: UnsafePointer<Float>?,
+              count: Int) {
+        for b in 0..<rows {
+            if let bias { (target + b * stride).update(from: bias, count: count) }
+            else { (target + b * stride).update(repeating: 0, count: count) }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import XCTest
+@testable import CharRNN
+
+/// The serving batcher with f16 weights runs the half-precision step: each stream, batched among
+/// others, ends in the state the one-stream half-precision step reaches on the same text, bit for
+/// bit (a float network on half-rounded weights differs in the last bits: summation order).
+final class HalfPrecisionBatcherTests: XCTestCase {
+    func testBatchedStreamsEndWhereTheHalfStepAloneEnds() async throws {
+        let vocabulary = try Vocabulary(symbols: (0..<11).map { String(UnicodeScalar(UInt8(97 + $0))) }, tokenization: .scalars)
+        for (cell, variant) in everyCell {
+            let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: 2, hiddenSize: 24, embeddingSize: 6,
+                                     vocabularySize: vocabulary.count)
+            let model = CharRNNModel<Float>(config: config, seed: 3)
+            HalfPrecisionStep.roundMatricesToHalf(model)  // as the server does: only the arithmetic can differ
+            let batcher = ContinuousBatcher(model: model, vocabulary: vocabulary, maxStreams: 8, weights: .f16)
+            batcher.start()
+            let primes: [[Int32]] = [[1, 2, 3], [4], [5, 6, 7, 8, 9], [10, 0]]
+            let generations = try primes.enumerated().map { index, prime in
+                try batcher.submit(prime: prime, settings: GenerationSettings(length: 25 + 5 * index, temperature: 1.0,
+                                                                             seed: UInt64(index + 1)))
+            }
+            var ends: [(text: String, state: RecurrentState)] = []
+            for generation in generations {
+                var text = ""
+                var state: RecurrentState?
+                for await event in generation.events {
+                    switch event {
+                    case .text(let piece, _): text += piece
+                    case .finished(_, _, let final): state = final
+                    }
+                }
+                ends.append((text, try XCTUnwrap(state, "\(cell): the stream finished")))
+            }
+            batcher.shutdown()
+
+            for (index, prime) in primes.enumerated() {
+                let (text, state) = ends[index]
+                XCTAssertEqual(text.unicodeScalars.count, 25 + 5 * index, "\(cell) \(variant) stream \(index)")
+                let generated = text.unicodeScalars.map { vocabulary.id(of: $0)! }
+                let alone = HalfPrecisionStep(model: model)
+                for id in prime + generated.dropLast() { alone.feed(id) }
+                XCTAssertEqual(state.pending, generated.last, "\(cell) \(variant) stream \(index)")
+                XCTAssertEqual(state.h.map(\.bitPattern), alone.state.h.map(\.bitPattern), "\(cell) \(variant) stream \(index)")
+                XCTAssertEqual(state.c.map(\.bitPattern), alone.state.c.map(\.bitPattern), "\(cell) \(variant) stream \(index)")
+            }
+        }
+    }
+}
