@@ -18,7 +18,8 @@ public enum CharnnServer {
         }
         let served = try ServedModel(checkpoint: checkpoint, name: modelName(path: path),
                                      maxStreams: configuration.maxStreams, maxSessions: configuration.maxSessions,
-                                     sessionTimeToLive: configuration.sessionTimeToLive, weights: configuration.weights)
+                                     sessionTimeToLive: configuration.sessionTimeToLive, weights: configuration.weights,
+                                     threads: configuration.threads)
         setBLASThreadCount(configuration.threads)
         let metrics = ServerMetrics()
         if let batcher = served.batcher {

@@ -16,7 +16,7 @@ public struct ServerConfiguration: Sendable {
     public var maxSessions = 1000
     /// Idle seconds after which a session is dropped.
     public var sessionTimeToLive: Duration = .seconds(600)
-    /// OpenBLAS threads for the batched steps.
+    /// Threads of the batched steps: OpenBLAS's, or the f16 products'.
     public var threads = 1
     /// The precision of the weight matrices generation reads.
     public var weights = WeightPrecision.f32

@@ -22,7 +22,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Sessions held at once; more get 429.") var maxSessions = defaults.maxSessions
     @Option(help: "Idle seconds after which a session is dropped.")
     var sessionTtl = Int(defaults.sessionTimeToLive.components.seconds)
-    @Option(help: "OpenBLAS threads for the batched steps.") var threads = defaults.threads
+    @Option(help: "Threads of the batched steps (OpenBLAS's, or with --weights f16 the half-precision products').")
+    var threads = defaults.threads
     @Option(help: "Weight precision: f32 as trained, or f16 (as sample --weights f16: half the memory read per step; the checkpoint stays f32).")
     var weights = defaults.weights
 

@@ -34,21 +34,50 @@ final class HalfPrecisionTests: XCTestCase {
         return kernels
     }
 
-    func testEveryKernelComputesTheBatchedProduct() {
+    /// A random (rows, cols) matrix: its floats, and its halves packed as the kernels read them.
+    private func randomMatrix(rows: Int, cols: Int, _ random: inout SplitMix64) -> (floats: [Float], panels: [UInt16]) {
+        let floats = (0..<(rows * cols)).map { _ in Float(random.nextNormal()) }
+        var panels = [UInt16](repeating: 0xffff, count: Int(ckernels_half_panels_count(Int64(rows), Int64(cols))))
+        ckernels_pack_half_panels(floats, Int64(rows), Int64(cols), &panels)
+        return (floats, panels)
+    }
+
+    func testPanelsHoldEveryRowRoundedAndPadWithZeros() {
+        var random = SplitMix64(seed: 2)
+        let (rows, cols) = (21, 5)
+        let (floats, panels) = randomMatrix(rows: rows, cols: cols, &random)
+        XCTAssertEqual(panels.count, 32 * cols)
+        for p in 0..<2 {
+            for c in 0..<cols {
+                for l in 0..<16 {
+                    let r = 16 * p + l
+                    XCTAssertEqual(panels[(p * cols + c) * 16 + l], r < rows ? ckernels_float_to_half(floats[r * cols + c]) : 0,
+                                   "row \(r) column \(c)")
+                }
+            }
+        }
+    }
+
+    /// Every kernel computes y_b += W x_b with W rounded to half, touches no output past the rows,
+    /// and every path gives the portable kernel's outputs bit for bit (one fma per column, in order).
+    func testEveryKernelComputesTheBatchedProductAndThePathsAgree() {
         var random = SplitMix64(seed: 5)
-        for (rows, cols, batch) in [(1, 1, 1), (7, 13, 3), (64, 33, 2), (5, 64, 5), (130, 512, 1), (9, 300, 6)] {
-            let halves = (0..<(rows * cols)).map { _ in ckernels_float_to_half(Float(random.nextNormal())) }
+        for (rows, cols, batch) in [(1, 1, 1), (7, 13, 3), (64, 33, 2), (5, 64, 5), (130, 512, 1), (9, 300, 6),
+                                    (50, 40, 9), (48, 17, 17), (200, 96, 4)] {
+            let (floats, panels) = randomMatrix(rows: rows, cols: cols, &random)
             let (ldx, ldy) = (cols + 3, rows + 2)  // strides wider than a row: only each row's part is read or written
             let x = (0..<(batch * ldx)).map { _ in Float(random.nextNormal()) }
             let start = (0..<(batch * ldy)).map { _ in Float(random.nextNormal()) }
+            var portable: [Float] = []
             for (name, kernel) in halfKernels() {
                 var y = start
-                kernel(halves, Int64(rows), Int64(cols), x, Int64(ldx), Int64(batch), &y, Int64(ldy))
+                kernel(panels, Int64(rows), Int64(cols), x, Int64(ldx), Int64(batch), &y, Int64(ldy))
                 for b in 0..<batch {
                     for r in 0..<rows {
                         var reference = Double(start[b * ldy + r])
                         for c in 0..<cols {
-                            reference += Double(ckernels_half_to_float(halves[r * cols + c])) * Double(x[b * ldx + c])
+                            let weight = ckernels_half_to_float(ckernels_float_to_half(floats[r * cols + c]))
+                            reference += Double(weight) * Double(x[b * ldx + c])
                         }
                         XCTAssertEqual(Double(y[b * ldy + r]), reference,
                                        accuracy: 1e-5 * (1 + abs(reference)) * Double(cols).squareRoot(),
@@ -56,33 +85,62 @@ final class HalfPrecisionTests: XCTestCase {
                     }
                     for r in rows..<ldy { XCTAssertEqual(y[b * ldy + r], start[b * ldy + r], "\(name): past the rows") }
                 }
+                if name == "portable" { portable = y }
+                XCTAssertEqual(y.map(\.bitPattern), portable.map(\.bitPattern), "\(name) \(rows)×\(cols) batch \(batch)")
             }
         }
     }
 
     /// A stream's products do not depend on the batch it is in: every output of a batched call is
-    /// bit-equal to the same stream's call alone, for every tile edge (rows not a multiple of 4,
-    /// batches not a multiple of the tile, columns below and above the 16-lane kernel's 256).
+    /// bit-equal to the same stream's call alone, for every tile edge (a partial last panel, batches
+    /// below and above a tile's streams and not a multiple of them).
     func testAStreamsProductIsTheSameAloneOrInABatch() {
         var random = SplitMix64(seed: 8)
-        for (rows, cols) in [(11, 70), (6, 256), (13, 300)] {
-            let halves = (0..<(rows * cols)).map { _ in ckernels_float_to_half(Float(random.nextNormal())) }
-            let batch = 7
+        for (rows, cols, batch) in [(11, 70, 7), (96, 256, 3), (131, 300, 19)] {
+            let (_, panels) = randomMatrix(rows: rows, cols: cols, &random)
             let x = (0..<(batch * cols)).map { _ in Float(random.nextNormal()) }
             let start = (0..<(batch * rows)).map { _ in Float(random.nextNormal()) }
             for (name, kernel) in halfKernels() {
                 var together = start
-                kernel(halves, Int64(rows), Int64(cols), x, Int64(cols), Int64(batch), &together, Int64(rows))
+                kernel(panels, Int64(rows), Int64(cols), x, Int64(cols), Int64(batch), &together, Int64(rows))
                 for b in 0..<batch {
                     var alone = Array(start[(b * rows)..<((b + 1) * rows)])
                     x.withUnsafeBufferPointer { x in
-                        kernel(halves, Int64(rows), Int64(cols), x.baseAddress! + b * cols, Int64(cols), 1, &alone, Int64(rows))
+                        kernel(panels, Int64(rows), Int64(cols), x.baseAddress! + b * cols, Int64(cols), 1, &alone, Int64(rows))
                     }
                     for r in 0..<rows {
                         XCTAssertEqual(together[b * rows + r].bitPattern, alone[r].bitPattern,
                                        "\(name) \(rows)×\(cols): stream \(b) row \(r)")
                     }
                 }
+            }
+        }
+    }
+
+    /// Split over two threads, a product large enough to split equals one thread's, bit for bit; one
+    /// too small runs on the calling thread and is equal too.
+    func testASplitProductEqualsOneThreads() {
+        var random = SplitMix64(seed: 13)
+        for (rows, cols, batch) in [(262, 300, 27), (30, 20, 2)] {
+            let (_, panels) = randomMatrix(rows: rows, cols: cols, &random)
+            let x = (0..<(batch * cols)).map { _ in Float(random.nextNormal()) }
+            let start = (0..<(batch * rows)).map { _ in Float(random.nextNormal()) }
+            for (name, kernel) in halfKernels() {
+                let split = SplitHalfProduct(kernel: kernel)
+                defer { split.stop() }
+                var one = start, two = start
+                kernel(panels, Int64(rows), Int64(cols), x, Int64(cols), Int64(batch), &one, Int64(rows))
+                panels.withUnsafeBufferPointer { w in
+                    x.withUnsafeBufferPointer { x in
+                        two.withUnsafeMutableBufferPointer { y in
+                            split.multiply(w.baseAddress!, rows: rows, cols: cols, input: x.baseAddress!, inputStride: cols,
+                                           batch: batch, into: y.baseAddress!, outputStride: rows)
+                        }
+                    }
+                }
+                XCTAssertEqual(rows * cols * batch >= SplitHalfProduct.minimumMultiplyAdds, rows == 262, "which one splits")
+                XCTAssertEqual(two.map(\.bitPattern), one.map(\.bitPattern), "\(name) \(rows)×\(cols) batch \(batch)")
+                XCTAssertNotEqual(two, start)
             }
         }
     }

@@ -15,20 +15,25 @@ double ckernels_fma_loop_avx2(int64_t iterations, float *sink);
 /// SSE2 (every x86-64): a multiply and an add, 4 lanes; the baseline when there is no FMA.
 double ckernels_fma_loop_sse(int64_t iterations, float *sink);
 
-/// Y[b·ldy + r] += Σ_c W[r·cols + c] · X[b·ldx + c] for r < rows and b < batch: the matrix-vector
-/// product of one step for each of `batch` streams, with W stored as IEEE half precision and widened
-/// to float as it is read (F16C), accumulating in float. One stream's step reads every weight once
-/// per character, so halving the bytes read halves its memory traffic; a batch reads each weight
-/// once for all its streams. Each output's arithmetic is independent of the batch (see HalfGEMM.c).
-/// The F16C path needs AVX2, FMA and F16C; the portable one converts in software.
-void ckernels_gemm_f16_f16c(const uint16_t *W, int64_t rows, int64_t cols, const float *X, int64_t ldx,
+/// Y[b·ldy + r] += Σ_c W[r, c] · X[b·ldx + c] for r < rows and b < batch: the matrix-vector
+/// product of one step for each of `batch` streams, with W held in IEEE half precision as panels
+/// of 16 rows (`ckernels_pack_half_panels`) and widened to float as it is read (F16C), accumulating
+/// in float. One stream's step reads every weight once per character, so halving the bytes read
+/// halves its memory traffic; a batch reads each weight once for all its streams. Each output is
+/// y ← fma(W[r,c], x[c], y) over c in order, so results are independent of the batch and equal on
+/// every path. The F16C path needs AVX2, FMA and F16C; the portable one converts in software.
+void ckernels_gemm_f16_f16c(const uint16_t *panels, int64_t rows, int64_t cols, const float *X, int64_t ldx,
                             int64_t batch, float *Y, int64_t ldy);
-void ckernels_gemm_f16_portable(const uint16_t *W, int64_t rows, int64_t cols, const float *X, int64_t ldx,
+void ckernels_gemm_f16_portable(const uint16_t *panels, int64_t rows, int64_t cols, const float *X, int64_t ldx,
                                 int64_t batch, float *Y, int64_t ldy);
-/// The same on 16 lanes for rows of 256 or more (shorter rows take the F16C kernel): needs AVX-512F,
-/// AVX2, FMA and F16C, with the OS saving ZMM.
-void ckernels_gemm_f16_avx512(const uint16_t *W, int64_t rows, int64_t cols, const float *X, int64_t ldx,
+/// The same on 16 lanes: needs AVX-512F, AVX2, FMA and F16C, with the OS saving ZMM.
+void ckernels_gemm_f16_avx512(const uint16_t *panels, int64_t rows, int64_t cols, const float *X, int64_t ldx,
                               int64_t batch, float *Y, int64_t ldy);
+/// W (rows × cols, row-major floats) rounded to half and laid out as panels of 16 rows, each column
+/// by column (rows past the last padded with zeros): ⌈rows / 16⌉·16·cols halves.
+void ckernels_pack_half_panels(const float *W, int64_t rows, int64_t cols, uint16_t *panels);
+/// Halves a packed matrix of `rows` rows takes.
+static inline int64_t ckernels_half_panels_count(int64_t rows, int64_t cols) { return (rows + 15) / 16 * 16 * cols; }
 /// Float to IEEE half, round to nearest even (what the F16C instructions do).
 uint16_t ckernels_float_to_half(float value);
 float ckernels_half_to_float(uint16_t value);

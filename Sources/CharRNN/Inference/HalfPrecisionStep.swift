@@ -20,7 +20,9 @@ final class HalfPrecisionStep {
     let config: ModelConfig
     /// Streams one step can advance.
     let rowCapacity: Int
-    private let gemm: HalfGEMM
+    private let product: HalfProduct
+    /// The helper thread of the products, when there are two threads.
+    private let split: SplitHalfProduct?
     private let halves: UnsafeMutableBufferPointer<UInt16>
     private let floats: UnsafeMutableBufferPointer<Float>
     private let inputIDs: UnsafeMutableBufferPointer<Int32>
@@ -40,29 +42,50 @@ final class HalfPrecisionStep {
 
     /// - Parameters:
     ///   - rows: the most streams one step advances.
+    ///   - threads: 2 splits each large product's outputs with a helper thread (`SplitHalfProduct`).
     ///   - portable: the software-conversion kernel even where F16C exists (for tests).
-    init(model: CharRNNModel<Float>, rows: Int = 1, portable: Bool = false) {
+    init(model: CharRNNModel<Float>, rows: Int = 1, threads: Int = 1, portable: Bool = false) {
         precondition(!model.config.bidirectional, "a bidirectional model does not generate text")
         precondition(rows >= 1, "a half-precision step needs at least one row, got \(rows)")
         let config = model.config
         self.config = config
         rowCapacity = rows
-        gemm = portable ? ckernels_gemm_f16_portable : InstructionSets.current.halfGEMM(path: RecurrentKernels.path)
+        let kernel = portable ? ckernels_gemm_f16_portable : InstructionSets.current.halfGEMM(path: RecurrentKernels.path)
+        if threads > 1 {
+            let split = SplitHalfProduct(kernel: kernel)
+            self.split = split
+            product = { split.multiply($0, rows: $1, cols: $2, input: $3, inputStride: $4, batch: $5, into: $6, outputStride: $7) }
+        } else {
+            split = nil
+            product = { kernel($0, Int64($1), Int64($2), $3, Int64($4), Int64($5), $6, Int64($7)) }
+        }
         let (L, H, V, E, B) = (config.layerCount, config.hiddenSize, config.vocabularySize, config.embeddingSize, rows)
         let G = config.cell.gateCount * H
         let layout = model.layout
         let parameters = model.parameters.baseAddress!
 
-        // Every weight matrix in one block of halves, every float in one block.
+        // Every weight matrix in one block of halves, as panels of 16 rows (`ckernels_pack_half_panels`),
+        // every float in one block. A reset-before GRU's W_hh is two matrices: its candidate rows
+        // (2H…3H) multiply r ⊙ h, apart from the gates' rows.
         let matrixSlots = Self.matrixSlots(layout, layers: L)
-        halves = .allocate(capacity: matrixSlots.reduce(0) { $0 + $1.count })
+        let splitsCandidate = config.cell.takesGRUVariant && config.gruVariant == .resetBefore
+        func parts(_ slot: TensorSlot, recurrent: Bool) -> [(offset: Int, rows: Int, cols: Int)] {
+            let cols = slot.shape[1], rows = slot.shape[0]
+            guard recurrent && splitsCandidate else { return [(slot.offset, rows, cols)] }
+            return [(slot.offset, 2 * H, cols), (slot.offset + 2 * H * cols, H, cols)]
+        }
+        let packed = matrixSlots.enumerated().flatMap { index, slot in
+            parts(slot, recurrent: index < 2 * L && index % 2 == 1)
+        }
+        halves = .allocate(capacity: packed.reduce(0) { $0 + Int(ckernels_half_panels_count(Int64($1.rows), Int64($1.cols))) })
         var offset = 0
         var matrices: [UnsafePointer<UInt16>] = []
-        for slot in matrixSlots {
-            for i in 0..<slot.count { halves[offset + i] = ckernels_float_to_half(parameters[slot.offset + i]) }
+        for part in packed {
+            ckernels_pack_half_panels(parameters + part.offset, Int64(part.rows), Int64(part.cols), halves.baseAddress! + offset)
             matrices.append(UnsafePointer(halves.baseAddress! + offset))
-            offset += slot.count
+            offset += Int(ckernels_half_panels_count(Int64(part.rows), Int64(part.cols)))
         }
+        var nextMatrix = matrices.makeIterator()
         let extraCount = (0..<L).reduce(0) { $0 + layout.recurrentSlots(layer: $1).extra.reduce(0) { $0 + $1.count } }
         let floatCount = layout.embedding.count + L * (2 * G + 2 * B * H) + extraCount + V + B * V + 2 * B * G + B * H
             + B * E
@@ -80,19 +103,20 @@ final class HalfPrecisionStep {
         embedded = take(B * E)
         // Shared: layers step in turn.
         let (inputGates, recurrentGates, scratch) = (take(B * G), take(B * G), take(B * H))
-        let gemm = self.gemm
+        let product = self.product
         layers = (0..<L).map { k in
             let slots = layout.recurrentSlots(layer: k)
             let extraCount = slots.extra.reduce(0) { $0 + $1.count }
             let extra = slots.extra.first.map { UnsafePointer(take(extraCount, from: parameters + $0.offset)) }
-            return HalfPrecisionLayer(inputWidth: config.inputSize(ofLayer: k), hidden: H, weightIH: matrices[2 * k],
-                                      weightHH: matrices[2 * k + 1],
+            let weightIH = nextMatrix.next()!, weightHH = nextMatrix.next()!
+            return HalfPrecisionLayer(inputWidth: config.inputSize(ofLayer: k), hidden: H, weightIH: weightIH,
+                                      weightHH: weightHH, candidateWeightHH: splitsCandidate ? nextMatrix.next()! : nil,
                                       biasIH: UnsafePointer(take(G, from: parameters + slots.biasIH.offset)),
                                       biasHH: UnsafePointer(take(G, from: parameters + slots.biasHH.offset)),
                                       extra: extra, h: take(B * H), c: take(B * H), inputGates: inputGates,
-                                      recurrentGates: recurrentGates, scratch: scratch, gemm: gemm)
+                                      recurrentGates: recurrentGates, scratch: scratch, product: product)
         }
-        decoderWeight = matrices[2 * L]
+        decoderWeight = nextMatrix.next()!
         decoderBias = UnsafePointer(take(V, from: parameters + layout.decoderBias.offset))
         allLogits = take(B * V)
         logits = UnsafeMutableBufferPointer(start: allLogits, count: V)
@@ -119,6 +143,7 @@ final class HalfPrecisionStep {
         halves.deallocate()
         floats.deallocate()
         inputIDs.deallocate()
+        split?.stop()
     }
 
     /// Every row back to the zero state.
@@ -182,7 +207,7 @@ extension HalfPrecisionStep: BatchedStep {
             (x, stride) = (UnsafePointer(layer.h), H)
         }
         for b in 0..<rows { (allLogits + b * V).update(from: decoderBias, count: V) }
-        gemm(decoderWeight, Int64(V), Int64(H), x, Int64(H), Int64(rows), allLogits, Int64(V))
+        product(decoderWeight, V, H, x, H, rows, allLogits, V)
     }
 
     func logits(row: Int) -> UnsafeBufferPointer<Float> {

@@ -347,7 +347,7 @@ struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
                 Float.sigmoid(inPlace: gates, count: 2 * H)
                 for j in 0..<H { resetHidden[j] = gates[j] * h[j] }
             }
-            layer.multiply(layer.weightHH + 2 * H * H, outputs: H, depth: H, input: layer.scratch, inputStride: H,
+            layer.multiply(layer.candidateWeightHH!, outputs: H, depth: H, input: layer.scratch, inputStride: H,
                            rows: rows, into: recurrent + 2 * H, outputStride: G)
             for b in 0..<rows {
                 let (gates, recurrent) = (gates + b * G, recurrent + b * G)

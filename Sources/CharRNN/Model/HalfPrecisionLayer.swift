@@ -1,10 +1,19 @@
+/// y_b += W x_b for a batch of streams with W in half precision, as the half-precision step runs it
+/// (one `HalfGEMM` call, or split over two threads): (W, rows, cols, X, ldx, batch, Y, ldy).
+typealias HalfProduct = (UnsafePointer<UInt16>, Int, Int, UnsafePointer<Float>, Int, Int, UnsafeMutablePointer<Float>,
+                         Int) -> Void
+
 /// What one layer's step reads and writes when its matrices are held in half precision
 /// (`HalfPrecisionStep`): one character for each of B streams (rows); each cell's
 /// `stepHalfPrecision` follows its layer's `forward`.
 struct HalfPrecisionLayer {
     let inputWidth: Int
     let hidden: Int
+    /// Packed as `ckernels_pack_half_panels` lays them out.
     let weightIH, weightHH: UnsafePointer<UInt16>
+    /// A reset-before GRU's candidate rows of W_hh (2H…3H), packed apart; then `weightHH` holds
+    /// only the gates' rows. Nil for the other cells.
+    let candidateWeightHH: UnsafePointer<UInt16>?
     let biasIH, biasHH: UnsafePointer<Float>
     /// The cell's own tensors (`RecurrentTensors.extra`), nil for a cell with none.
     let extra: UnsafePointer<Float>?
@@ -12,13 +21,13 @@ struct HalfPrecisionLayer {
     let h, c: UnsafeMutablePointer<Float>
     /// Scratch: (B, G·H) each, and (B, H).
     let inputGates, recurrentGates, scratch: UnsafeMutablePointer<Float>
-    let gemm: HalfGEMM
+    let product: HalfProduct
 
     /// y_b += W x_b for the first `rows` streams: W (outputs, depth); x_b at `input + b·inputStride`,
     /// y_b at `output + b·outputStride`.
     func multiply(_ weight: UnsafePointer<UInt16>, outputs: Int, depth: Int, input: UnsafePointer<Float>,
                   inputStride: Int, rows: Int, into output: UnsafeMutablePointer<Float>, outputStride: Int) {
-        gemm(weight, Int64(outputs), Int64(depth), input, Int64(inputStride), Int64(rows), output, Int64(outputStride))
+        product(weight, outputs, depth, input, inputStride, rows, output, outputStride)
     }
 
     /// Each of the first `rows` rows of `target` (stride `stride`) set to `bias` (count), or to zero.

@@ -16,7 +16,7 @@ public final class StreamReplicas: @unchecked Sendable {
     public let streams: Range<Int>
     private let extraGradients: [UnsafeMutableBufferPointer<Float>]
     /// One thread per replica after the first, which runs on the caller's thread.
-    private var threads: [ReplicaThread] = []
+    private var threads: [WorkerThread] = []
     /// One slot per replica, each written by its own thread only.
     private let losses: UnsafeMutableBufferPointer<Double>
 
@@ -47,7 +47,7 @@ public final class StreamReplicas: @unchecked Sendable {
         losses.initialize(repeating: 0)
         // Each worker's job is built once: a step only signals it.
         threads = (1..<replicaCount).map { replica in
-            ReplicaThread { [unowned self] in
+            WorkerThread { [unowned self] in
                 let network = self.networks[replica]
                 self.extraGradients[replica - 1].update(repeating: 0)
                 self.losses[replica] = network.forward(training: true)
@@ -147,37 +147,5 @@ public final class StreamReplicas: @unchecked Sendable {
                 }
             }
         }
-    }
-}
-
-/// A thread that runs its one job each time it is started, handed over through two semaphores.
-private final class ReplicaThread: Sendable {
-    private final class Flag: @unchecked Sendable { var running = true }
-    private let go = DispatchSemaphore(value: 0)
-    private let done = DispatchSemaphore(value: 0)
-    private let flag = Flag()
-
-    init(job: @escaping @Sendable () -> Void) {
-        // The thread holds the semaphores and the flag, not the worker, so either may outlive the other.
-        let (go, done, flag) = (go, done, flag)
-        let thread = Thread {
-            while true {
-                go.wait()
-                guard flag.running else { break }
-                job()
-                done.signal()
-            }
-        }
-        thread.stackSize = 1 << 22
-        thread.start()
-    }
-
-    func start() { go.signal() }
-
-    func wait() { done.wait() }
-
-    func stop() {
-        flag.running = false
-        go.signal()
     }
 }

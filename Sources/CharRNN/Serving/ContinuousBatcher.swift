@@ -22,6 +22,8 @@ public final class ContinuousBatcher: @unchecked Sendable {
     public let maxStreams: Int
     /// The precision of the weight matrices each step reads.
     public let weights: WeightPrecision
+    /// Threads of an f16 step's products (f32 steps use OpenBLAS's threads).
+    public let halfThreads: Int
     /// Called on the batcher's thread after every step with the batch size, the step's seconds and
     /// of those the seconds spent picking (softmax, sampling and stop texts of every stream).
     public var stepObserver: (@Sendable (_ batchSize: Int, _ seconds: Double, _ pickSeconds: Double) -> Void)?
@@ -41,13 +43,15 @@ public final class ContinuousBatcher: @unchecked Sendable {
     /// The half-precision step for every row (f16 weights), made when first needed.
     private var halfStep: HalfPrecisionStep?
 
-    public init(model: CharRNNModel<Float>, vocabulary: Vocabulary, maxStreams: Int, weights: WeightPrecision = .f32) {
+    public init(model: CharRNNModel<Float>, vocabulary: Vocabulary, maxStreams: Int, weights: WeightPrecision = .f32,
+                halfThreads: Int = 1) {
         precondition(maxStreams >= 1, "maxStreams must be at least 1, got \(maxStreams)")
         precondition(!model.config.bidirectional, "a bidirectional model cannot generate")
         self.model = model
         self.vocabulary = vocabulary
         self.maxStreams = maxStreams
         self.weights = weights
+        self.halfThreads = halfThreads
     }
 
     /// Starts the batcher's thread.
@@ -154,7 +158,7 @@ public final class ContinuousBatcher: @unchecked Sendable {
     private func network(rows: Int) -> BatchedStep {
         if weights == .f16 {
             if let halfStep { return halfStep }
-            let step = HalfPrecisionStep(model: model, rows: maxStreams)
+            let step = HalfPrecisionStep(model: model, rows: maxStreams, threads: halfThreads)
             halfStep = step
             return step
         }

@@ -32,9 +32,9 @@ public final class ServedModel: @unchecked Sendable {
 
     /// With f16 weights (a model that `generatesText` only), generation runs the half-precision step
     /// and scores and traces read the matrices rounded to half (as `charnn sample` and `charnn eval`
-    /// with `--weights f16`).
+    /// with `--weights f16`), its products on `threads` threads.
     public init(checkpoint: Checkpoint, name: String, maxStreams: Int, maxSessions: Int,
-                sessionTimeToLive: Duration, weights: WeightPrecision = .f32) throws {
+                sessionTimeToLive: Duration, weights: WeightPrecision = .f32, threads: Int = 1) throws {
         self.name = name
         config = checkpoint.config
         vocabulary = checkpoint.vocabulary
@@ -49,7 +49,8 @@ public final class ServedModel: @unchecked Sendable {
             HalfPrecisionStep.roundMatricesToHalf(model)
         }
         if Self.generatesText(checkpoint) {
-            let batcher = ContinuousBatcher(model: model, vocabulary: vocabulary, maxStreams: maxStreams, weights: weights)
+            let batcher = ContinuousBatcher(model: model, vocabulary: vocabulary, maxStreams: maxStreams, weights: weights,
+                                            halfThreads: threads)
             self.batcher = batcher
             sessions = SessionStore(config: config, maxSessions: maxSessions, timeToLive: sessionTimeToLive)
             restorer = nil
