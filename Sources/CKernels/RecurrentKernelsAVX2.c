@@ -27,6 +27,7 @@ KERNEL_INLINE vec v_add(vec a, vec b) { return _mm256_add_ps(a, b); }
 KERNEL_INLINE vec v_sub(vec a, vec b) { return _mm256_sub_ps(a, b); }
 KERNEL_INLINE vec v_mul(vec a, vec b) { return _mm256_mul_ps(a, b); }
 KERNEL_INLINE vec v_div(vec a, vec b) { return _mm256_div_ps(a, b); }
+KERNEL_INLINE vec v_sqrt(vec a) { return _mm256_sqrt_ps(a); }
 KERNEL_INLINE vec v_min(vec a, vec b) { return _mm256_min_ps(a, b); }
 KERNEL_INLINE vec v_max(vec a, vec b) { return _mm256_max_ps(a, b); }
 KERNEL_INLINE vec v_and(vec a, vec b) { return _mm256_and_ps(a, b); }

@@ -30,6 +30,7 @@ KERNEL_INLINE vec v_add(vec a, vec b) { return _mm512_add_ps(a, b); }
 KERNEL_INLINE vec v_sub(vec a, vec b) { return _mm512_sub_ps(a, b); }
 KERNEL_INLINE vec v_mul(vec a, vec b) { return _mm512_mul_ps(a, b); }
 KERNEL_INLINE vec v_div(vec a, vec b) { return _mm512_div_ps(a, b); }
+KERNEL_INLINE vec v_sqrt(vec a) { return _mm512_sqrt_ps(a); }
 KERNEL_INLINE vec v_min(vec a, vec b) { return _mm512_min_ps(a, b); }
 KERNEL_INLINE vec v_max(vec a, vec b) { return _mm512_max_ps(a, b); }
 KERNEL_INLINE vec v_and(vec a, vec b) { return _mm512_and_ps(a, b); }

@@ -11,7 +11,7 @@
 //   KERNEL, KERNEL_INLINE the target attribute (and, for the second, always_inline static inline)
 //   TABLE                the name of the exported ckernels_recurrent_table
 //   v_zero() v_set1(x) v_load(p) v_store(p, v) v_broadcast(p): *p in every lane
-//   v_add v_sub v_mul v_div v_min v_max v_and v_or, v_andnot(a, b) = ~a & b
+//   v_add v_sub v_mul v_div v_sqrt v_min v_max v_and v_or, v_andnot(a, b) = ~a & b
 //   v_fmadd(a, b, c) = a·b + c, v_fnmadd(a, b, c) = c − a·b
 //   v_select_less(a, b, x, y) = a < b ? x : y, lane by lane
 //   vi_bits(v), vi_float(i): reinterpret; vi_add vi_sub vi_set1; vi_shift23(i) = i << 23
@@ -20,6 +20,8 @@
 // state. A general sgemm repacks weight_hh at every call; here it is packed once per window into
 // panels (ckernels_pack_panels), and a register tile of rows × panel width accumulates over the depth
 // with the weights streaming from the panel and the state rows broadcast one value at a time.
+
+#include <math.h>
 
 enum { max_groups = 4 };
 
@@ -316,6 +318,120 @@ KERNEL static void gru_reset_gradient(float *gates, int64_t m, int64_t hidden, c
     }
 }
 
+// MARK: The training step's other loops: the loss, the clipping norm, Adam.
+
+// A vector of the `count` < LANES floats at p, the other lanes `fill`; and back.
+KERNEL_INLINE vec load_part(const float *p, int64_t count, float fill) {
+    float part[LANES];
+    for (int64_t l = 0; l < LANES; l++) part[l] = l < count ? p[l] : fill;
+    return v_load(part);
+}
+
+KERNEL_INLINE void store_part(float *p, int64_t count, vec v) {
+    float part[LANES];
+    v_store(part, v);
+    for (int64_t l = 0; l < count; l++) p[l] = part[l];
+}
+
+// The lanes' sum, lane 0 first.
+KERNEL_INLINE float sum_lanes(vec v) {
+    float part[LANES], sum = 0;
+    v_store(part, v);
+    for (int l = 0; l < LANES; l++) sum += part[l];
+    return sum;
+}
+
+// Softmax cross-entropy of each row of `logits` (rows × classes), in place, as SoftmaxCrossEntropy.forward:
+// p = e^{z − max z} / Σ e^{z − max z}, loss_r = log Σ e^{z − max z} − (z[y_r] − max z). The last part
+// vector of a row is padded with −∞ (its e^x clamps to 1e-38, nothing beside a sum of at least 1).
+KERNEL static double softmax_cross_entropy(float *logits, const int32_t *targets, int64_t rows, int64_t classes,
+                                           double *row_losses) {
+    const int64_t whole = classes / LANES * LANES, left = classes - whole;
+    const float minus_infinity = -__builtin_inff();
+    double total = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        float *z = logits + r * classes;
+        vec peak_lanes = v_set1(minus_infinity);
+        for (int64_t j = 0; j < whole; j += LANES) peak_lanes = v_max(peak_lanes, v_load(z + j));
+        if (left) peak_lanes = v_max(peak_lanes, load_part(z + whole, left, minus_infinity));
+        float lanes[LANES], peak = minus_infinity;
+        v_store(lanes, peak_lanes);
+        for (int l = 0; l < LANES; l++) peak = lanes[l] > peak ? lanes[l] : peak;
+        const vec shift = v_set1(peak);
+        const float shifted_target = z[targets[r]] - peak;
+        vec sum_lanes_v = v_zero();
+        for (int64_t j = 0; j < whole; j += LANES) {
+            vec e = v_exp(v_sub(v_load(z + j), shift));
+            v_store(z + j, e);
+            sum_lanes_v = v_add(sum_lanes_v, e);
+        }
+        if (left) {
+            vec e = v_exp(v_sub(load_part(z + whole, left, minus_infinity), shift));
+            store_part(z + whole, left, e);
+            sum_lanes_v = v_add(sum_lanes_v, e);
+        }
+        const float sum = sum_lanes(sum_lanes_v);
+        const double loss = (double)(logf(sum) - shifted_target);
+        if (row_losses) row_losses[r] = loss;
+        total += loss;
+        const vec inverse = v_set1(1 / sum);
+        for (int64_t j = 0; j < whole; j += LANES) v_store(z + j, v_mul(v_load(z + j), inverse));
+        for (int64_t j = whole; j < classes; j++) z[j] *= 1 / sum;
+    }
+    return total;
+}
+
+// Σ x² (the gradients' squared norm): four float accumulators of LANES each, added into a double
+// every 4,096 values, so no float sum runs over more than 64 terms per lane.
+KERNEL static double sum_of_squares(const float *x, int64_t count) {
+    enum { block = 4096 };
+    double total = 0;
+    int64_t i = 0;
+    for (; i + block <= count; i += block) {
+        vec a0 = v_zero(), a1 = v_zero(), a2 = v_zero(), a3 = v_zero();
+        for (int64_t j = i; j < i + block; j += 4 * LANES) {
+            vec x0 = v_load(x + j), x1 = v_load(x + j + LANES), x2 = v_load(x + j + 2 * LANES), x3 = v_load(x + j + 3 * LANES);
+            a0 = v_fmadd(x0, x0, a0); a1 = v_fmadd(x1, x1, a1); a2 = v_fmadd(x2, x2, a2); a3 = v_fmadd(x3, x3, a3);
+        }
+        total += (double)sum_lanes(v_add(v_add(a0, a1), v_add(a2, a3)));
+    }
+    for (; i < count; i++) total += (double)x[i] * (double)x[i];
+    return total;
+}
+
+// x ← x · scale.
+KERNEL static void scale(float *x, int64_t count, float factor) {
+    const vec f = v_set1(factor);
+    int64_t i = 0;
+    for (; i + LANES <= count; i += LANES) v_store(x + i, v_mul(v_load(x + i), f));
+    for (; i < count; i++) x[i] *= factor;
+}
+
+// One Adam (AdamW) update, as Adam.update: θ ← θ·decay (AdamW); m ← β1·m + (1−β1)·g;
+// v ← β2·v + (1−β2)·g²; θ ← θ − step · m / (√v / √(1−β2ᵗ) + ε).
+KERNEL static void adam_update(float *theta, const float *g, float *m, float *v, int64_t count,
+                               const ckernels_adam_constants *k) {
+    const vec beta1 = v_set1(k->beta1), beta2 = v_set1(k->beta2), one_minus_beta1 = v_set1(k->one_minus_beta1);
+    const vec one_minus_beta2 = v_set1(k->one_minus_beta2), step = v_set1(k->step_size);
+    const vec root_correction2 = v_set1(k->root_correction2), epsilon = v_set1(k->epsilon), decay = v_set1(k->decay);
+    int64_t i = 0;
+    for (; i + LANES <= count; i += LANES) {
+        vec t = v_load(theta + i), gi = v_load(g + i);
+        if (k->apply_decay) t = v_mul(t, decay);
+        vec mi = v_add(v_mul(beta1, v_load(m + i)), v_mul(one_minus_beta1, gi));
+        vec vi = v_add(v_mul(beta2, v_load(v + i)), v_mul(v_mul(one_minus_beta2, gi), gi));
+        v_store(m + i, mi);
+        v_store(v + i, vi);
+        v_store(theta + i, v_sub(t, v_div(v_mul(step, mi), v_add(v_div(v_sqrt(vi), root_correction2), epsilon))));
+    }
+    for (; i < count; i++) {
+        if (k->apply_decay) theta[i] *= k->decay;
+        m[i] = k->beta1 * m[i] + k->one_minus_beta1 * g[i];
+        v[i] = k->beta2 * v[i] + k->one_minus_beta2 * g[i] * g[i];
+        theta[i] -= k->step_size * m[i] / (sqrtf(v[i]) / k->root_correction2 + k->epsilon);
+    }
+}
+
 __attribute__((visibility("hidden")))
 const ckernels_recurrent_table TABLE = {
     .lanes = LANES,
@@ -327,4 +443,8 @@ const ckernels_recurrent_table TABLE = {
     .gru_reset_before_step = gru_reset_before_step,
     .gru_backward_step = gru_backward_step,
     .gru_reset_gradient = gru_reset_gradient,
+    .softmax_cross_entropy = softmax_cross_entropy,
+    .sum_of_squares = sum_of_squares,
+    .scale = scale,
+    .adam_update = adam_update,
 };

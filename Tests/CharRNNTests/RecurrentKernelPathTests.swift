@@ -3,7 +3,8 @@ import XCTest
 
 /// Every packed path this CPU runs (AVX2, AVX-512), forced on, computes what the generic Float path
 /// computes: logits, loss, carried state, every parameter's gradient and the incoming-state gradients
-/// of one window; and its plain products are the naive loops' products.
+/// of one window, and the clipping and Adam that follow; and its plain products are the naive
+/// loops' products.
 final class RecurrentKernelPathTests: XCTestCase {
     static let cells = everyCell
 
@@ -96,6 +97,50 @@ final class RecurrentKernelPathTests: XCTestCase {
             assertClose(fast.dStateH, generic.dStateH, "\(name) ∂h_0")
             if cell.carriesCellState { assertClose(fast.dStateC, generic.dStateC, "\(name) ∂c_0") }
           }
+        }
+    }
+
+    func testAVX2OptimiserStepEqualsGenericPath() throws {
+        try assertOptimiserStepEqualsGenericPath(.avx2)
+    }
+
+    func testAVX512OptimiserStepEqualsGenericPath() throws {
+        try assertOptimiserStepEqualsGenericPath(.avx512)
+    }
+
+    /// The rest of a training step on a vector path (the clipping norm and scaling, Adam and AdamW)
+    /// computes what the generic loops compute, over steps whose gradients are clipped and not, on a
+    /// count that is no multiple of the vector width and spans the norm's 4,096-value blocks.
+    private func assertOptimiserStepEqualsGenericPath(_ path: RecurrentKernelPath) throws {
+        try skipUnlessRunnable(path)
+        let count = 10_007
+        for weightDecay in [0.0, 0.1] {
+            func run(_ path: RecurrentKernelPath) -> (parameters: [Float], m: [Float], v: [Float], norms: [Double]) {
+                let saved = RecurrentKernels.path
+                RecurrentKernels.path = path
+                defer { RecurrentKernels.path = saved }
+                var random = SplitMix64(seed: 17)
+                let parameters = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+                let gradients = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
+                defer { parameters.deallocate(); gradients.deallocate() }
+                for i in 0..<count { parameters[i] = Float(random.nextNormal()) }
+                let adam = Adam(parameterCount: count, settings: Adam.Settings(weightDecay: weightDecay))
+                var norms: [Double] = []
+                for step in 0..<4 {
+                    let size = step % 2 == 0 ? 0.01 : 1.0  // norms about 1 and 100: clipped at 5 every other step
+                    for i in 0..<count { gradients[i] = Float(random.nextNormal() * size) }
+                    norms.append(clipGradientNorm(gradients, limit: 5))
+                    adam.update(parameters: parameters, gradients: UnsafeBufferPointer(gradients), learningRate: 2e-3)
+                }
+                return (Array(parameters), Array(adam.m), Array(adam.v), norms)
+            }
+            let generic = run(.generic), fast = run(path)
+            let name = "\(path) weight decay \(weightDecay)"
+            for (a, b) in zip(fast.norms, generic.norms) { XCTAssertEqual(a, b, accuracy: 1e-6 * b, "\(name) norm") }
+            XCTAssertGreaterThan(generic.norms[1], 5, "the comparison covers a clipped step")
+            assertClose(fast.parameters, generic.parameters, "\(name) parameters")
+            assertClose(fast.m, generic.m, "\(name) first moment")
+            assertClose(fast.v, generic.v, "\(name) second moment")
         }
     }
 

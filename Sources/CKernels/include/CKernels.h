@@ -47,6 +47,12 @@ float ckernels_half_to_float(uint16_t value);
 void ckernels_pack_panels(const float *source, int64_t row_stride, int64_t column_stride, int64_t lanes,
                           int64_t groups, int64_t group_rows, int64_t depth, float *panels);
 
+/// Adam's constants for one update (`adam_update`): see CharRNN's Adam.update.
+typedef struct {
+    float beta1, beta2, one_minus_beta1, one_minus_beta2, step_size, root_correction2, epsilon, decay;
+    int apply_decay;
+} ckernels_adam_constants;
+
 /// The recurrent kernels of one instruction set. Each function needs that set (the caller checks the
 /// CPU first: CharRNN's InstructionSets); `hidden` and `group_rows` must be multiples of `lanes`, and
 /// panels are packed with `lanes` (`pack_panels`). Every step reads its rows of state, `m` rows of
@@ -95,6 +101,18 @@ typedef struct {
     /// `gates`, and dh_carry += d_reset_h ⊙ r when through_reset.
     void (*gru_reset_gradient)(float *gates, int64_t m, int64_t hidden, const float *h_prev,
                                const float *d_reset_h, float *dh_carry, int through_reset);
+    /// The training step's other loops on this set's vectors. Softmax cross-entropy of each row of
+    /// `logits` (rows × classes) in place, as SoftmaxCrossEntropy.forward: probabilities out, the
+    /// summed loss returned and each row's to row_losses unless NULL.
+    double (*softmax_cross_entropy)(float *logits, const int32_t *targets, int64_t rows, int64_t classes,
+                                    double *row_losses);
+    /// Σ x², summed into a double (the gradients' norm for clipping).
+    double (*sum_of_squares)(const float *x, int64_t count);
+    /// x ← x · factor.
+    void (*scale)(float *x, int64_t count, float factor);
+    /// One Adam update of count parameters (Adam.update's loop).
+    void (*adam_update)(float *theta, const float *g, float *m, float *v, int64_t count,
+                        const ckernels_adam_constants *constants);
 } ckernels_recurrent_table;
 
 /// The instruction sets the recurrent kernels are compiled for.

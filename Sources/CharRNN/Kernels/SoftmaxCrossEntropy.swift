@@ -4,12 +4,17 @@
 ///     ∂(mean loss)/∂z_r = (p_r − onehot(y_r)) / rows
 enum SoftmaxCrossEntropy {
     /// Replaces `logits` with probabilities and returns the summed loss over the rows; each row's
-    /// loss also goes to `rowLosses` when given.
+    /// loss also goes to `rowLosses` when given. Float logits on a vector kernel path go to that
+    /// path's loop (`softmax_cross_entropy`, the same equations on whole vectors).
     @inline(__always)
     static func forward<Scalar: BLASScalar>(
         logits: UnsafeMutablePointer<Scalar>, targets: UnsafePointer<Int32>, rows: Int, classes V: Int,
         rowLosses: UnsafeMutablePointer<Double>? = nil
     ) -> Double {
+        if Scalar.self == Float.self, let kernels = RecurrentKernels.kernels {
+            let floats = UnsafeMutableRawPointer(logits).assumingMemoryBound(to: Float.self)
+            return kernels.pointee.softmax_cross_entropy(floats, targets, Int64(rows), Int64(V), rowLosses)
+        }
         var total = 0.0
         for r in 0..<rows {
             let z = logits + r * V

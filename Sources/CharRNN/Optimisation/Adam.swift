@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Adam with bias correction, exactly as PyTorch's `torch.optim.Adam` (and `AdamW` when
@@ -61,6 +62,14 @@ public final class Adam {
         let decay = Float(1 - learningRate * settings.weightDecay)
         let (theta, g, m, v) = (parameters.baseAddress!, gradients.baseAddress!, self.m.baseAddress!, self.v.baseAddress!)
         let applyDecay = settings.weightDecay != 0
+        if let kernels = RecurrentKernels.kernels {  // a vector kernel path: its loop, the same equations
+            var constants = ckernels_adam_constants(
+                beta1: beta1, beta2: beta2, one_minus_beta1: oneMinusBeta1, one_minus_beta2: oneMinusBeta2,
+                step_size: stepSize, root_correction2: rootCorrection2, epsilon: epsilon, decay: decay,
+                apply_decay: applyDecay ? 1 : 0)
+            kernels.pointee.adam_update(theta, g, m, v, Int64(parameters.count), &constants)
+            return
+        }
         for i in 0..<parameters.count {
             if applyDecay { theta[i] *= decay }
             let gi = g[i]
