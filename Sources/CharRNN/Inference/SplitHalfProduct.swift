@@ -8,9 +8,13 @@ import CKernels
 /// The operands are stored before the helper is started and read by it only until it signals
 /// done; the semaphores order those accesses.
 final class SplitHalfProduct: @unchecked Sendable {
-    /// Products of fewer multiply-adds run on the calling thread alone: below this the hand-over
-    /// (waking the helper, about 10–50 µs) costs about what the second core saves.
-    static let minimumMultiplyAdds = 1 << 21
+    /// Products of fewer multiply-adds run on the calling thread alone. Served with `--weights f16
+    /// --threads 2` to 32 clients (Zen 4, 2026-12-06, splitting from 2²¹): model L, whose recurrent
+    /// products are 33 M multiply-adds at 32 streams, gained (9,519 / 9,492 chars/s against 7,599 /
+    /// 7,894 on one thread); model S, 2.1 M, lost (67,332 / 73,618 against 84,111 / 86,587): the
+    /// hand-over and the HTTP side's share of the second core cost more than the split saves. From
+    /// 2²³, L splits from 8 streams and S only from 128.
+    static let minimumMultiplyAdds = 1 << 23
 
     private let kernel: HalfGEMM
     private var helper: WorkerThread!
