@@ -121,14 +121,18 @@ final class TrainCommandTests: CLITestCase {
     }
 
     /// `--locked-dropout`, `--weight-dropout` and `--embed-dropout` are kept in the checkpoint: a bare resume continues
-    /// them, and 5 + 5 steps end where 10 straight steps do.
+    /// them (and its plan line says so), and 5 + 5 steps end where 10 straight steps do.
     func testResumeKeepsTheRegularisation() throws {
         let corpus = try corpus()
         let regularised = ["--dropout", "0.3", "--locked-dropout", "--weight-dropout", "0.25", "--embed-dropout", "0.1"]
         let straight = try trainTiny(corpus: corpus, out: "straight", steps: 10, extra: regularised)
         let split = try trainTiny(corpus: corpus, out: "split", steps: 5, extra: regularised)
-        assertSuccess(try sandbox.run(["train", corpus, "--out", "split", "--resume", "--steps", "10", "--val-every", "10",
-                                       "--threads", "1"]))
+        let resumed = try sandbox.run(["train", corpus, "--out", "split", "--resume", "--steps", "10", "--val-every", "10",
+                                       "--threads", "1"])
+        assertSuccess(resumed)
+        XCTAssertTrue((resumed.out + resumed.err).contains(
+            "; dropout 0.3 (locked masks), DropConnect 0.25 on weight_hh, embedding dropout 0.1; resuming"),
+            "the plan line names the regularisers in force: \(resumed.err)")
         let plain = try trainTiny(corpus: corpus, out: "plain", steps: 10, extra: ["--dropout", "0.3"])
         let text = try sandbox.write(String(Fixtures.corpusText.prefix(600)), to: "score.txt")
         let score = { (checkpoint: String) in try self.sandbox.run(["eval", text, "--checkpoint", checkpoint, "--json"]).out }

@@ -23,6 +23,7 @@ public final class ProgressPrinter {
                 + "\(Self.grouped(plan.parameterCount)) parameters; batch \(plan.batch) × seq \(plan.seq), "
                 + "\(plan.windowsPerEpoch) steps per epoch; \(Self.grouped(plan.trainingCharacters)) training and "
                 + "\(Self.grouped(plan.validationCharacters)) validation characters"
+            if !plan.regularisers.isEmpty { line += "; " + plan.regularisers.joined(separator: ", ") }
             if let from = plan.resumedFrom { line += "; resuming \(from) at step \(plan.startStep)" }
             line += "; kernels: \(BLASKernels.current.summary), recurrent steps \(RecurrentKernels.path.rawValue)"
             emit(line)

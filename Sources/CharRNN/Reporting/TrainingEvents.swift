@@ -14,6 +14,8 @@ public struct TrainingPlan: Sendable {
     public var resumedFrom: String?
     /// What the budget rule chose and why (`BudgetChoice.summary`), when the budget chose the model.
     public var budgetChoice: String?
+    /// The regularisers in force beside dropout, e.g. "DropConnect 0.3 on weight_hh"; empty for none.
+    public var regularisers: [String] = []
 }
 
 /// A report after each step.

@@ -223,7 +223,19 @@ public final class Trainer {
                      validationCharacters: validationCharacters,
                      windowsPerEpoch: training.windowsPerEpoch, batch: configuration.batch, seq: configuration.seq,
                      startStep: step, totalSteps: totalSteps, timeBudget: options.budget.seconds,
-                     resumedFrom: resumedFrom, budgetChoice: budgetChoice?.summary)
+                     resumedFrom: resumedFrom, budgetChoice: budgetChoice?.summary, regularisers: regularisers)
+    }
+
+    /// The plan line's note of each regulariser in force.
+    private var regularisers: [String] {
+        var notes: [String] = []
+        if config.dropout > 0 {
+            notes.append("dropout \(BudgetChoice.decimal(config.dropout))" + (replicas.lockedDropout ? " (locked masks)" : ""))
+        }
+        if let p = replicas.recurrentDropConnect?.probability { notes.append("DropConnect \(BudgetChoice.decimal(p)) on weight_hh") }
+        if let p = replicas.embeddingDropout?.probability { notes.append("embedding dropout \(BudgetChoice.decimal(p))") }
+        if options.weightDecay > 0 { notes.append("weight decay \(BudgetChoice.decimal(options.weightDecay))") }
+        return notes
     }
 
     private var plotTitle: String {
