@@ -112,10 +112,33 @@ final class SweepCommandTests: CLITestCase {
     }
 }
 
-/// `mpirun -np 2 charnn sweep …`: rank 1 works for rank 0; when it is killed, only its running trial
-/// is lost, and rank 0 runs it again and finishes the sweep.
+/// `mpirun -np 2 charnn sweep …`: rank 1 works for rank 0; when it is killed, or stopped by a signal
+/// of its own (as Open MPI stops the ranks of a host whose link is cut), only its running trial is
+/// lost, and rank 0 runs it again and finishes the sweep.
 final class DistributedSweepTests: CLITestCase {
     func testAKilledRankLosesOnlyItsTrial() throws {
+        let (out, err) = try sweep(stoppingRank1With: "KILL")
+        XCTAssertTrue(out.contains("exit 0"), out + err)
+        XCTAssertTrue(err.contains("its rank stopped answering; the trial runs again"), err)
+        try assertEveryFirstRungTrialFinished(err)
+    }
+
+    /// SIGTERM to rank 1: its trial saves and stops, and is handed back rather than counted failed.
+    /// When the signal meets the rank between two trials (its trial just finished, the next one not
+    /// yet read), the rank ends without a trial to report and rank 0 sees it stop answering instead:
+    /// either way the trial runs again and none fails.
+    func testATerminatedRankHandsBackItsTrial() throws {
+        let (out, err) = try sweep(stoppingRank1With: "TERM")
+        XCTAssertTrue(out.contains("exit 0"), out + err)
+        let handedBack = err.contains("its rank was stopped by signal 15 (its trial saved); the trial runs again")
+        let silent = err.contains("its rank stopped answering; the trial runs again")
+        XCTAssertTrue(handedBack || silent, err)
+        print("SIGTERM to rank 1: " + (handedBack ? "its trial was handed back" : "it stopped answering between trials"))
+        XCTAssertFalse(err.contains("failed (exit"), err)
+        try assertEveryFirstRungTrialFinished(err)
+    }
+
+    private func sweep(stoppingRank1With signal: String) throws -> (out: String, err: String) {
         guard let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first(where: FileManager.default.isExecutableFile)
         else { throw XCTSkip("mpirun is not installed") }
         let corpus = try corpus()
@@ -123,22 +146,28 @@ final class DistributedSweepTests: CLITestCase {
             CHARNN_SWEEP_STALE_SECONDS=2 \(mpirun) --allow-run-as-root --oversubscribe --enable-recovery -np 2 \
               "$CHARNN" sweep \(corpus) --hidden 8,12,16 --lr 3e-3,1e-2 --layers 1 --embed 8 --batch 4 --seq 16 \
               --budget-steps 3000 --val-every 50 --out sw > out.txt 2> err.txt &
-            # Once rank 1 has a trial running, kill it.
+            # Once rank 1 has a trial running (a child process of its own), stop it.
             for i in $(seq 1 300); do
               if [ -f sw/mpi/pid-1 ] && grep -q "trial 1:" err.txt 2>/dev/null; then break; fi
               sleep 0.1
             done
             sleep 1
-            kill -9 "$(cat sw/mpi/pid-1)"
+            for i in $(seq 1 100); do
+              if pgrep -P "$(cat sw/mpi/pid-1)" > /dev/null; then break; fi
+              sleep 0.05
+            done
+            kill -\(signal) "$(cat sw/mpi/pid-1)"
             wait
             echo "exit $?"
             """
         let result = try sandbox.shell(script, timeout: 200)
-        let err = String(decoding: (try? sandbox.read("err.txt")) ?? Data(), as: UTF8.self)
-        XCTAssertTrue(result.out.contains("exit 0"), result.out + err)
-        XCTAssertTrue(err.contains("its rank stopped answering; the trial runs again"), err)
+        return (result.out, String(decoding: (try? sandbox.read("err.txt")) ?? Data(), as: UTF8.self))
+    }
+
+    private func assertEveryFirstRungTrialFinished(_ err: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let rows = String(decoding: try sandbox.read("sw/sweep.csv"), as: UTF8.self).split(separator: "\n").dropFirst()
-        XCTAssertEqual(rows.filter { $0.split(separator: ",")[1] == "1" }.count, 6, "every first-rung trial finished")
-        XCTAssertTrue(rows.contains { $0.hasSuffix(",winner") })
+        XCTAssertEqual(rows.filter { $0.split(separator: ",")[1] == "1" }.count, 6, "every first-rung trial finished\n\(err)",
+                       file: file, line: line)
+        XCTAssertTrue(rows.contains { $0.hasSuffix(",winner") }, err, file: file, line: line)
     }
 }

@@ -130,8 +130,8 @@ public final class SweepRunner {
                 switch ending {
                 case .exited(let code):
                     record(index: entry.index, rung: rung, exitCode: code, seconds: seconds, interrupted: interrupted != 0)
-                case .lost:
-                    report("  trial \(state.trials[entry.index].id): its rank stopped answering; the trial runs again")
+                case .lost(let because):
+                    report("  trial \(state.trials[entry.index].id): its rank \(because); the trial runs again")
                     if interrupted == 0 { queue.append(entry.index) }
                 }
                 try state.save(in: folder)

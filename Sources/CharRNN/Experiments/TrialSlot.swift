@@ -13,8 +13,9 @@ protocol TrialSlot: AnyObject {
 
 enum TrialEnding {
     case exited(Int32)
-    /// The rank running it stopped answering; the trial is to be run again.
-    case lost
+    /// The rank running it went away (`because` says how: it stopped answering, or it was stopped
+    /// by a signal of its own); the trial is to be run again.
+    case lost(because: String)
 }
 
 /// A trial as a child process of the sweep.
@@ -57,7 +58,10 @@ struct SweepMailbox {
     var finishedPath: String { (folder as NSString).appendingPathComponent("finished") }
 
     struct Assignment: Codable { var arguments: [String]; var log: String }
-    struct Result: Codable { var exitCode: Int32 }
+    /// `stoppedBySignal`: the rank itself was told to stop (SIGINT or SIGTERM that rank 0 did not
+    /// send, as Open MPI sends when the rank's host loses its link), so the trial ended with it and
+    /// is not the trial's failure. Absent in results of earlier versions.
+    struct Result: Codable { var exitCode: Int32; var stoppedBySignal: Int32? = nil }
 
     func write<T: Encodable>(_ value: T, to path: String) throws {
         try AtomicFile.write(Array(try JSONEncoder().encode(value)), to: path)
@@ -106,6 +110,10 @@ final class RankTrialSlot: TrialSlot {
         if let result = mailbox.read(SweepMailbox.Result.self, from: resultPath) {
             unlink(resultPath)
             started = nil
+            if let signal = result.stoppedBySignal {
+                isUsable = false  // the worker ends after reporting
+                return .lost(because: "was stopped by signal \(signal) (its trial saved)")
+            }
             return .exited(result.exitCode)
         }
         // A rank gets a grace period to notice its assignment before its silence counts.
@@ -114,7 +122,7 @@ final class RankTrialSlot: TrialSlot {
         isUsable = false
         self.started = nil
         unlink(mailbox.path("assign", rank: rank))
-        return .lost
+        return .lost(because: "stopped answering")
     }
 
     func interrupt() { mailbox.touch(mailbox.path("interrupt", rank: rank)) }
@@ -150,20 +158,26 @@ public struct SweepWorker {
                 let slot = LocalTrialSlot(executable: executable)
                 try slot.start(arguments: job.arguments, log: job.log)
                 var interrupted = false
+                // A signal to this rank (rather than rank 0's interrupt file) stops the trial with
+                // the rank: reported as such, so rank 0 runs it again elsewhere from its save.
+                var stoppedBySignal: Int32?
                 while true {
                     mailbox.touch(alive)
-                    if !interrupted, Interruption.pendingSignal != 0
-                        || FileManager.default.fileExists(atPath: mailbox.path("interrupt", rank: rank)) {
+                    let requested = FileManager.default.fileExists(atPath: mailbox.path("interrupt", rank: rank))
+                    if !interrupted, Interruption.pendingSignal != 0 || requested {
                         unlink(mailbox.path("interrupt", rank: rank))
+                        if !requested { stoppedBySignal = Interruption.pendingSignal }
                         slot.interrupt()
                         interrupted = true
                     }
                     if case .exited(let code)? = slot.poll() {
-                        try mailbox.write(SweepMailbox.Result(exitCode: code), to: mailbox.path("result", rank: rank))
+                        try mailbox.write(SweepMailbox.Result(exitCode: code, stoppedBySignal: stoppedBySignal),
+                                          to: mailbox.path("result", rank: rank))
                         break
                     }
                     usleep(100_000)
                 }
+                if stoppedBySignal != nil { return }
                 continue
             }
             let scheduler = mailbox.age(mailbox.path("alive", rank: 0))
