@@ -2,8 +2,9 @@ import XCTest
 @testable import CharRNN
 
 /// The serving batcher with f16 weights runs the half-precision step: each stream, batched among
-/// others, ends in the state the one-stream half-precision step reaches on the same text, bit for
-/// bit (a float network on half-rounded weights differs in the last bits: summation order).
+/// others (and across the step's remaking when the streams outgrow it), ends in the state the
+/// one-stream half-precision step reaches on the same text, bit for bit (a float network on
+/// half-rounded weights differs in the last bits: summation order).
 final class HalfPrecisionBatcherTests: XCTestCase {
     func testBatchedStreamsEndWhereTheHalfStepAloneEnds() async throws {
         let vocabulary = try Vocabulary(symbols: (0..<11).map { String(UnicodeScalar(UInt8(97 + $0))) }, tokenization: .scalars)
@@ -12,9 +13,10 @@ final class HalfPrecisionBatcherTests: XCTestCase {
                                      vocabularySize: vocabulary.count)
             let model = CharRNNModel<Float>(config: config, seed: 3)
             HalfPrecisionStep.roundMatricesToHalf(model)  // as the server does: only the arithmetic can differ
-            let batcher = ContinuousBatcher(model: model, vocabulary: vocabulary, maxStreams: 8, weights: .f16)
+            let batcher = ContinuousBatcher(model: model, vocabulary: vocabulary, maxStreams: 16, weights: .f16)
             batcher.start()
-            let primes: [[Int32]] = [[1, 2, 3], [4], [5, 6, 7, 8, 9], [10, 0]]
+            // Ten streams: past 8 at once the batcher remakes its step twice as wide, mid-generation.
+            let primes: [[Int32]] = [[1, 2, 3], [4], [5, 6, 7, 8, 9], [10, 0], [3], [2, 2], [9, 8], [7], [6, 5, 4], [1]]
             let generations = try primes.enumerated().map { index, prime in
                 try batcher.submit(prime: prime, settings: GenerationSettings(length: 25 + 5 * index, temperature: 1.0,
                                                                              seed: UInt64(index + 1)))

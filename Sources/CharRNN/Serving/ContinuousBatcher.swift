@@ -40,7 +40,7 @@ public final class ContinuousBatcher: @unchecked Sendable {
     private var active: [ActiveStream] = []
     /// Batched one-step networks for 1, 2, 4, … rows, made when first needed (f32 weights).
     private var networks: [Int: UnrolledNetwork<Float>] = [:]
-    /// The half-precision step for every row (f16 weights), made when first needed.
+    /// The half-precision step (f16 weights), made when first needed for 8, 16, 32, … rows.
     private var halfStep: HalfPrecisionStep?
 
     public init(model: CharRNNModel<Float>, vocabulary: Vocabulary, maxStreams: Int, weights: WeightPrecision = .f32,
@@ -156,14 +156,16 @@ public final class ContinuousBatcher: @unchecked Sendable {
     }
 
     private func network(rows: Int) -> BatchedStep {
+        var size = 1
+        while size < rows { size *= 2 }
         if weights == .f16 {
-            if let halfStep { return halfStep }
-            let step = HalfPrecisionStep(model: model, rows: maxStreams, threads: halfThreads)
+            // One step for every row, remade twice as wide when the streams outgrow it (its rows hold
+            // no state between steps: each step loads the streams' own).
+            if let halfStep, halfStep.rowCapacity >= rows { return halfStep }
+            let step = HalfPrecisionStep(model: model, rows: min(max(size, 8), maxStreams), threads: halfThreads)
             halfStep = step
             return step
         }
-        var size = 1
-        while size < rows { size *= 2 }
         if let network = networks[size] { return network }
         // The first network made packs the panels; the others read its copy.
         let network = UnrolledNetwork(model: model, batchSize: size, steps: 1, withGradients: false, fixedWeights: true,
