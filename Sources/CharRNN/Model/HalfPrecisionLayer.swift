@@ -38,4 +38,17 @@ struct HalfPrecisionLayer {
             else { (target + b * stride).update(repeating: 0, count: count) }
         }
     }
+
+    /// The gate pre-activations of the first `rows` streams, (B, G) each, G = gateBlocks·H:
+    /// inputGates_b = W_ih x_b and recurrentGates_b = W_hh h_b, each plus its bias when `withBiases`.
+    func gatePreactivations(gateBlocks: Int, rows: Int, input x: UnsafePointer<Float>, inputStride: Int,
+                            withBiases: Bool) {
+        let G = gateBlocks * hidden
+        fill(inputGates, rows: rows, stride: G, with: withBiases ? biasIH : nil, count: G)
+        fill(recurrentGates, rows: rows, stride: G, with: withBiases ? biasHH : nil, count: G)
+        multiply(weightIH, outputs: G, depth: inputWidth, input: x, inputStride: inputStride, rows: rows,
+                 into: inputGates, outputStride: G)
+        multiply(weightHH, outputs: G, depth: hidden, input: h, inputStride: hidden, rows: rows,
+                 into: recurrentGates, outputStride: G)
+    }
 }

@@ -190,12 +190,7 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
     static func stepHalfPrecision(_ layer: HalfPrecisionLayer, rows: Int, input x: UnsafePointer<Float>,
                                   inputStride: Int) {
         let H = layer.hidden, G = 4 * H
-        layer.fill(layer.inputGates, rows: rows, stride: G, with: layer.biasIH, count: G)
-        layer.fill(layer.recurrentGates, rows: rows, stride: G, with: layer.biasHH, count: G)
-        layer.multiply(layer.weightIH, outputs: G, depth: layer.inputWidth, input: x, inputStride: inputStride,
-                       rows: rows, into: layer.inputGates, outputStride: G)
-        layer.multiply(layer.weightHH, outputs: G, depth: H, input: layer.h, inputStride: H, rows: rows,
-                       into: layer.recurrentGates, outputStride: G)
+        layer.gatePreactivations(gateBlocks: 4, rows: rows, input: x, inputStride: inputStride, withBiases: true)
         for b in 0..<rows {
             let (gates, recurrent, h, c) = (layer.inputGates + b * G, layer.recurrentGates + b * G, layer.h + b * H,
                                             layer.c + b * H)

@@ -252,12 +252,8 @@ struct LayerNormLSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
         let H = layer.hidden, G = 4 * H
         let extra = layer.extra!
         let (inputGain, recurrentGain, cellGain, cellShift) = (extra, extra + 4 * H, extra + 8 * H, extra + 9 * H)
-        layer.fill(layer.inputGates, rows: rows, stride: G, with: nil, count: G)
-        layer.fill(layer.recurrentGates, rows: rows, stride: G, with: nil, count: G)
-        layer.multiply(layer.weightIH, outputs: G, depth: layer.inputWidth, input: x, inputStride: inputStride,
-                       rows: rows, into: layer.inputGates, outputStride: G)
-        layer.multiply(layer.weightHH, outputs: G, depth: H, input: layer.h, inputStride: H, rows: rows,
-                       into: layer.recurrentGates, outputStride: G)
+        // Normalised before the biases are added, so the products start from zero.
+        layer.gatePreactivations(gateBlocks: 4, rows: rows, input: x, inputStride: inputStride, withBiases: false)
         for b in 0..<rows {
             let (gates, recurrent, h, c) = (layer.inputGates + b * G, layer.recurrentGates + b * G, layer.h + b * H,
                                             layer.c + b * H)
