@@ -373,19 +373,20 @@ kill -0 "$job" 2>/dev/null || { cat "$work/sweep.log" >&2; echo "two-hosts: the 
 cut=$(now)
 ip -n "$host2" link set charnn0 down
 echo "cut: host 2's charnn0 down while rank 1 runs a trial" >&2
-# Rank 0 has finished when the sweep's table is out; mpirun gets 20 s more to end.
+# Rank 0 has finished when the sweep's table is out; it ends mpirun 10 s later if mpirun is still
+# waiting for host 2's daemon (Open MPI does under --enable-recovery). 30 s, then this script ends it.
 finished=""
 for _ in $(seq 1 3000); do
   kill -0 "$job" 2>/dev/null || break
   if [ -z "$finished" ] && grep -q '^winner:' "$work/sweep.out" 2>/dev/null; then finished=$(now); fi
-  if [ -n "$finished" ] && [ "$(python3 -c "print(int($(now) - $finished >= 20))")" = 1 ]; then break; fi
+  if [ -n "$finished" ] && [ "$(python3 -c "print(int($(now) - $finished >= 30))")" = 1 ]; then break; fi
   sleep 0.1
 done
 ended=$(now)
 hung=""
 if kill -0 "$job" 2>/dev/null; then
   if [ -n "$finished" ]; then
-    hung="mpirun still running 20 s after rank 0 finished the sweep (ended by this script)"
+    hung="mpirun still running 30 s after rank 0 finished the sweep (ended by this script)"
   else
     hung="the sweep still running 300 s after the cut (ended by this script)"
   fi
@@ -394,11 +395,13 @@ if kill -0 "$job" 2>/dev/null; then
 else
   status=0; wait "$job" || status=$?
 fi
-echo "mpirun --enable-recovery: ${hung:-exited with $status $(seconds_between "$cut" "$ended") s after the cut}; its stderr, progress aside:" >&2
+after_finish=""
+[ -z "$finished" ] || after_finish=", $(seconds_between "$finished" "$ended") s after rank 0 finished the sweep"
+echo "mpirun --enable-recovery: ${hung:-exited with $status $(seconds_between "$cut" "$ended") s after the cut$after_finish}; its stderr, progress aside:" >&2
 grep -vE '^(step |  trial [0-9]+: charnn)' "$work/sweep.log" | sed 's/^/  | /' >&2
 if grep -q '^winner:' "$work/sweep.out" 2>/dev/null; then
   rerun=$(grep -oE 'trial [0-9]+: its rank [^;]*; the trial runs again' "$work/sweep.log" | tr '\n' ' ' || true)
-  echo "sweep finished after host 2's link was cut: ${rerun:-no trial rerun}; $(grep '^winner:' "$work/sweep.out" | cut -d'(' -f1)${hung:+; $hung}"
+  echo "sweep finished after host 2's link was cut: ${rerun:-no trial rerun}; $(grep '^winner:' "$work/sweep.out" | cut -d'(' -f1); ${hung:-mpirun exited with $status$after_finish}"
 else
   echo "sweep did not finish: mpirun exited with $status $(seconds_between "$cut" "$ended") s after the cut; $(lost_rank_line "$work/sweep.log" "$cut" "$ended")"
 fi

@@ -90,6 +90,9 @@ struct Sweep: ParsableCommand {
             FileHandle.standardError.write(Data("sweep of \(state.trials.count) trials in \(state.schedule.rungCount) rungs, \(at); \(out)/sweep.json\n".utf8))
             try runner.run()
             try publish(runner)
+            if !runner.lostRanks.isEmpty {
+                FileHandle.standardError.write(Data((LostHostLauncher.endAfterThisRank(lostRanks: runner.lostRanks, folder: out) + "\n").utf8))
+            }
         } catch {
             throw fail(error)
         }

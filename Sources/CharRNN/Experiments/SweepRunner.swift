@@ -14,6 +14,9 @@ public final class SweepRunner {
     let ranks: Int
     let mailbox: SweepMailbox
     let report: (String) -> Void
+    /// Ranks of an MPI sweep that went away during it: stopped by a signal of their own, or silent
+    /// (while running a trial, or at the end).
+    public private(set) var lostRanks: [Int] = []
 
     /// - Parameter executable: the `charnn` binary the trials run.
     public init(folder: String, state: SweepState, executable: String, jobs: Int, threadsPerJob: Int, ranks: Int = 1,
@@ -82,6 +85,9 @@ public final class SweepRunner {
             decide(rung: rung, schedule: schedule)
             try state.save(in: folder)
         }
+        lostRanks = slots.compactMap { $0 as? RankTrialSlot }
+            .filter { !$0.isUsable || mailbox.age(mailbox.path("alive", rank: $0.rank)) > SweepMailbox.staleAfter }
+            .map(\.rank)
         guard state.trials.contains(where: { $0.bestValidationLoss != nil }) else {
             throw SweepError.trialsFailed(count: state.trials.count, folder: folder)
         }
