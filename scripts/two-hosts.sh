@@ -8,6 +8,7 @@
 #   bash scripts/two-hosts.sh --cut-after 5                the link taken down 5 s into training
 #   bash scripts/two-hosts.sh --sweep [--cut-after 1]      a sweep across both, host 2's link cut
 #                                                          1 s into its first trial
+#                             [--budget-steps 6000]        the sweep's budget in steps
 #   options: --charnn PATH (default $CHARNN, else .build/release/charnn, else .build/debug/charnn),
 #            --corpus FILE, --seed N, --keep (leave the work folder, named on stderr)
 #
@@ -57,7 +58,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repository=$PWD
 
-steps=20 delay="" loss="" cut_after="" sweep=0 keep=0 seed=7 corpus="" charnn="${CHARNN:-}"
+steps=20 budget_steps=6000 delay="" loss="" cut_after="" sweep=0 keep=0 seed=7 corpus="" charnn="${CHARNN:-}"
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -n '/^#   bash/,/^#            --corpus/p' | sed 's/^# \{0,1\}//'; exit 0; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -66,6 +67,7 @@ while [ $# -gt 0 ]; do
     --loss) loss="$2"; shift 2 ;;
     --cut-after) cut_after="$2"; shift 2 ;;
     --sweep) sweep=1; shift ;;
+    --budget-steps) budget_steps="$2"; shift 2 ;;
     --seed) seed="$2"; shift 2 ;;
     --corpus) corpus="$2"; shift 2 ;;
     --charnn) charnn="$2"; shift 2 ;;
@@ -75,6 +77,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ "$steps" =~ ^[1-9][0-9]*$ ]] || { echo "two-hosts: --steps must be a positive integer, not '$steps'" >&2; exit 64; }
+[[ "$budget_steps" =~ ^[1-9][0-9]*$ ]] || { echo "two-hosts: --budget-steps must be a positive integer, not '$budget_steps'" >&2; exit 64; }
 [ -z "$delay" ] || [[ "$delay" =~ ^[0-9]+(\.[0-9]+)?ms$ ]] || { echo "two-hosts: --delay takes milliseconds, as 50ms" >&2; exit 64; }
 [ -z "$loss" ] || [[ "$loss" =~ ^[0-9]+(\.[0-9]+)?%$ ]] || { echo "two-hosts: --loss takes a percentage, as 1%" >&2; exit 64; }
 [ -z "$cut_after" ] || [[ "$cut_after" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "two-hosts: --cut-after takes seconds, as 5" >&2; exit 64; }
@@ -360,7 +363,7 @@ mpirun_flags+=(--enable-recovery -x CHARNN_SWEEP_STALE_SECONDS)
 # Trials of several seconds each (375 steps of 16 x 32 characters in rung 1), so that host 2 is
 # running one when it learns of the cut: until then it works on, through the shared folder.
 on_two_hosts sweep "$work/corpus.txt" --hidden 96,128,160 --lr 3e-3,1e-2 --layers 1 --embed 16 --batch 16 --seq 32 \
-  --budget-steps 6000 --val-every 100 --seed "$seed" --out "$out" > "$work/sweep.out" 2> "$work/sweep.log" &
+  --budget-steps "$budget_steps" --val-every 100 --seed "$seed" --out "$out" > "$work/sweep.out" 2> "$work/sweep.log" &
 job=$!; children+=("$job")
 # The cut comes --cut-after seconds after rank 1's first trial (trial 1) has started.
 for _ in $(seq 1 600); do

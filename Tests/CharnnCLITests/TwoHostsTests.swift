@@ -41,6 +41,25 @@ final class TwoHostsTests: CLITestCase {
         XCTAssertFalse(namespaces.contains("charnn-h1-\(pid)") || namespaces.contains("charnn-h2-\(pid)"), namespaces)
     }
 
+    /// A sweep across the two hosts under `--enable-recovery`, host 2's link cut 1 s into its first
+    /// trial: the sweep finishes, and `mpirun`, which would wait for the lost daemon for good, ends
+    /// by rank 0's watcher rather than by the script.
+    func testASweepFinishesAfterACutLinkAndMpirunEnds() throws {
+        try skipUnlessNamespacesWork()
+        let run = try RunningCommand(executable: "/bin/bash", arguments: [Self.script, "--charnn", sandbox.binary,
+                                                                          "--sweep", "--budget-steps", "3000"],
+                                     in: sandbox.folder).wait(timeout: 240)
+        XCTAssertFalse(run.timedOut, run.summary)
+        XCTAssertEqual(run.ending, .exited(0), run.summary)
+        let last = run.out.split(separator: "\n").last.map(String.init) ?? ""
+        print("two-hosts.sh --sweep: \(last)")
+        XCTAssertTrue(last.hasPrefix("sweep finished after host 2's link was cut:"), "last line: \(last)\n\(run.summary)")
+        XCTAssertTrue(last.contains("winner: trial"), last)
+        XCTAssertTrue(last.contains("mpirun exited with"), "mpirun was ended by the script: \(last)")
+        XCTAssertTrue(run.err.contains("charnn: note: rank 1 went away during the sweep"), run.summary)
+        XCTAssertFalse(run.err.contains("failed (exit"), run.summary)
+    }
+
     /// The script refuses a bad argument with one line and exit 64, before touching the network.
     func testBadArgumentIsOneLine() throws {
         let run = try RunningCommand(executable: "/bin/bash", arguments: [Self.script, "--steps", "many"],
