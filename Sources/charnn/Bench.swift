@@ -64,6 +64,7 @@ struct Bench: ParsableCommand {
             let gemm = Benchmark.recurrentGEMMRate(settings)
             let flops = Benchmark.trainingFLOPs(settings)
             result["median_step_ms"] = median * 1e3
+            result["thread_split"] = ThreadSplit(streams: batch / group.size, threads: threads).description
             // CPU time per step ÷ threads: what a step would take on cores nobody else uses.
             result["cpu_ms_per_step_per_thread"] = group.max(Benchmark.median(times.cpu)) * 1e3 / Double(threads)
             result["chars_per_s"] = Double(batch * seq) / median

@@ -65,12 +65,15 @@ final class KernelChoiceTests: CLITestCase {
     }
 
     func testTheBenchTableNamesTheKernels() throws {
-        let result = try runCleanly(["bench", "--steps", "1", "--warmup", "0"])
+        let result = try runCleanly(["bench", "--steps", "1", "--warmup", "0", "--threads", "2"])
         assertSuccess(result, "bench")
         let keys = result.out.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
         for key in ["blas_core", "blas_core_source", "cpu_isa"] {
             XCTAssertEqual(keys.filter { $0 == key }.count, 1, "\(key) in\n\(result.out)")
         }
+        // How the two threads split the step: the default batch of 50 streams into two replicas.
+        XCTAssertEqual(lines(result.out, containing: "thread_split").map { $0.split(separator: " ", maxSplits: 1).last?
+                           .trimmingCharacters(in: .whitespaces) }, ["2 replicas × 25 streams"], result.out)
     }
 
     // MARK: The user's choice

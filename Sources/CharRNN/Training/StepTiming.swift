@@ -8,12 +8,12 @@ import Foundation
 public func timeTrainingSteps(config: ModelConfig, batch: Int, seq: Int, steps: Int, warmup: Int, threads: Int,
                               seed: UInt64, group: ProcessGroup = .single) -> (wall: [Double], cpu: [Double]) {
     let share = batch / group.size
-    let replicaCount = share % threads == 0 ? threads : 1  // as the trainer chooses
-    setBLASThreadCount(replicaCount > 1 ? 1 : threads)
+    let split = ThreadSplit(streams: share, threads: threads)  // as the trainer chooses
+    setBLASThreadCount(split.blasThreads)
     let model = CharRNNModel<Float>(config: config, seed: seed)
     let adam = Adam(parameterCount: model.parameterCount)
     let replicas = StreamReplicas(model: model, streams: (group.rank * share)..<((group.rank + 1) * share),
-                                  totalStreams: batch, steps: seq, replicaCount: replicaCount)
+                                  totalStreams: batch, steps: seq, replicaCount: split.replicaCount)
     var generator = SplitMix64(seed: seed)
     let V = UInt64(config.vocabularySize)
     var times: [Double] = [], cpuTimes: [Double] = []

@@ -120,12 +120,12 @@ public final class Trainer {
         schedule = LearningRateSchedule(options, totalSteps: totalSteps)
         learningRate = options.learningRate ?? TrainingDefaults.learningRate
 
-        let replicaCount = share % threads == 0 ? threads : 1
-        setBLASThreadCount(replicaCount > 1 ? 1 : threads)
+        let split = ThreadSplit(streams: share, threads: threads)
+        setBLASThreadCount(split.blasThreads)
         model = CharRNNModel(config: config, seed: run.seed)
         adam = Adam(parameterCount: model.parameterCount, settings: Adam.Settings(weightDecay: options.weightDecay))
         replicas = StreamReplicas(model: model, streams: streams, totalStreams: run.batch, steps: run.seq,
-                                  replicaCount: replicaCount)
+                                  replicaCount: split.replicaCount)
         replicas.dropoutSeed = run.seed ^ 0xD1B5_4A32_D192_ED03
         replicas.lockedDropout = options.lockedDropout ?? false
         if let p = options.weightDropout, p > 0 {
