@@ -179,6 +179,40 @@ final class RecurrentKernelPathTests: XCTestCase {
         if !ran { throw XCTSkip("this CPU runs no packed path (\(InstructionSets.current.reasonCannotRun(.avx2) ?? ""))") }
     }
 
+    /// A fixed-weight network reads its first layer's input from a table of projected embedding rows
+    /// built on its first step: step after step it computes what a network gathering the rows
+    /// computes, and the table is built once (the weights are fixed while it lives: a change to the
+    /// embedding afterwards does not reach it).
+    func testAFixedWeightNetworksTokenTableEqualsGatheredRowsAndIsBuiltOnce() throws {
+        for (cell, variant) in everyCell {
+            let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: 2, hiddenSize: 32, embeddingSize: 7,
+                                     vocabularySize: 23)
+            let model = CharRNNModel<Float>(config: config, seed: 8)
+            let fixed = UnrolledNetwork(model: model, batchSize: 3, steps: 1, withGradients: false, fixedWeights: true)
+            let gathering = UnrolledNetwork(model: model, batchSize: 3, steps: 1, withGradients: false)
+            XCTAssertTrue(fixed.tokenInput, "\(cell) \(variant)")
+            XCTAssertFalse(gathering.tokenInput, "3 rows are fewer than the 23 symbols: \(cell) \(variant)")
+            func step(_ network: UnrolledNetwork<Float>, _ t: Int) -> [Float] {
+                for row in 0..<3 { network.inputs[row] = Int32((t * 5 + row * 7) % 23) }
+                network.computeLogits()
+                return Array(network.logits) + Array(network.stateH) + Array(network.stateC)
+            }
+            func assertClose(_ a: [Float], _ b: [Float], _ what: String) {
+                let scale = b.map { abs($0) }.max() ?? 0
+                XCTAssertGreaterThan(scale, 0)
+                XCTAssertLessThanOrEqual(zip(a, b).map { abs($0 - $1) }.max() ?? .infinity, 1e-5 * scale,
+                                         "\(what), \(cell) \(variant)")
+            }
+            for t in 0..<4 { assertClose(step(fixed, t), step(gathering, t), "step \(t)") }
+            // Step 4 with the embedding moved: the fixed network still reads the table of step 0.
+            let embedding = model.layout.embedding.offset
+            for i in 0..<(23 * 7) { model.parameters[embedding + i] += 0.5 }
+            let fixedAfterChange = step(fixed, 4)
+            for i in 0..<(23 * 7) { model.parameters[embedding + i] -= 0.5 }
+            assertClose(fixedAfterChange, step(gathering, 4), "step 4, embedding moved after the table was built")
+        }
+    }
+
     /// A fixed-weight network that borrows another's packed panels (the batcher's networks of other
     /// sizes) computes what one packing its own computes, and holds the panels' scalars fewer.
     func testANetworkSharingPanelsEqualsOneWithItsOwn() throws {

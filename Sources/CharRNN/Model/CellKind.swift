@@ -87,18 +87,18 @@ public enum CellKind: String, Sendable, CaseIterable, Codable {
     func makeLayer<Scalar: BLASScalar>(_ shape: LayerShape, variant: GRUVariant, weights: RecurrentTensors<Scalar>,
                                        gradients: RecurrentTensors<Scalar>,
                                        sharedScratch: UnsafeMutablePointer<Scalar>?,
-                                       panels: PanelPlacement<Scalar>?, tokenVocabulary: Int?,
+                                       panels: PanelPlacement<Scalar>?, tokens: TokenTable?,
                                        arena: Arena<Scalar>) -> CellLayer<Scalar> {
         switch self {
         case .lstm:
             .lstm(LSTMLayer(shape, weights: weights, gradients: gradients, panels: panels,
-                            tokenVocabulary: tokenVocabulary, arena: arena))
+                            tokens: tokens, arena: arena))
         case .gru:
             .gru(GRULayer(shape, variant: variant, weights: weights, gradients: gradients, sharedScratch: sharedScratch,
-                          panels: panels, tokenVocabulary: tokenVocabulary, arena: arena))
+                          panels: panels, tokens: tokens, arena: arena))
         case .layerNormLSTM:
             .layerNormLSTM(LayerNormLSTMLayer(shape, weights: weights, gradients: gradients, panels: panels,
-                                              tokenVocabulary: tokenVocabulary, arena: arena))
+                                              tokens: tokens, arena: arena))
         }
     }
 

@@ -48,7 +48,7 @@ struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
     /// `sharedScratch` (T, B, 3H), shared by every layer, is nil in forward-only networks.
     init(_ shape: LayerShape, variant: GRUVariant, weights: RecurrentTensors<Scalar>,
          gradients: RecurrentTensors<Scalar>, sharedScratch: UnsafeMutablePointer<Scalar>?,
-         panels: PanelPlacement<Scalar>?, tokenVocabulary: Int?, arena: Arena<Scalar>) {
+         panels: PanelPlacement<Scalar>?, tokens: TokenTable?, arena: Arena<Scalar>) {
         let (D, H, B, T) = (shape.D, shape.H, shape.B, shape.T)
         (self.D, self.H, self.B, self.T) = (D, H, B, T)
         self.variant = variant
@@ -61,8 +61,7 @@ struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
         scratch = arena.slice(B * 3 * H).baseAddress!
         dhCarry = arena.slice(B * H).baseAddress!
         self.panels = panels
-        projection = InputProjection(D: D, G: 3 * H, B: B, T: T,
-                                     table: tokenVocabulary.map { arena.slice($0 * 3 * H).baseAddress! })
+        projection = InputProjection(D: D, G: 3 * H, B: B, T: T, tokens: tokens, arena: arena)
     }
 
     var shape: LayerShape { LayerShape(D: D, H: H, B: B, T: T) }

@@ -30,6 +30,19 @@ struct TokenInput<Scalar: BLASScalar> {
     }
 }
 
+/// A token-input layer's table of projected embedding rows (`InputProjection`): its vocabulary, and
+/// whether it is built once (`fixed`: the network's weights do not change while it lives, as in the
+/// serving batcher, so every step is one copy per row) or at every window.
+struct TokenTable {
+    let vocabulary: Int
+    let fixed: Bool
+}
+
+/// Whether a table built once has been built: set by the first forward pass.
+final class BuiltOnce {
+    var isBuilt = false
+}
+
 /// A layer's input projection, Z += X · W_ihᵀ over the window's T·B rows, and its gradients
 /// dW_ih += dZᵀ X and dX = dZ · W_ih.
 ///
@@ -37,10 +50,18 @@ struct TokenInput<Scalar: BLASScalar> {
 /// P = E · W_ihᵀ (V, G): one (V × D × G) product per window instead of (T·B × D × G), V being
 /// the vocabulary (65 for tinyshakespeare) and T·B thousands; the biases go into P too. Backward sums dZ's rows by id into
 /// Δ (V, G) — Σ_r onehot(id_r) ⊗ dZ_r — and then dW_ih += Δᵀ E and dE += Δ · W_ih, again V rows
-/// instead of T·B. `table` (V·G scalars) holds P in forward and Δ in backward.
+/// instead of T·B. `table` (V·G scalars) holds P in forward and Δ in backward; a fixed table holds
+/// P from the first forward pass on.
 struct InputProjection<Scalar: BLASScalar> {
     let D: Int, G: Int, B: Int, T: Int
     let table: UnsafeMutablePointer<Scalar>?
+    let fixedTable: BuiltOnce?
+
+    init(D: Int, G: Int, B: Int, T: Int, tokens: TokenTable?, arena: Arena<Scalar>) {
+        (self.D, self.G, self.B, self.T) = (D, G, B, T)
+        table = tokens.map { arena.slice($0.vocabulary * G).baseAddress! }
+        fixedTable = tokens?.fixed == true ? BuiltOnce() : nil
+    }
 
     /// Sets every row of `preactivations` (T·B, G) to bias + otherBias + W_ih x_r. For tokens the
     /// biases go into the table, so each row is one copy.
@@ -53,9 +74,12 @@ struct InputProjection<Scalar: BLASScalar> {
                         b: weightIH, ldb: D, beta: 1, c: preactivations, ldc: G)
         case .tokens(let tokens):
             let table = self.table!
-            broadcastRows(bias, plus: otherBias, rows: tokens.vocabulary, columns: G, into: table)
-            Scalar.gemm(transA: false, transB: true, m: tokens.vocabulary, n: G, k: D, alpha: 1, a: tokens.embedding,
-                        lda: D, b: weightIH, ldb: D, beta: 1, c: table, ldc: G)
+            if fixedTable?.isBuilt != true {
+                broadcastRows(bias, plus: otherBias, rows: tokens.vocabulary, columns: G, into: table)
+                Scalar.gemm(transA: false, transB: true, m: tokens.vocabulary, n: G, k: D, alpha: 1,
+                            a: tokens.embedding, lda: D, b: weightIH, ldb: D, beta: 1, c: table, ldc: G)
+                fixedTable?.isBuilt = true
+            }
             for r in 0..<(T * B) {
                 (preactivations + r * G).update(from: table + tokens.id(row: r, batch: B, steps: T) * G, count: G)
             }

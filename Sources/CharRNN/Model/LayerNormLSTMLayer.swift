@@ -53,7 +53,7 @@ struct LayerNormLSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
     }
 
     init(_ shape: LayerShape, weights: RecurrentTensors<Scalar>, gradients: RecurrentTensors<Scalar>,
-         panels: PanelPlacement<Scalar>?, tokenVocabulary: Int?, arena: Arena<Scalar>) {
+         panels: PanelPlacement<Scalar>?, tokens: TokenTable?, arena: Arena<Scalar>) {
         let (D, H, B, T) = (shape.D, shape.H, shape.B, shape.T)
         (self.D, self.H, self.B, self.T) = (D, H, B, T)
         self.weights = weights
@@ -71,8 +71,7 @@ struct LayerNormLSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
         cellScale = arena.slice(T * B).baseAddress!
         zeros = arena.slice(4 * H).baseAddress!
         self.panels = panels
-        projection = InputProjection(D: D, G: 4 * H, B: B, T: T,
-                                     table: tokenVocabulary.map { arena.slice($0 * 4 * H).baseAddress! })
+        projection = InputProjection(D: D, G: 4 * H, B: B, T: T, tokens: tokens, arena: arena)
     }
 
     var shape: LayerShape { LayerShape(D: D, H: H, B: B, T: T) }

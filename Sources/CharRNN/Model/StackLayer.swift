@@ -19,14 +19,16 @@ struct StackLayer<Scalar: BLASScalar> {
 
     /// A forward-only layer (`withGradients` false) holds no gradient buffers. `reversePanels`: the
     /// reverse direction's, which runs its backward after the forward direction has written `dx`.
-    /// `tokenInput`: the layer reads token ids (`LayerInput.tokens`), not rows.
+    /// `tokenInput`: the layer reads token ids (`LayerInput.tokens`), not rows; `fixedWeights`: its
+    /// table of projected embedding rows is built once.
     init(model: CharRNNModel<Scalar>, layer k: Int, batch B: Int, steps T: Int,
          gradients: UnsafeMutableBufferPointer<Scalar>, withGradients: Bool,
          sharedScratch: UnsafeMutablePointer<Scalar>?, panels: PanelPlacement<Scalar>?,
-         reversePanels: PanelPlacement<Scalar>?, tokenInput: Bool, arena: Arena<Scalar>) {
+         reversePanels: PanelPlacement<Scalar>?, tokenInput: Bool, fixedWeights: Bool = false,
+         arena: Arena<Scalar>) {
         let config = model.config
         (D, H, self.B, self.T) = (config.inputSize(ofLayer: k), config.hiddenSize, B, T)
-        let tokenVocabulary = tokenInput ? config.vocabularySize : nil
+        let tokens = tokenInput ? TokenTable(vocabulary: config.vocabularySize, fixed: fixedWeights) : nil
         func direction(_ direction: Int, panels: PanelPlacement<Scalar>?) -> CellLayer<Scalar> {
             config.cell.makeLayer(LayerShape(D: config.inputSize(ofLayer: k), H: config.hiddenSize, B: B, T: T),
                                   variant: config.gruVariant,
@@ -34,7 +36,7 @@ struct StackLayer<Scalar: BLASScalar> {
                                                             direction: direction),
                                   gradients: RecurrentTensors(gradients, layout: model.layout, layer: k,
                                                               direction: direction),
-                                  sharedScratch: sharedScratch, panels: panels, tokenVocabulary: tokenVocabulary,
+                                  sharedScratch: sharedScratch, panels: panels, tokens: tokens,
                                   arena: arena)
         }
         forwardLayer = direction(0, panels: panels)

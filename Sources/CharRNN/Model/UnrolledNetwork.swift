@@ -68,14 +68,18 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     /// model's own buffer; a replica training on other streams at the same time has its own.
     /// `fixedWeights` (forward-only networks): the model's weights do not change while the network
     /// lives, so the packed kernels' panels are packed once, here, each layer keeping its own, and
-    /// even one-step windows run on the packed path (the serving batcher's). `sharingPanelsOf`, a
+    /// even one-step windows run on the packed path (the serving batcher's); the first layer reads its
+    /// input from a table of projected embedding rows built on the first step. `sharingPanelsOf`, a
     /// fixed-weights network of the same model, lends its packed panels instead (the batcher's
     /// networks of other sizes hold one copy between them) and is kept alive by this one.
     public convenience init(model: CharRNNModel<Scalar>, batchSize B: Int, steps T: Int, withGradients: Bool = true,
                             gradients: UnsafeMutableBufferPointer<Scalar>? = nil, fixedWeights: Bool = false,
                             sharingPanelsOf lender: UnrolledNetwork<Scalar>? = nil) {
+        // The table of projected embedding rows costs a (V × D × G) product each time it is built:
+        // worth it per window when the window has more rows than the vocabulary, always when built once.
         self.init(model: model, batchSize: B, steps: T, withGradients: withGradients, gradients: gradients,
-                  tokenInput: T * B > model.config.vocabularySize, fixedWeights: fixedWeights, sharingPanelsOf: lender)
+                  tokenInput: fixedWeights || T * B > model.config.vocabularySize, fixedWeights: fixedWeights,
+                  sharingPanelsOf: lender)
     }
 
     /// `tokenInput` chooses layer 0's input projection (the tests run both on one window).
@@ -163,7 +167,7 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
                                          withGradients: withGradients, sharedScratch: sharedScratch,
                                          panels: placements[k].forwardDirection,
                                          reversePanels: placements[k].reverseDirection,
-                                         tokenInput: tokenInput && k == 0, arena: arena))
+                                         tokenInput: tokenInput && k == 0, fixedWeights: fixedWeights, arena: arena))
                 if withGradients {
                     if config.dropout > 0 {
                         dropped.append(arena.slice(rows * W).baseAddress!)
