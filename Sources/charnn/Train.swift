@@ -59,8 +59,8 @@ struct Train: ParsableCommand {
     @Option(help: "Validate every N steps (and at the end); 0: only at the end.") var valEvery = TrainingDefaults.validationEvery
     @Option(help: "Save latest every N steps (and at the end); 0: only at the end.") var saveEvery = TrainingDefaults.saveEvery
     @Option(help: "Progress line every N steps when not on a terminal.") var logEvery = TrainingDefaults.logEvery
-    @Option(help: "Stop after N validations in a row without a new best (the best checkpoint stays); 0: never.")
-    var patience = 0
+    @Option(help: ArgumentHelp("Stop after N validations in a row without a new best, or after P% of the budget (--time, else the steps) without one; the best checkpoint stays. 0: never. (default: 25% when --time or --steps chooses the model, else never)", valueName: "N|P%"))
+    var patience: String?
     @Option(help: "Print a sample every N steps (above the progress line) and keep it in OUT/samples.txt; 0: never.")
     var sampleEvery = 0
     @Option(help: "Characters per --sample-every sample.") var sampleLength = 200
@@ -86,8 +86,11 @@ struct Train: ParsableCommand {
         if let time { try require(parseDuration(time) != nil, "--time must be a duration such as 90s, 10m or 1h, got \(time)") }
         try require(valEvery >= 0 && saveEvery >= 0 && logEvery >= 1,
                     "--val-every and --save-every must be 0 or positive, --log-every at least 1")
-        try require(patience >= 0 && sampleEvery >= 0 && sampleLength >= 1,
-                    "--patience and --sample-every must be 0 or positive, --sample-length at least 1")
+        try require(sampleEvery >= 0 && sampleLength >= 1, "--sample-every must be 0 or positive, --sample-length at least 1")
+        if let patience {
+            try require(Patience(argument: patience) != nil,
+                        "--patience takes a count of validations (5) or a share of the budget (25%), got \(patience)")
+        }
         if sampleEvery > 0, let task { try require(task == .lm, "--sample-every samples a language model; drop it for --task \(task.rawValue)") }
         if let embedDropout { try require(embedDropout >= 0 && embedDropout < 1, "--embed-dropout must be in [0, 1), got \(embedDropout)") }
         if let weightDropout { try require(weightDropout >= 0 && weightDropout < 1, "--weight-dropout must be in [0, 1), got \(weightDropout)") }
@@ -117,7 +120,7 @@ struct Train: ParsableCommand {
         options.saveEvery = saveEvery
         options.logEvery = logEvery
         options.seed = seed
-        options.patience = patience
+        options.patience = patience.flatMap(Patience.init(argument:))
         options.sampleEvery = sampleEvery
         options.sampleLength = sampleLength
         options.threads = threads

@@ -23,6 +23,42 @@ final class TrainPatienceSampleTests: CLITestCase {
         XCTAssertEqual(try trainingStep(sandbox.path("learn/latest.safetensors.zst")), 40)
     }
 
+    /// `--patience 25%`: a quarter of the budget's steps without a new best ends the run; the plan
+    /// line says when it would. The budget rule's runs get it unless the user says otherwise.
+    func testPatienceAsAShareOfTheBudget() throws {
+        let corpus = try corpus()
+        let result = try sandbox.run(["train", corpus] + Self.tinyModel
+                                     + ["--steps", "200", "--val-every", "10", "--patience", "25%", "--lr", "1e-12",
+                                        "--out", "run"])
+        assertSuccess(result, "training with --patience 25%")
+        XCTAssertTrue(result.err.contains("stops after 50 steps without a new best (--patience 25%)"), result.err)
+        // The best is step 10's (the first validation); 50 steps later, at step 60, the quarter is spent.
+        XCTAssertTrue(result.err.contains("stopping at step 60: 50 steps without a new best, 25% of the 200"), result.err)
+        XCTAssertEqual(try trainingStep(sandbox.path("run/latest.safetensors.zst")), 60)
+
+        // With --time, the share is of its seconds: 1 s of 4 without a new best.
+        let timed = try sandbox.run(["train", corpus] + Self.tinyModel
+                                    + ["--time", "4s", "--val-every", "5", "--patience", "25%", "--lr", "1e-12",
+                                       "--out", "timed"])
+        assertSuccess(timed, "training with --time and --patience 25%")
+        XCTAssertTrue(timed.err.contains("stops after 0:01 without a new best (--patience 25%)"), timed.err)
+        XCTAssertTrue(timed.err.contains("without a new best, 25% of --time (--patience)"), timed.err)
+
+        // No model flag: the budget rule chooses, and with it a quarter of the budget as patience.
+        let chosen = try sandbox.run(["train", corpus, "--steps", "8", "--val-every", "4", "--out", "chosen"])
+        assertSuccess(chosen, "training whose budget chooses the model")
+        XCTAssertTrue(chosen.err.contains("stops after 2 steps without a new best (--patience 25%)"), chosen.err)
+        let never = try sandbox.run(["train", corpus, "--steps", "8", "--val-every", "4", "--patience", "0",
+                                     "--out", "never"])
+        assertSuccess(never, "training with --patience 0")
+        XCTAssertFalse(never.err.contains("without a new best"), never.err)
+
+        for bad in ["5x", "0%", "101%", "-1"] {
+            let refused = try sandbox.run(["train", corpus, "--steps", "8", "--patience=\(bad)"])
+            assertCleanFailure(refused, code: 64, mentions: ["--patience", bad], oneLine: false)
+        }
+    }
+
     func testSamplesArePrintedAndKept() throws {
         let corpus = try corpus()
         let result = try sandbox.run(["train", corpus] + Self.tinyModel

@@ -24,6 +24,7 @@ public final class ProgressPrinter {
                 + "\(plan.windowsPerEpoch) steps per epoch; \(Self.grouped(plan.trainingCharacters)) training and "
                 + "\(Self.grouped(plan.validationCharacters)) validation characters"
             if !plan.regularisers.isEmpty { line += "; " + plan.regularisers.joined(separator: ", ") }
+            if let patience = plan.patience { line += "; stops \(patience)" }
             if let from = plan.resumedFrom { line += "; resuming \(from) at step \(plan.startStep)" }
             line += "; kernels: \(BLASKernels.current.summary), recurrent steps \(RecurrentKernels.path.rawValue)"
             emit(line)
@@ -50,8 +51,8 @@ public final class ProgressPrinter {
             break
         case .sampled(let step, let text):
             emit("--- sample at step \(step) ---\n\(text)\n---")
-        case .stoppedEarly(let step, let validations):
-            emit("stopping at step \(step): \(validations) validations without a new best (--patience)")
+        case .stoppedEarly(let step, let reason):
+            emit("stopping at step \(step): \(reason) (--patience); best.safetensors.zst holds the best")
         case .finished(let s):
             var lines = [String(format: "done: %d steps in %@, %@ chars/s", s.steps, Self.duration(s.elapsed),
                                 Self.grouped(Int(s.charsPerSecond)))]

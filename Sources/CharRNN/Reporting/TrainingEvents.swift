@@ -16,6 +16,8 @@ public struct TrainingPlan: Sendable {
     public var budgetChoice: String?
     /// The regularisers in force beside dropout, e.g. "DropConnect 0.3 on weight_hh"; empty for none.
     public var regularisers: [String] = []
+    /// When the run stops early, e.g. "after 15m without a new best (--patience 25%)"; nil: never.
+    public var patience: String?
 }
 
 /// A report after each step.
@@ -59,7 +61,7 @@ public enum TrainingEvent: Sendable {
     case saved(path: String)
     /// A sample of the model as it is at `step` (`--sample-every`).
     case sampled(step: Int, text: String)
-    /// `--patience` validations in a row brought no new best.
-    case stoppedEarly(step: Int, validations: Int)
+    /// `--patience` ran out: `reason` says how long validation went without a new best.
+    case stoppedEarly(step: Int, reason: String)
     case finished(TrainingSummary)
 }

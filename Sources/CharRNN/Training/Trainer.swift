@@ -39,6 +39,10 @@ public final class Trainer {
     var firstLoss: Double?
     /// Validations in a row without a new best, for `--patience` (counted from this run's start).
     var validationsWithoutImprovement = 0
+    /// `--patience` as given, or its default for the run (`TrainingOptions.patience`).
+    let patience: Patience
+    /// This run's last new best (or its start): the step, and the seconds into the run.
+    var lastImprovement = (step: 0, elapsed: 0.0)
 
     /// With a `group` of N ranks, rank r trains on streams r·B/N ..< (r+1)·B/N of every window.
     /// `loading` hears how far reading the corpus has come.
@@ -118,6 +122,7 @@ public final class Trainer {
         case .seconds: totalSteps = nil
         }
         schedule = LearningRateSchedule(options, totalSteps: totalSteps)
+        patience = options.patience ?? (budgetChoice != nil ? TrainingDefaults.budgetPatience : .validations(0))
         learningRate = options.learningRate ?? TrainingDefaults.learningRate
 
         let split = ThreadSplit(streams: share, threads: threads)
@@ -147,6 +152,7 @@ public final class Trainer {
                                        totalSteps: totalSteps, timeBudget: options.budget.seconds)
         report(.began(plan))
         var lastSavedStep = step
+        lastImprovement = (step, 0)
 
         while true {
             // Every rank reads the same clock: the budget and a time-following rate agree.
@@ -181,9 +187,14 @@ public final class Trainer {
                 if lastSavedStep != step { try save(to: latestPath, report: report) }
                 throw TrainingError.interrupted(signal: signal, savedTo: latestPath)
             }
-            if options.patience > 0, validationsWithoutImprovement >= options.patience {
-                report(.stoppedEarly(step: step, validations: validationsWithoutImprovement))
-                break
+            if validated != nil {
+                // Every rank reads the same clock, so that all stop at the same step.
+                let now = options.budget.seconds != nil ? group.max(progress.elapsed) : progress.elapsed
+                if validationsWithoutImprovement == 0 { lastImprovement = (step, now) }
+                if let reason = patienceRanOut(step: step, elapsed: now) {
+                    report(.stoppedEarly(step: step, reason: reason))
+                    break
+                }
             }
         }
 
@@ -213,6 +224,37 @@ public final class Trainer {
 
     private var epoch: Double { Double(step) / Double(training.windowsPerEpoch) }
 
+    /// How long validation has gone without a new best, once that exhausts `patience`.
+    private func patienceRanOut(step: Int, elapsed: Double) -> String? {
+        switch patience {
+        case .validations(let count):
+            guard count > 0, validationsWithoutImprovement >= count else { return nil }
+            return "\(validationsWithoutImprovement) validations without a new best"
+        case .shareOfBudget(let share):
+            if let seconds = options.budget.seconds {
+                let waited = elapsed - lastImprovement.elapsed
+                guard waited >= share * seconds else { return nil }
+                return "\(ProgressPrinter.duration(waited)) without a new best, \(patience.argument) of --time"
+            }
+            guard let totalSteps else { return nil }
+            let waited = step - lastImprovement.step
+            guard Double(waited) >= share * Double(totalSteps) else { return nil }
+            return "\(waited) steps without a new best, \(patience.argument) of the \(totalSteps)"
+        }
+    }
+
+    /// The plan line's words for `patience`: nil when the run never stops early.
+    private var patienceNote: String? {
+        switch patience {
+        case .validations(let count):
+            return count > 0 ? "after \(count) validations without a new best (--patience \(count))" : nil
+        case .shareOfBudget(let share):
+            let span = options.budget.seconds.map { ProgressPrinter.duration(share * $0) }
+                ?? totalSteps.map { "\(Int((share * Double($0)).rounded(.up))) steps" }
+            return span.map { "after \($0) without a new best (--patience \(patience.argument))" }
+        }
+    }
+
     private func validates(_ step: Int) -> Bool {
         options.validationEvery > 0 && step % options.validationEvery == 0
     }
@@ -223,7 +265,8 @@ public final class Trainer {
                      validationCharacters: validationCharacters,
                      windowsPerEpoch: training.windowsPerEpoch, batch: configuration.batch, seq: configuration.seq,
                      startStep: step, totalSteps: totalSteps, timeBudget: options.budget.seconds,
-                     resumedFrom: resumedFrom, budgetChoice: budgetChoice?.summary, regularisers: regularisers)
+                     resumedFrom: resumedFrom, budgetChoice: budgetChoice?.summary, regularisers: regularisers,
+                     patience: patienceNote)
     }
 
     /// The plan line's note of each regulariser in force.

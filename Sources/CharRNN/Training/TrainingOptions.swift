@@ -39,6 +39,36 @@ public enum TrainingDefaults {
     public static let logEvery = 50
     public static let seed: UInt64 = 1
     public static let outputFolder = "checkpoints"
+    /// `--patience` when the budget chose the model: a quarter of the budget without a new best. The
+    /// hour's 2×512 run validated its best at step 2,200 of 7,000 and only rose after it (README).
+    public static let budgetPatience = Patience.shareOfBudget(0.25)
+}
+
+/// When a run whose validation stopped improving ends early (`--patience`); `best` stays.
+public enum Patience: Equatable, Sendable {
+    /// After this many validations in a row without a new best; 0: never.
+    case validations(Int)
+    /// After this share of the budget without a new best: of its seconds for `--time`, else of its steps.
+    case shareOfBudget(Double)
+
+    /// "5" (validations) or "25%" (of the budget); nil for anything else.
+    public init?(argument: String) {
+        if argument.hasSuffix("%") {
+            guard let percent = Double(argument.dropLast()), percent > 0, percent <= 100 else { return nil }
+            self = .shareOfBudget(percent / 100)
+        } else {
+            guard let count = Int(argument), count >= 0 else { return nil }
+            self = .validations(count)
+        }
+    }
+
+    /// As `--patience` takes it: "5", "25%".
+    public var argument: String {
+        switch self {
+        case .validations(let count): return String(count)
+        case .shareOfBudget(let share): return BudgetChoice.decimal(share * 100) + "%"
+        }
+    }
 }
 
 /// Everything `charnn train` takes. Architecture and data-layout fields are optional so that a
@@ -90,8 +120,9 @@ public struct TrainingOptions: Sendable {
     public var saveEvery = TrainingDefaults.saveEvery
     public var logEvery = TrainingDefaults.logEvery
     public var seed = TrainingDefaults.seed
-    /// Stop after this many validations in a row without a new best (0: never); `best` stays.
-    public var patience = 0
+    /// When to stop a run that stopped improving; nil: `TrainingDefaults.budgetPatience` when the
+    /// budget chose the model, else never.
+    public var patience: Patience?
     /// A sample of `sampleLength` characters every this many steps (0: none), reported and kept in
     /// `samples.txt`.
     public var sampleEvery = 0
