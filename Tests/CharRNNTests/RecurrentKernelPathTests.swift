@@ -214,7 +214,8 @@ final class RecurrentKernelPathTests: XCTestCase {
     }
 
     /// A fixed-weight network that borrows another's packed panels (the batcher's networks of other
-    /// sizes) computes what one packing its own computes, and holds the panels' scalars fewer.
+    /// sizes) computes what one packing its own computes, and holds the panels' scalars fewer
+    /// (weight_hh's, and weight_ih's of the layers reading rows).
     func testANetworkSharingPanelsEqualsOneWithItsOwn() throws {
         guard InstructionSets.current.canRun(.avx2) else {
             throw XCTSkip("this CPU runs no packed path (\(InstructionSets.current.reasonCannotRun(.avx2) ?? ""))")
@@ -235,7 +236,8 @@ final class RecurrentKernelPathTests: XCTestCase {
             }
             XCTAssertEqual(Array(borrowing.logits), Array(own.logits), "\(cell) \(variant)")
             XCTAssertEqual(Array(borrowing.stateH), Array(own.stateH), "\(cell) \(variant)")
-            let panels = config.layerCount * cell.gateCount * 32 * 32
+            // weight_hh of every layer and weight_ih of the layers reading rows (here 32 wide), packed once.
+            let panels = (2 * config.layerCount - 1) * cell.gateCount * 32 * 32
             XCTAssertEqual(own.bufferScalarCount - borrowing.bufferScalarCount, panels, "\(cell) \(variant)")
         }
     }

@@ -73,6 +73,16 @@ struct PanelPlacement<Scalar: BLASScalar> {
     /// The forward panels are the layer's own and were packed when the network was made, for weights
     /// that do not change while it lives (serving): forward does not pack them again.
     var packedOnce = false
+    /// With `packedOnce`, a layer reading rows (k ≥ 1) has weight_ih packed once too
+    /// (`PackedRecurrentKernels.packRows`), so its input projection does not repack it every step.
+    var inputWeights: PackedRows<Scalar>?
+}
+
+/// A (blocks·H, depth) matrix packed by `PackedRecurrentKernels.packRows`.
+struct PackedRows<Scalar: BLASScalar> {
+    let panels: UnsafeMutablePointer<Scalar>
+    let hidden: Int
+    let depth: Int
 }
 
 /// The packed kernels as the generic layers call them, through the chosen path's table. A layer asks
@@ -115,6 +125,20 @@ enum PackedRecurrentKernels<Scalar: BLASScalar> {
                                ldc: Int, accumulate: Bool) {
         product(a, rows: rows, depth: H, lda: lda, panels: panels, groups: blocks, groupRows: H, into: c, ldc: ldc,
                 accumulate: accumulate)
+    }
+
+    /// Packs W (blocks·H, depth), row-major, for `rowsProduct`: weight_ih of a layer reading rows.
+    static func packRows(_ w: UnsafePointer<Scalar>, into packed: PackedRows<Scalar>, blocks: Int) {
+        pack(w, rowStride: packed.depth, columnStride: 1, groups: blocks, groupRows: packed.hidden, depth: packed.depth,
+             into: packed.panels)
+    }
+
+    /// c[r, b·H + j] (+)= Σ_k a[r, k] · W[b·H + j, k] for the first `rows` rows, W packed by `packRows`.
+    @inline(__always)
+    static func rowsProduct(_ a: UnsafePointer<Scalar>, rows: Int, lda: Int, packed: PackedRows<Scalar>, blocks: Int,
+                            into c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool) {
+        product(a, rows: rows, depth: packed.depth, lda: lda, panels: packed.panels, groups: blocks,
+                groupRows: packed.hidden, into: c, ldc: ldc, accumulate: accumulate)
     }
 
     /// Packs Wᵀ for `backwardProduct`, W the (depth, H) row-major block at `weightHH` (`depth` rows of

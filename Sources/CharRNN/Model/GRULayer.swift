@@ -61,7 +61,8 @@ struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
         scratch = arena.slice(B * 3 * H).baseAddress!
         dhCarry = arena.slice(B * H).baseAddress!
         self.panels = panels
-        projection = InputProjection(D: D, G: 3 * H, B: B, T: T, tokens: tokens, arena: arena)
+        projection = InputProjection(D: D, G: 3 * H, B: B, T: T, tokens: tokens,
+                                     packedWeights: panels?.inputWeights, arena: arena)
     }
 
     var shape: LayerShape { LayerShape(D: D, H: H, B: B, T: T) }

@@ -47,7 +47,8 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
         dhCarry = arena.slice(B * H).baseAddress!
         dcCarry = arena.slice(B * H).baseAddress!
         self.panels = panels
-        projection = InputProjection(D: D, G: 4 * H, B: B, T: T, tokens: tokens, arena: arena)
+        projection = InputProjection(D: D, G: 4 * H, B: B, T: T, tokens: tokens,
+                                     packedWeights: panels?.inputWeights, arena: arena)
     }
 
     var shape: LayerShape { LayerShape(D: D, H: H, B: B, T: T) }

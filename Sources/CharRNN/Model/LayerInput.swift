@@ -56,11 +56,15 @@ struct InputProjection<Scalar: BLASScalar> {
     let D: Int, G: Int, B: Int, T: Int
     let table: UnsafeMutablePointer<Scalar>?
     let fixedTable: BuiltOnce?
+    /// weight_ih packed once, for rows (fixed weights on a packed path); nil: OpenBLAS's sgemm.
+    let packedWeights: PackedRows<Scalar>?
 
-    init(D: Int, G: Int, B: Int, T: Int, tokens: TokenTable?, arena: Arena<Scalar>) {
+    init(D: Int, G: Int, B: Int, T: Int, tokens: TokenTable?, packedWeights: PackedRows<Scalar>? = nil,
+         arena: Arena<Scalar>) {
         (self.D, self.G, self.B, self.T) = (D, G, B, T)
         table = tokens.map { arena.slice($0.vocabulary * G).baseAddress! }
         fixedTable = tokens?.fixed == true ? BuiltOnce() : nil
+        self.packedWeights = packedWeights
     }
 
     /// Sets every row of `preactivations` (T·B, G) to bias + otherBias + W_ih x_r. For tokens the
@@ -70,8 +74,14 @@ struct InputProjection<Scalar: BLASScalar> {
         switch input {
         case .rows(let x):
             broadcastRows(bias, plus: otherBias, rows: T * B, columns: G, into: preactivations)
-            Scalar.gemm(transA: false, transB: true, m: T * B, n: G, k: D, alpha: 1, a: x, lda: D,
-                        b: weightIH, ldb: D, beta: 1, c: preactivations, ldc: G)
+            if let packedWeights {
+                PackedRecurrentKernels.rowsProduct(x, rows: T * B, lda: D, packed: packedWeights,
+                                                   blocks: G / packedWeights.hidden, into: preactivations, ldc: G,
+                                                   accumulate: true)
+            } else {
+                Scalar.gemm(transA: false, transB: true, m: T * B, n: G, k: D, alpha: 1, a: x, lda: D,
+                            b: weightIH, ldb: D, beta: 1, c: preactivations, ldc: G)
+            }
         case .tokens(let tokens):
             let table = self.table!
             if fixedTable?.isBuilt != true {

@@ -71,7 +71,8 @@ struct LayerNormLSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
         cellScale = arena.slice(T * B).baseAddress!
         zeros = arena.slice(4 * H).baseAddress!
         self.panels = panels
-        projection = InputProjection(D: D, G: 4 * H, B: B, T: T, tokens: tokens, arena: arena)
+        projection = InputProjection(D: D, G: 4 * H, B: B, T: T, tokens: tokens,
+                                     packedWeights: panels?.inputWeights, arena: arena)
     }
 
     var shape: LayerShape { LayerShape(D: D, H: H, B: B, T: T) }

@@ -122,6 +122,13 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         dOutputs = buffers.dOutputs
         if fixedWeights, lender == nil {
             for layer in layers { layer.packForwardPanels() }
+            for (k, placement) in packedPanels.enumerated() {
+                for (direction, panels) in [placement.forwardDirection, placement.reverseDirection].enumerated() {
+                    guard let input = panels?.inputWeights else { continue }
+                    let weights = RecurrentTensors(model.parameters, layout: model.layout, layer: k, direction: direction)
+                    PackedRecurrentKernels.packRows(weights.weightIH, into: input, blocks: model.config.cell.gateCount)
+                }
+            }
         }
     }
 
@@ -219,11 +226,14 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         guard PackedRecurrentKernels<Scalar>.isUsed(hidden: H, steps: .max) else {
             return Array(repeating: (nil, nil), count: L)
         }
-        func own() -> PanelPlacement<Scalar> {
-            let buffer = arena.slice(config.cell.gateCount * H * H).baseAddress!
-            return PanelPlacement(forward: buffer, backward: buffer, packedOnce: true)
+        let G = config.cell.gateCount * H
+        func own(layer k: Int) -> PanelPlacement<Scalar> {
+            let buffer = arena.slice(G * H).baseAddress!
+            let D = config.inputSize(ofLayer: k)
+            let input = k == 0 ? nil : PackedRows(panels: arena.slice(G * D).baseAddress!, hidden: H, depth: D)
+            return PanelPlacement(forward: buffer, backward: buffer, packedOnce: true, inputWeights: input)
         }
-        return (0..<L).map { _ in (own(), config.bidirectional ? own() : nil) }
+        return (0..<L).map { k in (own(layer: k), config.bidirectional ? own(layer: k) : nil) }
     }
 
     /// Zeroes the carried state, as at the start of an epoch or of a text.
