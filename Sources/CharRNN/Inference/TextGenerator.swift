@@ -28,7 +28,10 @@ public final class TextGenerator {
         self.model = model
         self.vocabulary = vocabulary
         self.normalization = normalization
-        network = UnrolledNetwork(model: model, batchSize: 1, steps: 1, withGradients: false)
+        // The weights stay as they are while a generator lives: packed once, as the server's (not
+        // for f16 weights, whose half step replaces the network's).
+        network = UnrolledNetwork(model: model, batchSize: 1, steps: 1, withGradients: false,
+                                  fixedWeights: weights == .f32)
         halfStep = weights == .f16 ? HalfPrecisionStep(model: model) : nil
     }
 
