@@ -32,7 +32,7 @@ struct Sample: ParsableCommand {
     var beamLengthPenalty: Double?
     @Option(help: "Print JSON lines instead of text: for each generated character its probability and the K likeliest characters there.")
     var probs: Int?
-    @Option(help: "OpenBLAS threads (batch-1 work gains little from more).") var threads = 1
+    @Option(help: "Threads: one runs the packed step; more run OpenBLAS's products on them, which only models above 2 M parameters gain from.") var threads = 1
     @Option(help: "Weight precision: f32 as trained, or f16 (half the memory read per character; the checkpoint stays f32).")
     var weights = WeightPrecision.f32
     @Flag(help: "Drop characters of the prime that the model does not know (with a note) instead of failing.")
@@ -73,7 +73,7 @@ struct Sample: ParsableCommand {
         setBLASThreadCount(threads)
         do {
             let loaded = try CheckpointDiscovery.languageModel(checkpoint)
-            let generator = TextGenerator(checkpoint: loaded, weights: weights)
+            let generator = TextGenerator(checkpoint: loaded, weights: weights, threads: threads)
             let vocabulary = loaded.vocabulary
             let input = PrimeInput(text: prime, file: primeFile, flag: "--prime")
             let (primeIDs, echo) = try input.read(for: loaded, skipUnknown: skipUnknown)

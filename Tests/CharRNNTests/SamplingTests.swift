@@ -6,6 +6,20 @@ final class SamplingTests: XCTestCase {
         values.withUnsafeBufferPointer(body)
     }
 
+    /// The f32 step runs on weights packed once on one thread, and on OpenBLAS's threads for a model
+    /// above 2 M parameters when given more than one (`TextGenerator.usesPackedStep`).
+    func testTheStepPathFollowsThreadsAndModelSize() {
+        let small = CharRNNModel<Float>(config: ModelConfig(cell: .lstm, layerCount: 2, hiddenSize: 16, embeddingSize: 8,
+                                                            vocabularySize: 30), seed: 1)
+        let large = CharRNNModel<Float>(config: ModelConfig(cell: .lstm, layerCount: 2, hiddenSize: 512, embeddingSize: 64,
+                                                            vocabularySize: 65), seed: 1)
+        XCTAssertGreaterThan(large.parameterCount, 2_000_000)
+        XCTAssertTrue(TextGenerator.usesPackedStep(model: small, threads: 1))
+        XCTAssertTrue(TextGenerator.usesPackedStep(model: small, threads: 2))
+        XCTAssertTrue(TextGenerator.usesPackedStep(model: large, threads: 1))
+        XCTAssertFalse(TextGenerator.usesPackedStep(model: large, threads: 2))
+    }
+
     func testTemperatureZeroIsArgmax() {
         var picker = TokenPicker(vocabularySize: 5, temperature: 0)
         var generator = SplitMix64(seed: 1)

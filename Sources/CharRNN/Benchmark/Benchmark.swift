@@ -65,7 +65,7 @@ public enum Benchmark {
         // Any V distinct scalars in increasing order serve as the vocabulary of random weights.
         let symbols = (0..<s.config.vocabularySize).map { String(UnicodeScalar(UInt32(0x4E00 + $0))!) }
         return TextGenerator(model: model, vocabulary: try! Vocabulary(symbols: symbols, tokenization: .scalars),
-                             normalization: .none, weights: s.weights)
+                             normalization: .none, weights: s.weights, threads: s.threads)
     }
 
     /// Characters per second of priming with `length` random ids, one per repetition: in windows

@@ -17,22 +17,34 @@ public final class TextGenerator {
         let h: [Float], c: [Float], logits: [Float]
     }
 
-    public convenience init(checkpoint: Checkpoint, weights: WeightPrecision = .f32) {
+    public convenience init(checkpoint: Checkpoint, weights: WeightPrecision = .f32, threads: Int = 1) {
         self.init(model: checkpoint.makeModel(), vocabulary: checkpoint.vocabulary, normalization: checkpoint.normalization,
-                  weights: weights)
+                  weights: weights, threads: threads)
     }
 
+    /// `threads`: OpenBLAS's threads (`setBLASThreadCount`), which decide the f32 step's path
+    /// (`usesPackedStep`).
     public init(model: CharRNNModel<Float>, vocabulary: Vocabulary, normalization: Normalization,
-                weights: WeightPrecision = .f32) {
+                weights: WeightPrecision = .f32, threads: Int = 1) {
         precondition(model.config.vocabularySize == vocabulary.count, "model and vocabulary sizes differ")
         self.model = model
         self.vocabulary = vocabulary
         self.normalization = normalization
-        // The weights stay as they are while a generator lives: packed once, as the server's (not
-        // for f16 weights, whose half step replaces the network's).
+        // Not for f16 weights, whose half step replaces the network's.
         network = UnrolledNetwork(model: model, batchSize: 1, steps: 1, withGradients: false,
-                                  fixedWeights: weights == .f32)
+                                  fixedWeights: weights == .f32 && Self.usesPackedStep(model: model, threads: threads))
         halfStep = weights == .f16 ? HalfPrecisionStep(model: model) : nil
+    }
+
+    /// Whether the f32 step runs on weights packed once (a fixed-weight network: charnn's packed kernels
+    /// on one thread, as the server's) rather than OpenBLAS's `gemv` on `threads`. The packed step
+    /// wins on one thread at every size measured and on two up to about 2 M parameters; above that two
+    /// `gemv` threads win (`charnn bench --mode sample`, Zen 4, 2026-12-06, chars/s, gemv / packed:
+    /// one thread LSTM 2×128 43,475 / 81,527, 3×512 729 / 1,759, GRU 3×512 1,939 / 3,234; two threads
+    /// LSTM 2×256 23,227 / 21,387 and 24,162 / 23,247, 3×256 13,475 / 15,361, 2×512 5,669 / 3,946,
+    /// 3×512 2,013 / 1,906).
+    static func usesPackedStep(model: CharRNNModel<Float>, threads: Int) -> Bool {
+        threads == 1 || model.parameterCount <= 2_000_000
     }
 
     /// Back to the zero state.
