@@ -38,11 +38,6 @@ struct TokenTable {
     let fixed: Bool
 }
 
-/// Whether a table built once has been built: set by the first forward pass.
-final class BuiltOnce {
-    var isBuilt = false
-}
-
 /// A layer's input projection, Z += X · W_ihᵀ over the window's T·B rows, and its gradients
 /// dW_ih += dZᵀ X and dX = dZ · W_ih.
 ///
@@ -55,7 +50,9 @@ final class BuiltOnce {
 struct InputProjection<Scalar: BLASScalar> {
     let D: Int, G: Int, B: Int, T: Int
     let table: UnsafeMutablePointer<Scalar>?
-    let fixedTable: BuiltOnce?
+    /// For a table built once, one scalar of the arena: 0 until the first forward pass has built it,
+    /// then 1 (a flag in the network's own memory: no reference to count at every step).
+    let fixedTableBuilt: UnsafeMutablePointer<Scalar>?
     /// weight_ih packed once, for rows (fixed weights on a packed path); nil: OpenBLAS's sgemm.
     let packedWeights: PackedRows<Scalar>?
 
@@ -63,7 +60,7 @@ struct InputProjection<Scalar: BLASScalar> {
          arena: Arena<Scalar>) {
         (self.D, self.G, self.B, self.T) = (D, G, B, T)
         table = tokens.map { arena.slice($0.vocabulary * G).baseAddress! }
-        fixedTable = tokens?.fixed == true ? BuiltOnce() : nil
+        fixedTableBuilt = tokens?.fixed == true ? arena.slice(1).baseAddress! : nil  // zero, as the arena is
         self.packedWeights = packedWeights
     }
 
@@ -84,11 +81,11 @@ struct InputProjection<Scalar: BLASScalar> {
             }
         case .tokens(let tokens):
             let table = self.table!
-            if fixedTable?.isBuilt != true {
+            if fixedTableBuilt?.pointee != 1 {
                 broadcastRows(bias, plus: otherBias, rows: tokens.vocabulary, columns: G, into: table)
                 Scalar.gemm(transA: false, transB: true, m: tokens.vocabulary, n: G, k: D, alpha: 1,
                             a: tokens.embedding, lda: D, b: weightIH, ldb: D, beta: 1, c: table, ldc: G)
-                fixedTable?.isBuilt = true
+                fixedTableBuilt?.pointee = 1
             }
             for r in 0..<(T * B) {
                 (preactivations + r * G).update(from: table + tokens.id(row: r, batch: B, steps: T) * G, count: G)

@@ -204,21 +204,17 @@ public final class ContinuousBatcher: @unchecked Sendable {
         stepObserver?(batchSize, Double(now - started) / 1e9, Double(now - computed) / 1e9)
     }
 
-    /// Drops the streams that ended from the batch and frees their slots.
+    /// Drops the streams that ended from the batch (`finish` has freed their slots).
     private func removeFinished() {
-        let before = active.count
         active.removeAll { $0.isFinished }
-        lock.lock()
-        admitted -= before - active.count
-        lock.unlock()
     }
 
+    /// Frees the stream's slot, then hands over its ending: a client that has read its whole
+    /// response finds the slot free (the next request is not refused for a stream already done).
     private func finish(_ stream: ActiveStream, reason: FinishReason) {
+        lock.lock()
+        admitted -= 1
+        lock.unlock()
         stream.finish(reason: reason, vocabulary: vocabulary)
-        if reason == .shutdown {
-            lock.lock()
-            admitted -= 1
-            lock.unlock()
-        }
     }
 }
