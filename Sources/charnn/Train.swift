@@ -59,7 +59,7 @@ struct Train: ParsableCommand {
     @Option(help: "Validate every N steps (and at the end); 0: only at the end.") var valEvery = TrainingDefaults.validationEvery
     @Option(help: "Save latest every N steps (and at the end); 0: only at the end.") var saveEvery = TrainingDefaults.saveEvery
     @Option(help: "Progress line every N steps when not on a terminal.") var logEvery = TrainingDefaults.logEvery
-    @Option(help: ArgumentHelp("Stop after N validations in a row without a new best, or after P% of the budget (--time, else the steps) without one; the best checkpoint stays. 0: never. (default: 25% when --time or --steps chooses the model, else never)", valueName: "N|P%"))
+    @Option(help: ArgumentHelp("Stop after N validations in a row without a new best, or after P% of the budget (--time, else the steps) and two validations without one; the best checkpoint stays. 0: never. (default: 25% when --time or --steps chooses the model, else never)", valueName: "N|P%"))
     var patience: String?
     @Option(help: "Print a sample every N steps (above the progress line) and keep it in OUT/samples.txt; 0: never.")
     var sampleEvery = 0

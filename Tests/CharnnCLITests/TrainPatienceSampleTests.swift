@@ -36,6 +36,14 @@ final class TrainPatienceSampleTests: CLITestCase {
         XCTAssertTrue(result.err.contains("stopping at step 60: 50 steps without a new best, 25% of the 200"), result.err)
         XCTAssertEqual(try trainingStep(sandbox.path("run/latest.safetensors.zst")), 60)
 
+        // A share also needs two validations without a new best: at step 120 one validation has
+        // passed 60 steps (over the quarter of 200) and the run goes on; at step 180 it stops.
+        let sparse = try sandbox.run(["train", corpus] + Self.tinyModel
+                                     + ["--steps", "200", "--val-every", "60", "--patience", "25%", "--lr", "1e-12",
+                                        "--out", "sparse"])
+        assertSuccess(sparse, "training with --patience 25% and sparse validations")
+        XCTAssertTrue(sparse.err.contains("stopping at step 180: 120 steps without a new best"), sparse.err)
+
         // With --time, the share is of its seconds: 1 s of 4 without a new best.
         let timed = try sandbox.run(["train", corpus] + Self.tinyModel
                                     + ["--time", "4s", "--val-every", "5", "--patience", "25%", "--lr", "1e-12",

@@ -224,13 +224,16 @@ public final class Trainer {
 
     private var epoch: Double { Double(step) / Double(training.windowsPerEpoch) }
 
-    /// How long validation has gone without a new best, once that exhausts `patience`.
+    /// How long validation has gone without a new best, once that exhausts `patience` (a share of the
+    /// budget also needs two validations in a row without one).
     private func patienceRanOut(step: Int, elapsed: Double) -> String? {
         switch patience {
         case .validations(let count):
             guard count > 0, validationsWithoutImprovement >= count else { return nil }
             return "\(validationsWithoutImprovement) validations without a new best"
         case .shareOfBudget(let share):
+            // Two validations at least, so that one noisy validation of a short budget does not end it.
+            guard validationsWithoutImprovement >= 2 else { return nil }
             if let seconds = options.budget.seconds {
                 let waited = elapsed - lastImprovement.elapsed
                 guard waited >= share * seconds else { return nil }
