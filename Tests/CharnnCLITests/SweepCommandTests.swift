@@ -138,6 +138,24 @@ final class DistributedSweepTests: CLITestCase {
         try assertEveryFirstRungTrialFinished(err)
     }
 
+    /// Nobody stopped: rank 1 says it ended, nothing is reported lost, and mpirun exits 0 by itself.
+    func testASweepWithoutLossesEndsQuietly() throws {
+        guard let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first(where: FileManager.default.isExecutableFile)
+        else { throw XCTSkip("mpirun is not installed") }
+        let corpus = try corpus()
+        let script = """
+            CHARNN_SWEEP_STALE_SECONDS=2 \(mpirun) --allow-run-as-root --oversubscribe --enable-recovery -np 2 \
+              "$CHARNN" sweep \(corpus) --hidden 8,12 --lr 3e-3 --layers 1 --embed 8 --batch 4 --seq 16 \
+              --budget-steps 200 --val-every 50 --out sw > out.txt 2> err.txt
+            echo "exit $?"
+            """
+        let result = try sandbox.shell(script, timeout: 120)
+        let err = String(decoding: (try? sandbox.read("err.txt")) ?? Data(), as: UTF8.self)
+        XCTAssertTrue(result.out.contains("exit 0"), result.out + err)
+        XCTAssertFalse(err.contains("went away"), err)
+        XCTAssertTrue(sandbox.exists("sw/mpi/ended-1"), "rank 1 did not say it ended\n\(err)")
+    }
+
     private func sweep(stoppingRank1With signal: String) throws -> (out: String, err: String) {
         guard let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first(where: FileManager.default.isExecutableFile)
         else { throw XCTSkip("mpirun is not installed") }

@@ -70,6 +70,7 @@ public final class SweepRunner {
                 throw SweepError.unreadableState(path: mailbox.folder, reason: error.description)
             }
             unlink(mailbox.finishedPath)
+            for rank in 1..<ranks { unlink(mailbox.path("ended", rank: rank)) }
         }
         defer { if ranks > 1 { mailbox.touch(mailbox.finishedPath) } }
         let slots: [TrialSlot] = (0..<jobs).map { _ in LocalTrialSlot(executable: executable) }
@@ -85,12 +86,29 @@ public final class SweepRunner {
             decide(rung: rung, schedule: schedule)
             try state.save(in: folder)
         }
-        lostRanks = slots.compactMap { $0 as? RankTrialSlot }
-            .filter { !$0.isUsable || mailbox.age(mailbox.path("alive", rank: $0.rank)) > SweepMailbox.staleAfter }
-            .map(\.rank)
+        if ranks > 1 {
+            mailbox.touch(mailbox.finishedPath)
+            lostRanks = awaitRanksEnding(slots.compactMap { $0 as? RankTrialSlot })
+        }
         guard state.trials.contains(where: { $0.bestValidationLoss != nil }) else {
             throw SweepError.trialsFailed(count: state.trials.count, folder: folder)
         }
+    }
+
+    /// After the sweep: each rank either says it ended (`ended-R`) or falls silent for longer than a
+    /// heartbeat may; those that fall silent, and those already lost, are returned.
+    private func awaitRanksEnding(_ slots: [RankTrialSlot]) -> [Int] {
+        var waiting = slots.filter(\.isUsable).map(\.rank)
+        var lost = slots.filter { !$0.isUsable }.map(\.rank)
+        let deadline = Date().addingTimeInterval(SweepMailbox.staleAfter + 2)
+        while !waiting.isEmpty, Date() < deadline {
+            waiting.removeAll { FileManager.default.fileExists(atPath: mailbox.path("ended", rank: $0)) }
+            let silent = waiting.filter { mailbox.age(mailbox.path("alive", rank: $0)) > SweepMailbox.staleAfter }
+            lost += silent
+            waiting.removeAll { silent.contains($0) }
+            if !waiting.isEmpty { usleep(50_000) }
+        }
+        return (lost + waiting).sorted()
     }
 
     private func budgetText(_ schedule: SuccessiveHalving, rung: Int) -> String {

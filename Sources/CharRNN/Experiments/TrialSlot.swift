@@ -152,7 +152,11 @@ public struct SweepWorker {
         try? String(getpid()).write(toFile: mailbox.path("pid", rank: rank), atomically: true, encoding: .utf8)
         while true {
             mailbox.touch(alive)
-            if FileManager.default.fileExists(atPath: mailbox.finishedPath) || Interruption.pendingSignal != 0 { return }
+            if FileManager.default.fileExists(atPath: mailbox.finishedPath) {
+                mailbox.touch(mailbox.path("ended", rank: rank))  // rank 0 counts this rank as not lost
+                return
+            }
+            if Interruption.pendingSignal != 0 { return }
             if let job = mailbox.read(SweepMailbox.Assignment.self, from: assignment) {
                 unlink(assignment)
                 let slot = LocalTrialSlot(executable: executable)
