@@ -246,6 +246,18 @@ KERNEL static void gru_reset_before_step(float *gates, int64_t m, int64_t hidden
     tiles(1, gru_candidate, reset_h, m, hidden, hidden, candidate_panels, hidden, &s);
 }
 
+// c_next = f ⊙ c_prev + i ⊙ g with lstm_cell's fused multiply-add, so the result is the forward's.
+KERNEL static void lstm_cells(const float *gates, int64_t m, int64_t hidden, const float *c_prev, float *c_next) {
+    for (int64_t row = 0; row < m; row++) {
+        const float *z = gates + row * 4 * hidden;
+        for (int64_t j = 0; j < hidden; j += LANES) {
+            int64_t at = row * hidden + j;
+            vec i = v_load(z + j), f = v_load(z + hidden + j), g = v_load(z + 2 * hidden + j);
+            v_store(c_next + at, v_fmadd(f, v_load(c_prev + at), v_mul(i, g)));
+        }
+    }
+}
+
 KERNEL static void lstm_backward_step(float *gates, int64_t m, int64_t hidden, const float *c_prev, const float *c_next,
                                       const float *d_out, const float *dh_carry, float *dc_carry) {
     const vec one = v_set1(1.0f);
@@ -439,6 +451,7 @@ const ckernels_recurrent_table TABLE = {
     .packed_product = packed_product,
     .lstm_step = lstm_step,
     .lstm_backward_step = lstm_backward_step,
+    .lstm_cells = lstm_cells,
     .gru_reset_after_step = gru_reset_after_step,
     .gru_reset_before_step = gru_reset_before_step,
     .gru_backward_step = gru_backward_step,

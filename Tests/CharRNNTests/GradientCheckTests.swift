@@ -25,7 +25,7 @@ final class GradientCheckTests: XCTestCase {
     func gradientCheck(
         cell: CellKind, variant: GRUVariant = .resetBefore, layers: Int, dropout: Double = 0,
         bidirectional: Bool = false, tokenInput: Bool = true, lockedDropout: Bool = false, fault: GradientFault = .none,
-        seed: UInt64 = 7, epsilon: Double = GradientCheckTests.epsilon
+        steps: Int = 4, seed: UInt64 = 7, epsilon: Double = GradientCheckTests.epsilon
     ) -> Report {
         let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: layers, hiddenSize: 5,
                                  embeddingSize: 4, vocabularySize: 7, dropout: dropout, bidirectional: bidirectional)
@@ -38,7 +38,7 @@ final class GradientCheckTests: XCTestCase {
                 model.parameters[index] = value + 0.6 * generator.nextUnit() - 0.3
             }
         }
-        let workspace = UnrolledNetwork(model: model, batchSize: 3, steps: 4, withGradients: true, gradients: nil,
+        let workspace = UnrolledNetwork(model: model, batchSize: 3, steps: steps, withGradients: true, gradients: nil,
                                         tokenInput: tokenInput)
         workspace.fault = fault
         workspace.dropoutSeed = 99
@@ -127,6 +127,18 @@ final class GradientCheckTests: XCTestCase {
     func testGRUResetBeforeGradients() { assertPasses(.gru, .resetBefore) }
     func testGRUResetAfterGradients() { assertPasses(.gru, .resetAfter) }
     func testLayerNormLSTMGradients() { assertPasses(.layerNormLSTM) }
+
+    /// 11 steps: the LSTM keeps c_0, c_4, c_8 and c_11 and recomputes the others in backward.
+    func testLSTMGradientsWithRecomputedCellStates() {
+        XCTAssertEqual(LSTMLayer<Double>.checkpointInterval(steps: 11), 4)
+        for layers in 1...2 {
+            let report = gradientCheck(cell: .lstm, layers: layers, steps: 11)
+            print("gradient check LSTM L=\(layers), 11 steps: worst relative error \(report.worst) over "
+                  + "\(report.checked) entries (\(report.worstWhere))")
+            XCTAssertGreaterThan(report.checked, 100)
+            XCTAssertLessThan(report.worst, Self.tolerance, report.worstWhere)
+        }
+    }
 
     /// A normalisation's backward is needed: treating the cell state's as the identity fails the check.
     func testSkippedNormalizationGradientIsCaught() {

@@ -79,6 +79,9 @@ typedef struct {
     /// tanh(c_t) is recomputed from c_next.
     void (*lstm_backward_step)(float *gates, int64_t m, int64_t hidden, const float *c_prev, const float *c_next,
                                const float *d_out, const float *dh_carry, float *dc_carry);
+    /// c_next = f ⊙ c_prev + i ⊙ g from the activated gates (m, 4·hidden) of a step `lstm_step` ran:
+    /// its c_next again, bit for bit (backward recomputes the cell states it did not keep).
+    void (*lstm_cells)(const float *gates, int64_t m, int64_t hidden, const float *c_prev, float *c_next);
     /// One GRU reset-after step, fused: gates (m, 3·hidden) holds the input projection and b_ih (r, z,
     /// n blocks) and receives the activated gates; the recurrent product with weight_hh's panels
     /// (groups 3) plus bias_hh is added in registers; recurrent_n receives W_hn h_{t−1} + b_hn and

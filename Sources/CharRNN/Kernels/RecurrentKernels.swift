@@ -168,6 +168,12 @@ enum PackedRecurrentKernels<Scalar: BLASScalar> {
                           floats(cNext), floats(hNext))
     }
 
+    /// c_next = f ⊙ c_prev + i ⊙ g from a step's activated gates, as `lstmStep` computed it (`lstm_cells`).
+    static func lstmCells(gates: UnsafePointer<Scalar>, rows: Int, hidden: Int, cPrev: UnsafePointer<Scalar>,
+                          cNext: UnsafeMutablePointer<Scalar>) {
+        kernels.lstm_cells!(floats(gates), Int64(rows), Int64(hidden), floats(cPrev), floats(cNext))
+    }
+
     /// The pointwise part of one LSTM backward step (`lstm_backward_step`).
     @inline(__always)
     static func lstmBackwardStep(gates: UnsafeMutablePointer<Scalar>, rows: Int, hidden: Int, cPrev: UnsafePointer<Scalar>,

@@ -84,15 +84,17 @@ public enum CellKind: String, Sendable, CaseIterable, Codable {
     }
 
     /// The layer of this cell for one direction of stack layer `k`, its buffers sliced from `arena`.
+    /// `keepsEveryCellState` false lets an LSTM keep only some cell states, recomputing the rest in
+    /// backward (`LSTMLayer.cellState(at:)`): for networks that train.
     func makeLayer<Scalar: BLASScalar>(_ shape: LayerShape, variant: GRUVariant, weights: RecurrentTensors<Scalar>,
                                        gradients: RecurrentTensors<Scalar>,
                                        sharedScratch: UnsafeMutablePointer<Scalar>?,
                                        panels: PanelPlacement<Scalar>?, tokens: TokenTable?,
-                                       arena: Arena<Scalar>) -> CellLayer<Scalar> {
+                                       keepsEveryCellState: Bool, arena: Arena<Scalar>) -> CellLayer<Scalar> {
         switch self {
         case .lstm:
             .lstm(LSTMLayer(shape, weights: weights, gradients: gradients, panels: panels,
-                            tokens: tokens, arena: arena))
+                            tokens: tokens, keepsEveryCellState: keepsEveryCellState, arena: arena))
         case .gru:
             .gru(GRULayer(shape, variant: variant, weights: weights, gradients: gradients, sharedScratch: sharedScratch,
                           panels: panels, tokens: tokens, arena: arena))

@@ -9,8 +9,12 @@
 /// notes' a⁽ᵗ⁾ = Γo⋆c⁽ᵗ⁾ is the textbook shorthand for h_t = o ⊙ tanh(c_t), which is what runs here.
 ///
 /// Parameters: `weight_ih` (4H, D), `weight_hh` (4H, H), `bias_ih`, `bias_hh` (4H).
-/// Cached for backward: `gates` (T, B, 4H) after activation; `c`, `h` (T+1, B, H) with slot 0 the
-/// incoming state. Backward overwrites `gates` with the pre-activation gradients dG step by step
+/// Cached for backward: `gates` (T, B, 4H) after activation; `h` (T+1, B, H) with slot 0 the
+/// incoming state; the cell states c_0 … c_T (`cellState(at:)`). A network that trains keeps c_t
+/// only every K ≈ √T steps and at T (`c`), plus one segment's K − 1 in `segmentCells`: backward
+/// recomputes a segment's c_t = f ⊙ c_{t−1} + i ⊙ g from the gates it still holds, bit for bit as the
+/// forward step did, before stepping through it (at L, 3×512 with 32 streams × 100 steps per replica,
+/// 20 slots of (B, H) instead of 101 per layer: 31 MB less in all). Backward overwrites `gates` with the pre-activation gradients dG step by step
 /// (each (b, j) reads its four gates before writing its four gradients) and recomputes tanh(c_t)
 /// into `tanhScratch` (B, H) rather than keeping it for every step; `dhCarry`, `dcCarry` (B, H).
 /// On the packed path (`PackedRecurrentKernels`) `panels` places 4H·H values, in memory idle at the
@@ -28,6 +32,10 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
     let gradients: RecurrentTensors<Scalar>
 
     let gates, c, h, tanhScratch, dhCarry, dcCarry: UnsafeMutablePointer<Scalar>
+    /// Steps between kept cell states; 0: every c_t is kept (forward-only networks, short windows).
+    let checkpointInterval: Int
+    /// c_t of the segment being stepped through, for the t between two kept ones.
+    let segmentCells: UnsafeMutablePointer<Scalar>?
     let panels: PanelPlacement<Scalar>?
     let projection: InputProjection<Scalar>
 
@@ -35,13 +43,22 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
     var dGates: UnsafeMutablePointer<Scalar> { gates }
 
     init(_ shape: LayerShape, weights: RecurrentTensors<Scalar>, gradients: RecurrentTensors<Scalar>,
-         panels: PanelPlacement<Scalar>?, tokens: TokenTable?, arena: Arena<Scalar>) {
+         panels: PanelPlacement<Scalar>?, tokens: TokenTable?, keepsEveryCellState: Bool = true,
+         arena: Arena<Scalar>) {
         let (D, H, B, T) = (shape.D, shape.H, shape.B, shape.T)
         (self.D, self.H, self.B, self.T) = (D, H, B, T)
         self.weights = weights
         self.gradients = gradients
         gates = arena.slice(T * B * 4 * H).baseAddress!
-        c = arena.slice((T + 1) * B * H).baseAddress!
+        let K = keepsEveryCellState ? 0 : Self.checkpointInterval(steps: T)
+        checkpointInterval = K
+        if K > 0 {
+            c = arena.slice(((T + K - 1) / K + 1) * B * H).baseAddress!
+            segmentCells = arena.slice((K - 1) * B * H).baseAddress!
+        } else {
+            c = arena.slice((T + 1) * B * H).baseAddress!
+            segmentCells = nil
+        }
         h = arena.slice((T + 1) * B * H).baseAddress!
         tanhScratch = arena.slice(B * H).baseAddress!
         dhCarry = arena.slice(B * H).baseAddress!
@@ -53,6 +70,30 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
 
     var shape: LayerShape { LayerShape(D: D, H: H, B: B, T: T) }
     var cellStateBuffer: UnsafeMutablePointer<Scalar>? { c }
+    var finalCellState: UnsafeMutablePointer<Scalar>? { cellState(at: T) }
+
+    /// c_1 … c_T, (T, B, H), when every step's is kept.
+    var cellStates: UnsafeMutablePointer<Scalar>? {
+        precondition(checkpointInterval == 0, "the cell states of a training window are not all kept")
+        return c + B * H
+    }
+
+    /// K ≈ √T, which minimises the kept slots (T/K + K); none for windows too short to gain.
+    static func checkpointInterval(steps T: Int) -> Int {
+        T < 8 ? 0 : Int(Double(T).squareRoot().rounded(.up))
+    }
+
+    /// Where c_t lives: slot t when all are kept; else the kept ones at multiples of K and at T, the
+    /// rest in the segment buffer (written by forward, rewritten by backward's recomputation).
+    @inline(__always)
+    func cellState(at t: Int) -> UnsafeMutablePointer<Scalar> {
+        let K = checkpointInterval, count = B * H
+        if K == 0 { return c + t * count }
+        let within = t % K
+        if within == 0 { return c + (t / K) * count }
+        if t == T { return c + (T / K + 1) * count }
+        return segmentCells! + (within - 1) * count
+    }
     var dCellStateCarry: UnsafeMutablePointer<Scalar>? { dcCarry }
 
     /// Runs the window from the state in slot 0 of `h` and `c`; the input is (T, B, D).
@@ -64,8 +105,8 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
         }
         for t in 0..<T {
             let z = gates + t * B * G
-            let hPrev = h + t * B * H, cPrev = c + t * B * H
-            let hNext = h + (t + 1) * B * H, cNext = c + (t + 1) * B * H
+            let hPrev = h + t * B * H, cPrev = cellState(at: t)
+            let hNext = h + (t + 1) * B * H, cNext = cellState(at: t + 1)
             Scalar.gemm(transA: false, transB: true, m: B, n: G, k: H, alpha: 1, a: hPrev, lda: H,
                         b: weights.weightHH, ldb: H, beta: 1, c: z, ldc: G)
             for b in 0..<B {
@@ -95,7 +136,7 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
         if !self.panels!.packedOnce { packForwardPanels() }
         for t in 0..<T {
             Self.packedStep(PackedStepOperands(gates: gates + t * B * G, rows: B, hidden: H, hPrev: h + t * B * H,
-                                               panels: panels, cPrev: c + t * B * H, cNext: c + (t + 1) * B * H,
+                                               panels: panels, cPrev: cellState(at: t), cNext: cellState(at: t + 1),
                                                hNext: h + (t + 1) * B * H))
         }
     }
@@ -127,15 +168,16 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
         if let panels {  // weight_hhᵀ (H, 4H)
             PackedRecurrentKernels.packBackward(weights.weightHH, hidden: H, depth: G, into: panels)
         }
+        let K = checkpointInterval
         for t in stride(from: T - 1, through: 0, by: -1) {
+            if K > 0, t == T - 1 || (t + 1) % K == 0 { recomputeCells(from: t - t % K, through: t) }
             let z = gates + t * B * G, dz = dGates + t * B * G
-            let cPrev = c + t * B * H, dOut = dOutput + t * B * H
+            let cPrev = cellState(at: t), cNext = cellState(at: t + 1), dOut = dOutput + t * B * H
             if panels != nil {
-                PackedRecurrentKernels.lstmBackwardStep(gates: z, rows: B, hidden: H, cPrev: cPrev,
-                                                        cNext: c + (t + 1) * B * H, dOutput: dOut,
-                                                        dhCarry: dhCarry, dcCarry: dcCarry)
+                PackedRecurrentKernels.lstmBackwardStep(gates: z, rows: B, hidden: H, cPrev: cPrev, cNext: cNext,
+                                                        dOutput: dOut, dhCarry: dhCarry, dcCarry: dcCarry)
             } else {
-                backwardPointwise(z: z, cPrev: cPrev, cNext: c + (t + 1) * B * H, dOut: dOut)
+                backwardPointwise(z: z, cPrev: cPrev, cNext: cNext, dOut: dOut)
             }
             if fault == .dropRecurrentTerm {
                 dhCarry.update(repeating: 0, count: B * H)
@@ -148,6 +190,26 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
             }
         }
         accumulateWeightGradients(input: input, dx: dx)
+    }
+
+    /// c_{start+1} … c_end again from the kept c_start and the gates of steps start ..< end, which
+    /// backward has not reached yet: the same arithmetic as the forward step that ran (the packed
+    /// kernel's fused multiply-add, or the generic loop's product and sum), so the same values.
+    private func recomputeCells(from start: Int, through end: Int) {
+        let G = 4 * H
+        for u in start..<end {
+            let z = gates + u * B * G, cPrev = cellState(at: u), cNext = cellState(at: u + 1)
+            if panels != nil {
+                PackedRecurrentKernels.lstmCells(gates: z, rows: B, hidden: H, cPrev: cPrev, cNext: cNext)
+                continue
+            }
+            for b in 0..<B {
+                let zb = z + b * G, row = b * H
+                for j in 0..<H {
+                    cNext[row + j] = zb[H + j] * cPrev[row + j] + zb[j] * zb[2 * H + j]
+                }
+            }
+        }
     }
 
     /// The pointwise part of backward step t on the generic path: dG from the cached gates, and the

@@ -7,8 +7,11 @@ protocol RecurrentLayer<Scalar> {
     var shape: LayerShape { get }
     /// h_0 … h_T, (T+1, B, H).
     var h: UnsafeMutablePointer<Scalar> { get }
-    /// c_0 … c_T, (T+1, B, H); nil for a cell without a cell state.
+    /// The cell states from c_0 (slot 0, the incoming state) on: (T+1, B, H) unless the layer keeps
+    /// only some of them; nil for a cell without a cell state.
     var cellStateBuffer: UnsafeMutablePointer<Scalar>? { get }
+    /// c_T, the cell state after the window; nil for a cell without one.
+    var finalCellState: UnsafeMutablePointer<Scalar>? { get }
     var dhCarry: UnsafeMutablePointer<Scalar> { get }
     var dCellStateCarry: UnsafeMutablePointer<Scalar>? { get }
 
@@ -22,6 +25,8 @@ protocol RecurrentLayer<Scalar> {
 }
 
 extension RecurrentLayer {
+    var finalCellState: UnsafeMutablePointer<Scalar>? { cellStateBuffer.map { $0 + shape.T * shape.B * shape.H } }
+
     /// Outputs h_1 … h_T, (T, B, H).
     var output: UnsafeMutablePointer<Scalar> { h + shape.B * shape.H }
 
@@ -39,7 +44,7 @@ extension RecurrentLayer {
     func storeFinalState(h hOut: UnsafeMutablePointer<Scalar>, c cOut: UnsafeMutablePointer<Scalar>, count: Int) {
         assert(count == shape.B * shape.H, "state of \(count) values for a (B, H) block of \(shape.B * shape.H)")
         hOut.update(from: h + shape.T * count, count: count)
-        if let c = cellStateBuffer { cOut.update(from: c + shape.T * count, count: count) }
+        if let c = finalCellState { cOut.update(from: c, count: count) }
     }
 
     /// ∂loss/∂h_0 and ∂loss/∂c_0 after `backward` (zero for a cell without a cell state).

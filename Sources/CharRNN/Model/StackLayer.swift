@@ -25,7 +25,7 @@ struct StackLayer<Scalar: BLASScalar> {
          gradients: UnsafeMutableBufferPointer<Scalar>, withGradients: Bool,
          sharedScratch: UnsafeMutablePointer<Scalar>?, panels: PanelPlacement<Scalar>?,
          reversePanels: PanelPlacement<Scalar>?, tokenInput: Bool, fixedWeights: Bool = false,
-         arena: Arena<Scalar>) {
+         keepsEveryCellState: Bool = true, arena: Arena<Scalar>) {
         let config = model.config
         (D, H, self.B, self.T) = (config.inputSize(ofLayer: k), config.hiddenSize, B, T)
         let tokens = tokenInput ? TokenTable(vocabulary: config.vocabularySize, fixed: fixedWeights) : nil
@@ -37,7 +37,7 @@ struct StackLayer<Scalar: BLASScalar> {
                                   gradients: RecurrentTensors(gradients, layout: model.layout, layer: k,
                                                               direction: direction),
                                   sharedScratch: sharedScratch, panels: panels, tokens: tokens,
-                                  arena: arena)
+                                  keepsEveryCellState: keepsEveryCellState, arena: arena)
         }
         forwardLayer = direction(0, panels: panels)
         if config.bidirectional {

@@ -82,10 +82,12 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
                   sharingPanelsOf: lender)
     }
 
-    /// `tokenInput` chooses layer 0's input projection (the tests run both on one window).
+    /// `tokenInput` chooses layer 0's input projection (the tests run both on one window);
+    /// `keepsEveryCellState` (default: unless the network trains) whether LSTM layers keep every
+    /// step's cell state or recompute most of them in backward (the tests compare the two).
     init(model: CharRNNModel<Scalar>, batchSize B: Int, steps T: Int, withGradients: Bool,
          gradients: UnsafeMutableBufferPointer<Scalar>?, tokenInput: Bool, fixedWeights: Bool = false,
-         sharingPanelsOf lender: UnrolledNetwork<Scalar>? = nil) {
+         sharingPanelsOf lender: UnrolledNetwork<Scalar>? = nil, keepsEveryCellState: Bool? = nil) {
         precondition(!(fixedWeights && withGradients), "a network that trains changes its weights")
         precondition(lender.map { fixedWeights && $0.model === model && !$0.packedPanels.isEmpty } ?? true,
                      "panels are lent only between fixed-weight networks of one model")
@@ -105,7 +107,8 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         let gradients = self.gradients
         let built = Arena<Scalar>.build { arena in
             Buffers(model: model, batch: B, steps: T, withGradients: withGradients, gradients: gradients,
-                    tokenInput: tokenInput, fixedWeights: fixedWeights, lentPanels: lender?.packedPanels, arena: arena)
+                    tokenInput: tokenInput, fixedWeights: fixedWeights, lentPanels: lender?.packedPanels,
+                    keepsEveryCellState: keepsEveryCellState ?? !withGradients, arena: arena)
         }
         panelLender = lender
         packedPanels = fixedWeights ? built.layout.placements : []
@@ -148,7 +151,7 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         init(model: CharRNNModel<Scalar>, batch B: Int, steps T: Int, withGradients: Bool,
              gradients: UnsafeMutableBufferPointer<Scalar>, tokenInput: Bool, fixedWeights: Bool,
              lentPanels: [(forwardDirection: PanelPlacement<Scalar>?, reverseDirection: PanelPlacement<Scalar>?)]?,
-             arena: Arena<Scalar>) {
+             keepsEveryCellState: Bool, arena: Arena<Scalar>) {
             let config = model.config
             let (L, H, E, V) = (config.layerCount, config.hiddenSize, config.embeddingSize, config.vocabularySize)
             let W = config.outputSize, states = L * config.directionCount, rows = T * B
@@ -174,7 +177,8 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
                                          withGradients: withGradients, sharedScratch: sharedScratch,
                                          panels: placements[k].forwardDirection,
                                          reversePanels: placements[k].reverseDirection,
-                                         tokenInput: tokenInput && k == 0, fixedWeights: fixedWeights, arena: arena))
+                                         tokenInput: tokenInput && k == 0, fixedWeights: fixedWeights,
+                                         keepsEveryCellState: keepsEveryCellState, arena: arena))
                 if withGradients {
                     if config.dropout > 0 {
                         dropped.append(arena.slice(rows * W).baseAddress!)
