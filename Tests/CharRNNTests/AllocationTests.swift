@@ -7,12 +7,14 @@ import XCTest
 /// call; the counter leaves allocations made directly by libopenblas out (at the standard shapes it
 /// makes none either: `LD_PRELOAD` counting of `charnn bench`, README).
 final class AllocationTests: XCTestCase {
-    private func allocations(cell: CellKind, variant: GRUVariant = .resetBefore, dropout: Double, replicaCount: Int) -> UInt64 {
+    private func allocations(cell: CellKind, variant: GRUVariant = .resetBefore, dropout: Double, replicaCount: Int,
+                             sharingGradients: Bool? = nil) -> UInt64 {
         let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: 2, hiddenSize: 32, embeddingSize: 8,
                                  vocabularySize: 20, dropout: dropout)
         let model = CharRNNModel<Float>(config: config, seed: 1)
         let adam = Adam(parameterCount: model.parameterCount)
-        let replicas = StreamReplicas(model: model, streams: 0..<8, totalStreams: 8, steps: 10, replicaCount: replicaCount)
+        let replicas = StreamReplicas(model: model, streams: 0..<8, totalStreams: 8, steps: 10, replicaCount: replicaCount,
+                                      sharingGradients: sharingGradients)
         if dropout > 0 {  // every regulariser at once: locked masks, DropConnect, embedding dropout
             replicas.lockedDropout = true
             replicas.recurrentDropConnect = WeightDropout(model: model, target: .recurrentWeights, probability: dropout)
@@ -42,6 +44,8 @@ final class AllocationTests: XCTestCase {
             XCTAssertEqual(allocations(cell: cell, variant: variant, dropout: 0.2, replicaCount: 1), 0, "\(cell) \(variant)")
             XCTAssertEqual(allocations(cell: cell, variant: variant, dropout: 0, replicaCount: 2), 0, "\(cell) \(variant), 2 replicas")
         }
+        XCTAssertEqual(allocations(cell: .lstm, dropout: 0.2, replicaCount: 2, sharingGradients: true), 0,
+                       "LSTM, 2 replicas sharing one gradient buffer")
     }
 
     /// The counter itself counts, so that the zeros above mean something: nothing between start and

@@ -9,6 +9,18 @@ func addColumnSums<Scalar: BLASScalar>(
     }
 }
 
+/// Column sums of `columns` of a matrix whose rows are `stride` apart, added into `sums`: a part of
+/// a bias gradient (`GradientShare`).
+@inline(__always)
+func addColumnSums<Scalar: BLASScalar>(
+    _ matrix: UnsafePointer<Scalar>, rows: Int, columns: Int, stride: Int, into sums: UnsafeMutablePointer<Scalar>
+) {
+    for r in 0..<rows {
+        let row = matrix + r * stride
+        for j in 0..<columns { sums[j] += row[j] }
+    }
+}
+
 /// Every row of a (rows, columns) matrix set to `a + b` (b optional): the biases broadcast before
 /// the input-projection GEMM accumulates onto them.
 @inline(__always)

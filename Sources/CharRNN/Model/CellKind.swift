@@ -45,6 +45,15 @@ public enum CellKind: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// Whether the cell's layers can leave their weight gradients for later, to be summed over
+    /// replicas in shares (`GradientShare`); the others give each replica a gradient buffer.
+    var defersWeightGradients: Bool {
+        switch self {
+        case .lstm: true
+        case .gru, .layerNormLSTM: false
+        }
+    }
+
     /// Whether `--gru-variant` applies (and checkpoints record it).
     public var takesGRUVariant: Bool {
         switch self {
@@ -178,6 +187,19 @@ enum CellLayer<Scalar: BLASScalar> {
         case .gru(let layer): layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault)
         case .layerNormLSTM(let layer): layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault)
         }
+    }
+
+    /// `backward` without the weight gradients, for a cell that `defersWeightGradients`.
+    func backwardDeferringWeightGradients(dOutput: UnsafePointer<Scalar>, input: LayerInput<Scalar>,
+                                          dx: UnsafeMutablePointer<Scalar>?, fault: GradientFault) {
+        guard case .lstm(let layer) = self else { preconditionFailure("this cell does not defer its weight gradients") }
+        layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault, deferringWeightGradients: true)
+    }
+
+    /// The weight gradients that `backwardDeferringWeightGradients` left, `share`'s rows of them.
+    func accumulateWeightGradients(input: LayerInput<Scalar>, share: GradientShare) {
+        guard case .lstm(let layer) = self else { preconditionFailure("this cell does not defer its weight gradients") }
+        layer.accumulateWeightGradients(input: input, share: share)
     }
 
     /// Packs weight_hh into the layer's forward panels (`PanelPlacement.packedOnce`).

@@ -158,9 +158,15 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
 
     /// Back-propagates `dOutput` (T, B, H), the loss gradient at h_1 … h_T, through the window.
     /// Accumulates the weight gradients, writes the input gradient to `dx` (T, B, D) when given,
-    /// and leaves the incoming-state gradients in `dhCarry` and `dcCarry`.
+    /// and leaves the incoming-state gradients in `dhCarry` and `dcCarry`. `deferringWeightGradients`
+    /// leaves the weight gradients to `accumulateWeightGradients(input:share:)`: dG stays in `gates`.
     func backward(dOutput: UnsafePointer<Scalar>, input: LayerInput<Scalar>,
                   dx: UnsafeMutablePointer<Scalar>?, fault: GradientFault) {
+        backward(dOutput: dOutput, input: input, dx: dx, fault: fault, deferringWeightGradients: false)
+    }
+
+    func backward(dOutput: UnsafePointer<Scalar>, input: LayerInput<Scalar>,
+                  dx: UnsafeMutablePointer<Scalar>?, fault: GradientFault, deferringWeightGradients: Bool) {
         let G = 4 * H
         dhCarry.update(repeating: 0, count: B * H)
         dcCarry.update(repeating: 0, count: B * H)
@@ -189,7 +195,24 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
                             b: weights.weightHH, ldb: H, beta: 0, c: dhCarry, ldc: H)
             }
         }
-        accumulateWeightGradients(input: input, dx: dx)
+        if deferringWeightGradients {
+            projection.inputGradient(input, dPreactivations: dGates, weightIH: weights.weightIH, dx: dx)
+        } else {
+            accumulateWeightGradients(input: input, dx: dx)
+        }
+    }
+
+    /// The weight gradients a deferred `backward` left: `share`'s rows of dW_ih, dW_hh and the biases.
+    func accumulateWeightGradients(input: LayerInput<Scalar>, share: GradientShare) {
+        let G = 4 * H, rows = T * B, part = share.range(of: G)
+        projection.weightGradient(input, dPreactivations: dGates, weightIH: weights.weightIH,
+                                  dWeightIH: gradients.weightIH, share: share)
+        guard !part.isEmpty else { return }
+        let first = part.lowerBound
+        Scalar.gemm(transA: true, transB: false, m: part.count, n: H, k: rows, alpha: 1, a: dGates + first, lda: G,
+                    b: h, ldb: H, beta: 1, c: gradients.weightHH + first * H, ldc: H)
+        addColumnSums(dGates + first, rows: rows, columns: part.count, stride: G, into: gradients.biasIH + first)
+        addColumnSums(dGates + first, rows: rows, columns: part.count, stride: G, into: gradients.biasHH + first)
     }
 
     /// c_{start+1} … c_end again from the kept c_start and the gates of steps start ..< end, which

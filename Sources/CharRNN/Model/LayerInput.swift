@@ -98,25 +98,54 @@ struct InputProjection<Scalar: BLASScalar> {
     func backward(_ input: LayerInput<Scalar>, dPreactivations dZ: UnsafePointer<Scalar>,
                   weightIH: UnsafePointer<Scalar>, dWeightIH: UnsafeMutablePointer<Scalar>,
                   dx: UnsafeMutablePointer<Scalar>?) {
+        inputGradient(input, dPreactivations: dZ, weightIH: weightIH, dx: dx)
+        weightGradient(input, dPreactivations: dZ, weightIH: weightIH, dWeightIH: dWeightIH, share: .whole)
+    }
+
+    /// The part of `backward` that writes no weight gradient: dx for rows; for tokens Δ, which
+    /// `weightGradient` reads.
+    func inputGradient(_ input: LayerInput<Scalar>, dPreactivations dZ: UnsafePointer<Scalar>,
+                       weightIH: UnsafePointer<Scalar>, dx: UnsafeMutablePointer<Scalar>?) {
         switch input {
-        case .rows(let x):
-            Scalar.gemm(transA: true, transB: false, m: G, n: D, k: T * B, alpha: 1, a: dZ, lda: G,
-                        b: x, ldb: D, beta: 1, c: dWeightIH, ldc: D)
+        case .rows:
             if let dx {
                 Scalar.gemm(transA: false, transB: false, m: T * B, n: D, k: G, alpha: 1, a: dZ, lda: G,
                             b: weightIH, ldb: D, beta: 0, c: dx, ldc: D)
             }
         case .tokens(let tokens):
-            let delta = self.table!, V = tokens.vocabulary
-            delta.update(repeating: 0, count: V * G)
+            let delta = self.table!
+            delta.update(repeating: 0, count: tokens.vocabulary * G)
             for r in 0..<(T * B) {
                 addRow(dZ + r * G, to: delta + tokens.id(row: r, batch: B, steps: T) * G)
             }
-            Scalar.gemm(transA: true, transB: false, m: G, n: D, k: V, alpha: 1, a: delta, lda: G,
-                        b: tokens.embedding, ldb: D, beta: 1, c: dWeightIH, ldc: D)
-            if let dEmbedding = tokens.dEmbedding {
-                Scalar.gemm(transA: false, transB: false, m: V, n: D, k: G, alpha: 1, a: delta, lda: G,
-                            b: weightIH, ldb: D, beta: 1, c: dEmbedding, ldc: D)
+        }
+    }
+
+    /// The rest of `backward`, after `inputGradient`: `share`'s rows of dW_ih and, for tokens, of the
+    /// embedding's gradient.
+    func weightGradient(_ input: LayerInput<Scalar>, dPreactivations dZ: UnsafePointer<Scalar>,
+                        weightIH: UnsafePointer<Scalar>, dWeightIH: UnsafeMutablePointer<Scalar>,
+                        share: GradientShare) {
+        let part = share.range(of: G)
+        switch input {
+        case .rows(let x):
+            if !part.isEmpty {
+                Scalar.gemm(transA: true, transB: false, m: part.count, n: D, k: T * B, alpha: 1,
+                            a: dZ + part.lowerBound, lda: G, b: x, ldb: D, beta: 1,
+                            c: dWeightIH + part.lowerBound * D, ldc: D)
+            }
+        case .tokens(let tokens):
+            let delta = self.table!, V = tokens.vocabulary
+            if !part.isEmpty {
+                Scalar.gemm(transA: true, transB: false, m: part.count, n: D, k: V, alpha: 1,
+                            a: delta + part.lowerBound, lda: G, b: tokens.embedding, ldb: D, beta: 1,
+                            c: dWeightIH + part.lowerBound * D, ldc: D)
+            }
+            let symbols = share.range(of: V)
+            if let dEmbedding = tokens.dEmbedding, !symbols.isEmpty {
+                Scalar.gemm(transA: false, transB: false, m: symbols.count, n: D, k: G, alpha: 1,
+                            a: delta + symbols.lowerBound * G, lda: G, b: weightIH, ldb: D, beta: 1,
+                            c: dEmbedding + symbols.lowerBound * D, ldc: D)
             }
         }
     }

@@ -79,12 +79,22 @@ struct StackLayer<Scalar: BLASScalar> {
     }
 
     /// Back-propagates `dOutput` (the gradient at `output`); writes the input gradient to `dx` for
-    /// row input (token input accumulates the embedding's gradient instead).
+    /// row input (token input accumulates the embedding's gradient instead). `deferringWeightGradients`
+    /// (cells that `defersWeightGradients`) leaves the weight gradients, and the embedding's, to
+    /// `accumulateWeightGradients(input:share:)`.
     func backward(dOutput: UnsafePointer<Scalar>, input: LayerInput<Scalar>, dx: UnsafeMutablePointer<Scalar>?,
-                  fault: GradientFault) {
+                  fault: GradientFault, deferringWeightGradients: Bool = false) {
         assert(dx.map { UnsafePointer($0) != dOutput } ?? true, "dx must not alias the gradient it reads")
+        func throughLayer(_ layer: CellLayer<Scalar>, _ dOutput: UnsafePointer<Scalar>, _ input: LayerInput<Scalar>,
+                      _ dx: UnsafeMutablePointer<Scalar>?) {
+            if deferringWeightGradients {
+                layer.backwardDeferringWeightGradients(dOutput: dOutput, input: input, dx: dx, fault: fault)
+            } else {
+                layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault)
+            }
+        }
         guard let reverseLayer, let dForward, let dReverse else {
-            forwardLayer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault)
+            throughLayer(forwardLayer, dOutput, input, dx)
             return
         }
         for t in 0..<T {
@@ -94,16 +104,27 @@ struct StackLayer<Scalar: BLASScalar> {
                 (dReverse + ((T - 1 - t) * B + b) * H).update(from: row + H, count: H)
             }
         }
-        forwardLayer.backward(dOutput: dForward, input: input, dx: dx, fault: fault)
+        throughLayer(forwardLayer, dForward, input, dx)
         if case .tokens(let tokens) = input {
-            reverseLayer.backward(dOutput: dReverse, input: .tokens(tokens.reversedInTime()), dx: nil, fault: fault)
+            throughLayer(reverseLayer, dReverse, .tokens(tokens.reversedInTime()), nil)
             return
         }
-        reverseLayer.backward(dOutput: dReverse, input: .rows(reversedInput!), dx: dReversedInput, fault: fault)
+        throughLayer(reverseLayer, dReverse, .rows(reversedInput!), dReversedInput)
         guard let dx, let dReversedInput else { return }
         for t in 0..<T {
             let target = dx + t * B * D, source = dReversedInput + (T - 1 - t) * B * D
             for i in 0..<(B * D) { target[i] += source[i] }
+        }
+    }
+
+    /// `share`'s rows of the weight gradients a deferred `backward` left, each direction with the
+    /// input it read.
+    func accumulateWeightGradients(input: LayerInput<Scalar>, share: GradientShare) {
+        forwardLayer.accumulateWeightGradients(input: input, share: share)
+        guard let reverseLayer else { return }
+        switch input {
+        case .tokens(let tokens): reverseLayer.accumulateWeightGradients(input: .tokens(tokens.reversedInTime()), share: share)
+        case .rows: reverseLayer.accumulateWeightGradients(input: .rows(reversedInput!), share: share)
         }
     }
 

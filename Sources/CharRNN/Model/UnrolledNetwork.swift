@@ -314,46 +314,80 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         return layerOutput(stages.count - 1)
     }
 
+    /// Whether `backward(deferringWeightGradients: true)` is open to this network's cell.
+    public var defersWeightGradients: Bool { model.config.cell.defersWeightGradients }
+
     /// Adds the gradient of the last `forward`'s mean loss to the model's gradients (which the
     /// caller zeroes once per optimiser step) and leaves ∂loss/∂(incoming state) in `dStateH`/`dStateC`.
-    public func backward() {
+    /// `deferringWeightGradients` (when `defersWeightGradients`) writes no gradient: every layer's
+    /// input gradient and the state gradients are computed, the weight gradients left to
+    /// `accumulateWeightGradients(share:)`, which may then run in parts on several threads.
+    public func backward(deferringWeightGradients: Bool = false) {
+        precondition(!deferringWeightGradients || defersWeightGradients, "this cell does not defer its weight gradients")
         precondition(withGradients, "backward needs a network made withGradients")
         let config = model.config
-        let (B, T, E, H, V, L) = (batchSize, steps, config.embeddingSize, config.hiddenSize,
-                                  config.vocabularySize, config.layerCount)
+        let (B, T, H, V, L) = (batchSize, steps, config.hiddenSize, config.vocabularySize, config.layerCount)
         let W = config.outputSize
         let rows = T * B, stateCount = B * H
-        let parameters = model.parameters.baseAddress!, gradients = self.gradients.baseAddress!
         let logits = self.logits.baseAddress!
         assert(targets.allSatisfy { $0 >= 0 && Int($0) < V }, "a target id is outside the vocabulary of \(V)")
         SoftmaxCrossEntropy.backward(probabilities: logits, targets: targets.baseAddress!, rows: rows, classes: V)
 
-        // Decoder: dW = dlogitsᵀ · x, db = Σ dlogits, dx = dlogits · W.
-        let top = layerOutput(L - 1)
-        Scalar.gemm(transA: true, transB: false, m: V, n: W, k: rows, alpha: 1, a: logits, lda: V,
-                    b: top, ldb: W, beta: 1, c: gradients + model.layout.decoderWeight.offset, ldc: W)
-        addColumnSums(logits, rows: rows, columns: V, into: gradients + model.layout.decoderBias.offset)
+        // Decoder: dW = dlogitsᵀ · x, db = Σ dlogits (`decoderGradients`), dx = dlogits · W.
+        if !deferringWeightGradients { decoderGradients(share: .whole) }
         Scalar.gemm(transA: false, transB: false, m: rows, n: W, k: V, alpha: 1, a: logits, lda: V,
-                    b: parameters + model.layout.decoderWeight.offset, ldb: W, beta: 0, c: dOutputs[L - 1], ldc: W)
+                    b: model.parameters.baseAddress! + model.layout.decoderWeight.offset, ldb: W, beta: 0,
+                    c: dOutputs[L - 1], ldc: W)
 
         for k in stride(from: L - 1, through: 0, by: -1) {
             if maskedLastForward {
                 multiply(dOutputs[k], by: masks[k], into: dOutputs[k], count: rows * W)
             }
             let dx = k > 0 ? dOutputs[k - 1] : dEmbedded
-            stages[k].backward(dOutput: dOutputs[k], input: layerInput(k), dx: dx, fault: fault)
+            stages[k].backward(dOutput: dOutputs[k], input: layerInput(k), dx: dx, fault: fault,
+                               deferringWeightGradients: deferringWeightGradients)
         }
         for i in 0..<layers.count {
             layers[i].storeIncomingStateGradient(dh: dStateH.baseAddress! + i * stateCount,
-                                             dc: dStateC.baseAddress! + i * stateCount, count: stateCount)
+                                                 dc: dStateC.baseAddress! + i * stateCount, count: stateCount)
         }
+        if !deferringWeightGradients { embeddingGradient(share: .whole) }
+    }
 
-        // Embedding: scatter-add the input gradient into the rows that were gathered (token input
-        // accumulated it in layer 0's backward).
+    /// After `backward(deferringWeightGradients: true)`: adds `share`'s rows of every weight gradient
+    /// of the window to `gradients`. The shares of one window may run at once on different threads,
+    /// also beside other networks' shares of the same index into the same buffer.
+    func accumulateWeightGradients(share: GradientShare) {
+        decoderGradients(share: share)
+        for k in 0..<stages.count {
+            stages[k].accumulateWeightGradients(input: layerInput(k), share: share)
+        }
+        embeddingGradient(share: share)
+    }
+
+    /// The decoder's dW = dlogitsᵀ · x and db = Σ dlogits, `share`'s rows (symbols) of them.
+    private func decoderGradients(share: GradientShare) {
+        let (rows, V, W) = (batchSize * steps, model.config.vocabularySize, model.config.outputSize)
+        let symbols = share.range(of: V), first = symbols.lowerBound
+        guard !symbols.isEmpty else { return }
+        let gradients = self.gradients.baseAddress!, logits = self.logits.baseAddress!
+        Scalar.gemm(transA: true, transB: false, m: symbols.count, n: W, k: rows, alpha: 1, a: logits + first, lda: V,
+                    b: layerOutput(model.config.layerCount - 1), ldb: W, beta: 1,
+                    c: gradients + model.layout.decoderWeight.offset + first * W, ldc: W)
+        addColumnSums(logits + first, rows: rows, columns: symbols.count, stride: V,
+                      into: gradients + model.layout.decoderBias.offset + first)
+    }
+
+    /// Gathered embedding rows: scatter-adds the input gradient into the rows of `share`'s symbols
+    /// (token input accumulates the embedding's gradient in layer 0 instead).
+    private func embeddingGradient(share: GradientShare) {
         guard let dEmbedded else { return }
-        let dTable = gradients + model.layout.embedding.offset
-        for r in 0..<rows {
-            let source = dEmbedded + r * E, target = dTable + Int(inputs[r]) * E
+        let E = model.config.embeddingSize, symbols = share.range(of: model.config.vocabularySize)
+        let dTable = gradients.baseAddress! + model.layout.embedding.offset
+        for r in 0..<(batchSize * steps) {
+            let symbol = Int(inputs[r])
+            guard symbols.contains(symbol) else { continue }
+            let source = dEmbedded + r * E, target = dTable + symbol * E
             for j in 0..<E { target[j] += source[j] }
         }
     }
