@@ -14,18 +14,10 @@ final class CellCheckpointTests: XCTestCase {
     /// Two windows in a row (the second from the state the first carried), forward and backward.
     private func twoWindows(_ network: UnrolledNetwork<Float>) -> WindowResult {
         var generator = SplitMix64(seed: 11)
-        let V = UInt64(network.model.config.vocabularySize)
-        for i in 0..<network.stateH.count {
-            network.stateH[i] = Float(Int(generator.next() % 2001) - 1000) / 1250
-            network.stateC[i] = Float(Int(generator.next() % 2001) - 1000) / 500
-        }
         network.gradients.update(repeating: 0)
         var loss = 0.0
-        for _ in 0..<2 {
-            for i in 0..<network.inputs.count {
-                network.inputs[i] = Int32(generator.next() % V)
-                network.targets[i] = Int32(generator.next() % V)
-            }
+        for window in 0..<2 {
+            fillWindow(network, &generator, state: window == 0)
             loss += network.forward(training: true)
             network.backward()
         }

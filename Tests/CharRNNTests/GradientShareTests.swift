@@ -7,15 +7,7 @@ import XCTest
 final class GradientShareTests: XCTestCase {
     private func fill(_ network: UnrolledNetwork<Float>, seed: UInt64) {
         var generator = SplitMix64(seed: seed)
-        let V = UInt64(network.model.config.vocabularySize)
-        for i in 0..<network.inputs.count {
-            network.inputs[i] = Int32(generator.next() % V)
-            network.targets[i] = Int32(generator.next() % V)
-        }
-        for i in 0..<network.stateH.count {
-            network.stateH[i] = Float(Int(generator.next() % 2001) - 1000) / 1250
-            network.stateC[i] = Float(Int(generator.next() % 2001) - 1000) / 500
-        }
+        fillWindow(network, &generator)
     }
 
     func testSharesOfADeferredBackwardAddUpToTheWholeGradient() {

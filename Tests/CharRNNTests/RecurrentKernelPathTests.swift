@@ -22,16 +22,7 @@ final class RecurrentKernelPathTests: XCTestCase {
         let model = CharRNNModel<Float>(config: config, seed: 21)
         let network = UnrolledNetwork(model: model, batchSize: B, steps: T)
         var generator = SplitMix64(seed: 4)
-        let V = UInt64(config.vocabularySize)
-        for i in 0..<network.inputs.count {
-            network.inputs[i] = Int32(generator.next() % V)
-            network.targets[i] = Int32(generator.next() % V)
-        }
-        // A carried state away from zero, so the first step's recurrent product matters too.
-        for i in 0..<network.stateH.count {
-            network.stateH[i] = Float(Int(generator.next() % 2001) - 1000) / 1250
-            network.stateC[i] = Float(Int(generator.next() % 2001) - 1000) / 500
-        }
+        fillWindow(network, &generator)
         network.gradients.update(repeating: 0)
         let loss = network.forward()
         let logits = Array(network.logits)

@@ -49,3 +49,18 @@ func trainedCheckpoint() throws -> Checkpoint {
     _ = try trainer.run { _ in }
     return trainer.checkpoint()
 }
+
+/// Random ids for the window's inputs and targets and, unless `state` is false, a carried state
+/// away from zero (so the first step's recurrent product matters too), drawn from `generator`.
+func fillWindow(_ network: UnrolledNetwork<Float>, _ generator: inout SplitMix64, state: Bool = true) {
+    let V = UInt64(network.model.config.vocabularySize)
+    for i in 0..<network.inputs.count {
+        network.inputs[i] = Int32(generator.next() % V)
+        network.targets[i] = Int32(generator.next() % V)
+    }
+    guard state else { return }
+    for i in 0..<network.stateH.count {
+        network.stateH[i] = Float(Int(generator.next() % 2001) - 1000) / 1250
+        network.stateC[i] = Float(Int(generator.next() % 2001) - 1000) / 500
+    }
+}
