@@ -8,7 +8,9 @@
 #
 # GRID: one run per line, `cell layers hidden seq dropout lr steps [train flags…]` ('#' starts a
 # comment), e.g. `lstm 2 512 100 0.3 2e-3 3500 --locked-dropout`.
-# A run whose row is already in OUT.csv is not repeated.
+# A run whose row is already in OUT.csv is not repeated. Every model flag is given (--batch too), so
+# `charnn train`'s budget rule adds nothing to a run (before 2026-12-06 13:40 it was not given, and
+# the rule chose locked masks for runs with dropout that did not ask for them).
 set -euo pipefail
 corpus=${1:?corpus}; grid=${2:?grid file}; table=${3:?output csv}; runs=${4:-sweeps/budget}
 charnn=${CHARNN:-.build/release/charnn}
@@ -23,7 +25,7 @@ while read -r cell layers hidden seq dropout lr steps extra; do
     rm -rf "$out"
     warmup=$(( steps / 50 > 20 ? steps / 50 : 20 ))
     echo "budget-sweep: $cell ${layers}x$hidden seq $seq dropout $dropout lr $lr, $steps steps ($(uptime | sed 's/.*load/load/'))" >&2
-    "$charnn" train "$corpus" --cell "$cell" --layers "$layers" --hidden "$hidden" --seq "$seq" --dropout "$dropout" \
+    "$charnn" train "$corpus" --cell "$cell" --layers "$layers" --hidden "$hidden" --batch 50 --seq "$seq" --dropout "$dropout" \
         --lr "$lr" --steps "$steps" --schedule cosine --warmup "$warmup" --val-every 200 --save-every 0 \
         --log-every 200 ${extra:-} --out "$out" >"$out.log" 2>&1 || { echo "budget-sweep: run failed, see $out.log" >&2; continue; }
     python3 - "$out/metrics.csv" "$key" "$corpus" >>"$table" <<'PY'

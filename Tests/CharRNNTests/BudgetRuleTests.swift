@@ -117,4 +117,35 @@ final class BudgetRuleTests: XCTestCase {
         let bySize = stride(from: 100_000, to: 10_000_000, by: 300_000).map { dropout(20, $0) }
         XCTAssertEqual(bySize, bySize.sorted())
     }
+
+    /// A small corpus for many epochs (Truyện Kiều for 5 minutes: 378 epochs of 2×128) gets
+    /// DropConnect and embedding dropout on top of dropout at its bound, said on the plan line; a
+    /// corpus the budget sees fewer times does not; a user's `--weight-dropout` is kept.
+    func testASmallCorpusSeenManyTimesGetsDropConnectAndEmbeddingDropout() {
+        let small = BudgetRule.choose(trainingCharacters: 97_600, vocabularySize: 134, budget: .steps(15_000),
+                                      given: GivenModelFlags()) { _ in 1 }
+        XCTAssertEqual(small.recipe.label, "LSTM 2×128")
+        XCTAssertEqual(small.dropout, 0.5)
+        XCTAssertEqual(small.weightDropout, 0.5)
+        XCTAssertEqual(small.embeddingDropout, 0.1)
+        XCTAssertTrue(small.summary.contains("dropout 0.5 (locked), DropConnect 0.5, embedding dropout 0.1, batch 50"),
+                      small.summary)
+        var options = TrainingOptions(corpusPath: "x")
+        options = options.taking(small)
+        XCTAssertEqual(options.weightDropout, 0.5)
+        XCTAssertEqual(options.embeddingDropout, 0.1)
+
+        let large = BudgetRule.choose(trainingCharacters: 1_060_000, vocabularySize: 65, budget: .steps(7_000),
+                                      given: GivenModelFlags()) { _ in 1 }
+        XCTAssertLessThan(large.dropout, 0.5)
+        XCTAssertEqual(large.weightDropout, 0)
+        XCTAssertEqual(large.embeddingDropout, 0)
+        XCTAssertFalse(large.summary.contains("DropConnect"), large.summary)
+        XCTAssertNil(TrainingOptions(corpusPath: "x").taking(large).weightDropout, "no DropConnect flag when none is chosen")
+
+        let kept = BudgetRule.choose(trainingCharacters: 97_600, vocabularySize: 134, budget: .steps(15_000),
+                                     given: GivenModelFlags(weightDropout: 0.2)) { _ in 1 }
+        XCTAssertEqual(kept.weightDropout, 0.2)
+        XCTAssertEqual(kept.embeddingDropout, 0.1)
+    }
 }

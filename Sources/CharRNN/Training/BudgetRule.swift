@@ -31,11 +31,15 @@ public struct GivenModelFlags: Equatable, Sendable {
     public var seq: Int?
     public var learningRate: Double?
     public var lockedDropout: Bool?
+    public var weightDropout: Double?
+    public var embeddingDropout: Double?
 
     public init(cell: CellKind? = nil, layerCount: Int? = nil, hiddenSize: Int? = nil, dropout: Double? = nil,
-                batch: Int? = nil, seq: Int? = nil, learningRate: Double? = nil, lockedDropout: Bool? = nil) {
+                batch: Int? = nil, seq: Int? = nil, learningRate: Double? = nil, lockedDropout: Bool? = nil,
+                weightDropout: Double? = nil, embeddingDropout: Double? = nil) {
         (self.cell, self.layerCount, self.hiddenSize, self.dropout) = (cell, layerCount, hiddenSize, dropout)
         (self.batch, self.seq, self.learningRate, self.lockedDropout) = (batch, seq, learningRate, lockedDropout)
+        (self.weightDropout, self.embeddingDropout) = (weightDropout, embeddingDropout)
     }
 
     /// Every flag the rule would choose is given: nothing is left to choose.
@@ -93,10 +97,28 @@ public enum BudgetRule {
     /// Sweep points: LSTM 2×128 at 17.5 epochs (x = 4.0) validated 1.5763 without dropout, 1.5807
     /// with 0.2 and 1.6671 with 0.45.
     public static func dropout(epochs: Double, parameters: Int, trainingCharacters: Int) -> Double {
-        let exposure = epochs * Double(parameters) / Double(max(trainingCharacters, 1))
+        let exposure = exposure(epochs: epochs, parameters: parameters, trainingCharacters: trainingCharacters)
         guard exposure > 4 else { return 0 }
         let p = min(0.5, max(0, 0.1 * (Foundation.log2(exposure) - 2)))
         return (p * 20).rounded() / 20
+    }
+
+    /// Epochs times parameters per training character: how far a model can overfit a corpus.
+    static func exposure(epochs: Double, parameters: Int, trainingCharacters: Int) -> Double {
+        epochs * Double(parameters) / Double(max(trainingCharacters, 1))
+    }
+
+    /// From this exposure on dropout is at its bound (0.5) and the rule adds DropConnect and
+    /// embedding dropout.
+    public static let heavyExposure = 128.0
+    /// DropConnect on weight_hh and embedding dropout past `heavyExposure`. Sweep points
+    /// (`docs/budget-sweep-vi-truyenkieu.csv`: Truyện Kiều, 97.6 k training characters, LSTM 2×128
+    /// with dropout 0.5 locked, the 15,000 steps of 5 minutes, 378 epochs, exposure ≈ 930): 1.6626
+    /// alone, 1.6122 with DropConnect 0.5, 1.5837 with DropConnect 0.5 and embedding dropout 0.1.
+    /// Below the bound it is not used: on tinyshakespeare DropConnect 0.2 cost 0.0127 at 5 minutes
+    /// (2×256, exposure 8.2), and 0.5 gained nothing at 60 minutes (2×512, exposure ≈ 90).
+    public static func extraRegularisation(exposure: Double) -> (weightDropout: Double, embeddingDropout: Double) {
+        exposure >= heavyExposure ? (0.5, 0.1) : (0, 0)
     }
 
     /// A model considered, with what the rule found.
@@ -174,8 +196,12 @@ public enum BudgetRule {
         let chosenDropout = dropout(epochs: epochs, parameters: pick.parameterCount,
                                     trainingCharacters: trainingCharacters)
         let finalDropout = given.dropout ?? chosenDropout
+        let extra = extraRegularisation(exposure: exposure(epochs: epochs, parameters: pick.parameterCount,
+                                                           trainingCharacters: trainingCharacters))
         return BudgetChoice(recipe: pick.recipe, dropout: finalDropout,
                             lockedDropout: given.lockedDropout ?? (finalDropout > 0),
+                            weightDropout: given.weightDropout ?? extra.weightDropout,
+                            embeddingDropout: given.embeddingDropout ?? extra.embeddingDropout,
                             learningRate: given.learningRate ?? learningRate,
                             expectedEpochs: epochs, budget: budget, trainingCharacters: trainingCharacters,
                             candidates: candidates)
@@ -189,6 +215,9 @@ public struct BudgetChoice: Sendable {
     /// Locked (variational) masks whenever there is dropout, unless the user said otherwise: they
     /// validated better than per-character masks in the sweep, at 5 and at 30 minutes.
     public var lockedDropout: Bool
+    /// DropConnect on weight_hh and embedding dropout (`BudgetRule.extraRegularisation`); 0: none.
+    public var weightDropout: Double
+    public var embeddingDropout: Double
     public var learningRate: Double
     /// Epochs the chosen model is expected to train within the budget.
     public var expectedEpochs: Double
@@ -219,6 +248,8 @@ public struct BudgetChoice: Sendable {
             ? String(format: " (speeds timed in %.1f s)", measuringSeconds) : ""
         return parts.joined(separator: ", ") + " → \(recipe.label), dropout \(BudgetChoice.decimal(dropout))"
             + (lockedDropout ? " (locked), " : ", ")
+            + (weightDropout > 0 ? "DropConnect \(BudgetChoice.decimal(weightDropout)), " : "")
+            + (embeddingDropout > 0 ? "embedding dropout \(BudgetChoice.decimal(embeddingDropout)), " : "")
             + "batch \(recipe.batch) × seq \(recipe.seq), lr \(BudgetChoice.decimal(learningRate))" + timed
     }
 

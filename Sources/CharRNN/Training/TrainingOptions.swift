@@ -153,7 +153,8 @@ extension TrainingOptions {
     /// The model flags given, which the budget rule keeps.
     var givenModelFlags: GivenModelFlags {
         GivenModelFlags(cell: cell, layerCount: layerCount, hiddenSize: hiddenSize, dropout: dropout, batch: batch,
-                        seq: seq, learningRate: learningRate, lockedDropout: lockedDropout)
+                        seq: seq, learningRate: learningRate, lockedDropout: lockedDropout,
+                        weightDropout: weightDropout, embeddingDropout: embeddingDropout)
     }
 
     /// These options with the flags not given taken from `choice`, and a cosine schedule to the end
@@ -167,6 +168,8 @@ extension TrainingOptions {
         options.seq = seq ?? choice.recipe.seq
         options.dropout = dropout ?? choice.dropout
         options.lockedDropout = lockedDropout ?? choice.lockedDropout
+        options.weightDropout = weightDropout ?? (choice.weightDropout > 0 ? choice.weightDropout : nil)
+        options.embeddingDropout = embeddingDropout ?? (choice.embeddingDropout > 0 ? choice.embeddingDropout : nil)
         options.learningRate = learningRate ?? choice.learningRate
         if schedule == nil {
             options.schedule = .cosine
