@@ -38,9 +38,9 @@ struct Train: ParsableCommand {
     @Flag(inversion: .prefixedNo,
           help: "Variational dropout: one --dropout mask per stream and window, the same at every time step, instead of one per character. (default: off, or on when --time/--steps chooses a dropout)")
     var lockedDropout: Bool?
-    @Option(help: "DropConnect on the recurrent weights (weight_hh): the probability of zeroing each, one mask per window, in [0, 1). (default: 0)")
+    @Option(help: "DropConnect on the recurrent weights (weight_hh): the probability of zeroing each, one mask per window, in [0, 1). (default: 0, or 0.5 when --time/--steps chooses the model for a small corpus seen many times)")
     var weightDropout: Double?
-    @Option(help: "Embedding dropout: the probability of dropping each symbol's embedding row (all its occurrences), one mask per window, in [0, 1). (default: 0)")
+    @Option(help: "Embedding dropout: the probability of dropping each symbol's embedding row (all its occurrences), one mask per window, in [0, 1). (default: 0, or 0.1 when --time/--steps chooses the model for a small corpus seen many times)")
     var embedDropout: Double?
 
     @OptionGroup var optimiser: OptimiserOptions
