@@ -14,9 +14,10 @@
 /// only every K ≈ √T steps and at T (`c`), plus one segment's K − 1 in `segmentCells`: backward
 /// recomputes a segment's c_t = f ⊙ c_{t−1} + i ⊙ g from the gates it still holds, bit for bit as the
 /// forward step did, before stepping through it (at L, 3×512 with 32 streams × 100 steps per replica,
-/// 20 slots of (B, H) instead of 101 per layer: 31 MB less in all). Backward overwrites `gates` with the pre-activation gradients dG step by step
-/// (each (b, j) reads its four gates before writing its four gradients) and recomputes tanh(c_t)
-/// into `tanhScratch` (B, H) rather than keeping it for every step; `dhCarry`, `dcCarry` (B, H).
+/// 20 slots of (B, H) instead of 101 per layer: 31 MB less in all). Backward overwrites `gates`
+/// with the pre-activation gradients dG step by step (each (b, j) reads its four gates before
+/// writing its four gradients) and recomputes tanh(c_t) into `tanhScratch` (B, H) rather than
+/// keeping it for every step; `dhCarry`, `dcCarry` (B, H).
 /// On the packed path (`PackedRecurrentKernels`) `panels` places 4H·H values, in memory idle at the
 /// time, for weight_hh packed at the start of each forward pass and weight_hhᵀ of each backward.
 ///
