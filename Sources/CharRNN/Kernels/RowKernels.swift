@@ -3,10 +3,7 @@
 func addColumnSums<Scalar: BLASScalar>(
     _ matrix: UnsafePointer<Scalar>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Scalar>
 ) {
-    for r in 0..<rows {
-        let row = matrix + r * columns
-        for j in 0..<columns { sums[j] += row[j] }
-    }
+    addColumnSums(matrix, rows: rows, columns: columns, stride: columns, into: sums)
 }
 
 /// Column sums of `columns` of a matrix whose rows are `stride` apart, added into `sums`: a part of

@@ -180,23 +180,24 @@ enum CellLayer<Scalar: BLASScalar> {
         }
     }
 
+    /// `deferringWeightGradients` (a cell that `defersWeightGradients`) leaves the weight gradients
+    /// to `accumulateWeightGradients(input:share:)`.
     func backward(dOutput: UnsafePointer<Scalar>, input: LayerInput<Scalar>, dx: UnsafeMutablePointer<Scalar>?,
-                  fault: GradientFault) {
+                  fault: GradientFault, deferringWeightGradients: Bool = false) {
         switch self {
-        case .lstm(let layer): layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault)
-        case .gru(let layer): layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault)
-        case .layerNormLSTM(let layer): layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault)
+        case .lstm(let layer):
+            layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault,
+                           deferringWeightGradients: deferringWeightGradients)
+        case .gru(let layer):
+            precondition(!deferringWeightGradients, "the GRU does not defer its weight gradients")
+            layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault)
+        case .layerNormLSTM(let layer):
+            precondition(!deferringWeightGradients, "the layer-normalised LSTM does not defer its weight gradients")
+            layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault)
         }
     }
 
-    /// `backward` without the weight gradients, for a cell that `defersWeightGradients`.
-    func backwardDeferringWeightGradients(dOutput: UnsafePointer<Scalar>, input: LayerInput<Scalar>,
-                                          dx: UnsafeMutablePointer<Scalar>?, fault: GradientFault) {
-        guard case .lstm(let layer) = self else { preconditionFailure("this cell does not defer its weight gradients") }
-        layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault, deferringWeightGradients: true)
-    }
-
-    /// The weight gradients that `backwardDeferringWeightGradients` left, `share`'s rows of them.
+    /// The weight gradients that a deferring `backward` left, `share`'s rows of them.
     func accumulateWeightGradients(input: LayerInput<Scalar>, share: GradientShare) {
         guard case .lstm(let layer) = self else { preconditionFailure("this cell does not defer its weight gradients") }
         layer.accumulateWeightGradients(input: input, share: share)

@@ -196,11 +196,8 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
                             b: weights.weightHH, ldb: H, beta: 0, c: dhCarry, ldc: H)
             }
         }
-        if deferringWeightGradients {
-            projection.inputGradient(input, dPreactivations: dGates, weightIH: weights.weightIH, dx: dx)
-        } else {
-            accumulateWeightGradients(input: input, dx: dx)
-        }
+        projection.inputGradient(input, dPreactivations: dGates, weightIH: weights.weightIH, dx: dx)
+        if !deferringWeightGradients { accumulateWeightGradients(input: input, share: .whole) }
     }
 
     /// The weight gradients a deferred `backward` left: `share`'s rows of dW_ih, dW_hh and the biases.
@@ -258,16 +255,6 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
                 dcCarry[row + j] = dc * f
             }
         }
-    }
-
-    private func accumulateWeightGradients(input: LayerInput<Scalar>, dx: UnsafeMutablePointer<Scalar>?) {
-        let G = 4 * H, rows = T * B
-        projection.backward(input, dPreactivations: dGates, weightIH: weights.weightIH,
-                            dWeightIH: gradients.weightIH, dx: dx)
-        Scalar.gemm(transA: true, transB: false, m: G, n: H, k: rows, alpha: 1, a: dGates, lda: G,
-                    b: h, ldb: H, beta: 1, c: gradients.weightHH, ldc: H)
-        addColumnSums(dGates, rows: rows, columns: G, into: gradients.biasIH)
-        addColumnSums(dGates, rows: rows, columns: G, into: gradients.biasHH)
     }
 
     /// One character through one layer for each of `rows` streams with half-precision matrices:

@@ -86,12 +86,8 @@ struct StackLayer<Scalar: BLASScalar> {
                   fault: GradientFault, deferringWeightGradients: Bool = false) {
         assert(dx.map { UnsafePointer($0) != dOutput } ?? true, "dx must not alias the gradient it reads")
         func throughLayer(_ layer: CellLayer<Scalar>, _ dOutput: UnsafePointer<Scalar>, _ input: LayerInput<Scalar>,
-                      _ dx: UnsafeMutablePointer<Scalar>?) {
-            if deferringWeightGradients {
-                layer.backwardDeferringWeightGradients(dOutput: dOutput, input: input, dx: dx, fault: fault)
-            } else {
-                layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault)
-            }
+                          _ dx: UnsafeMutablePointer<Scalar>?) {
+            layer.backward(dOutput: dOutput, input: input, dx: dx, fault: fault, deferringWeightGradients: deferringWeightGradients)
         }
         guard let reverseLayer, let dForward, let dReverse else {
             throughLayer(forwardLayer, dOutput, input, dx)

@@ -314,16 +314,13 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         return layerOutput(stages.count - 1)
     }
 
-    /// Whether `backward(deferringWeightGradients: true)` is open to this network's cell.
-    public var defersWeightGradients: Bool { model.config.cell.defersWeightGradients }
-
     /// Adds the gradient of the last `forward`'s mean loss to the model's gradients (which the
     /// caller zeroes once per optimiser step) and leaves ∂loss/∂(incoming state) in `dStateH`/`dStateC`.
-    /// `deferringWeightGradients` (when `defersWeightGradients`) writes no gradient: every layer's
+    /// `deferringWeightGradients` (when the cell `defersWeightGradients`) writes no gradient: every layer's
     /// input gradient and the state gradients are computed, the weight gradients left to
     /// `accumulateWeightGradients(share:)`, which may then run in parts on several threads.
     public func backward(deferringWeightGradients: Bool = false) {
-        precondition(!deferringWeightGradients || defersWeightGradients, "this cell does not defer its weight gradients")
+        precondition(!deferringWeightGradients || model.config.cell.defersWeightGradients, "this cell does not defer its weight gradients")
         precondition(withGradients, "backward needs a network made withGradients")
         let config = model.config
         let (B, T, H, V, L) = (batchSize, steps, config.hiddenSize, config.vocabularySize, config.layerCount)

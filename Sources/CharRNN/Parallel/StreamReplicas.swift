@@ -132,10 +132,8 @@ public final class StreamReplicas: @unchecked Sendable {
             for w in threads.indices { threads[w].start() }
             addShare(0)
             for w in threads.indices { threads[w].wait() }
-            let gradients = model.gradients, scale = 1 / Float(networks.count)
-            for i in gradients.indices { gradients[i] *= scale }
-            for r in 1..<losses.count { total += losses[r] }
-        } else if !threads.isEmpty {
+        }
+        if !threads.isEmpty {
             let gradients = model.gradients
             for e in extraGradients.indices {
                 let buffer = extraGradients[e]
