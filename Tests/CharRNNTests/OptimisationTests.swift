@@ -29,6 +29,44 @@ final class OptimisationTests: XCTestCase {
         XCTAssertEqual(adam.stepCount, 3)
     }
 
+    /// θ̄ ← θ̄ + (1 − d_t)(θ − θ̄), d_t = min(d, (1 + t)/(10 + t)), worked out by hand for d = 0.5:
+    /// update 1 (d = 0.1): θ̄ = 0.1·[0, 10] + 0.9·[1, 0] = [0.9, 1]; update 2 (d = 2/11):
+    /// θ̄ = [0.9, 1] + (9/11)·([2, 4] − [0.9, 1]) = [1.8, 3.4545…]; from update 9 on d = 0.5.
+    func testWeightAverageFollowsTheRampThenTheDecay() {
+        var theta: [Float] = [0, 10]
+        let average = theta.withUnsafeBufferPointer { WeightAverage(decay: 0.5, parameters: $0) }
+        theta = [1, 0]
+        theta.withUnsafeBufferPointer { average.update(from: $0) }
+        XCTAssertEqual(average.snapshot[0], 0.9, accuracy: 1e-6)
+        XCTAssertEqual(average.snapshot[1], 1.0, accuracy: 1e-6)
+        theta = [2, 4]
+        theta.withUnsafeBufferPointer { average.update(from: $0) }
+        XCTAssertEqual(average.snapshot[0], 1.8, accuracy: 1e-6)
+        XCTAssertEqual(average.snapshot[1], Float(1 + 9.0 / 11 * 3), accuracy: 1e-6)
+        XCTAssertEqual(average.updateCount, 2)
+        for _ in 0..<6 { theta.withUnsafeBufferPointer { average.update(from: $0) } }
+        XCTAssertEqual(average.currentDecay, 0.5)   // (1 + 8)/(10 + 8) = 0.5
+        let before = average.snapshot[0]
+        theta = [10, 4]
+        theta.withUnsafeBufferPointer { average.update(from: $0) }
+        XCTAssertEqual(average.snapshot[0], before + 0.5 * (10 - before), accuracy: 1e-5)
+    }
+
+    /// Exchanging puts the average in the model's buffer and back, bit for bit.
+    func testWeightAverageExchangesWithTheParameters() {
+        var theta: [Float] = [1.5, -2, 3.25]
+        let average = theta.withUnsafeBufferPointer { WeightAverage(decay: 0.9, parameters: $0) }
+        theta = [4, 5, 6]
+        theta.withUnsafeBufferPointer { average.update(from: $0) }
+        let averaged = average.snapshot
+        theta.withUnsafeMutableBufferPointer { average.exchange(with: $0) }
+        XCTAssertEqual(theta, averaged)
+        XCTAssertEqual(average.snapshot, [4, 5, 6])
+        theta.withUnsafeMutableBufferPointer { average.exchange(with: $0) }
+        XCTAssertEqual(theta, [4, 5, 6])
+        XCTAssertEqual(average.snapshot, averaged)
+    }
+
     func testClippingScalesToTheLimitAndReportsThePreClipNorm() {
         var gradients: [Float] = [3, 4, 0, 12]  // norm 13
         let norm = gradients.withUnsafeMutableBufferPointer { clipGradientNorm($0, limit: 5) }

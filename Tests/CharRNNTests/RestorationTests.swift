@@ -170,7 +170,7 @@ final class RestorationTests: XCTestCase {
         var accuracy: RestorationAccuracy?
         let restorer = try trainRestorer(task: .restoreDiacritics, corpus: vietnameseLikeText(),
                                          bidirectional: true, steps: 200) { event in
-            if case .validated(_, _, _, let reported) = event { accuracy = reported }
+            if case .validated(_, _, _, let reported, _) = event { accuracy = reported }
         }
         XCTAssertEqual(restorer.restore("di den nha co thu, toc lung nhu the la da di"),
                        "đi đến nhà có thư, tóc lưng như thế là đà đi")

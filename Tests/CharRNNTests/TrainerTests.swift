@@ -26,6 +26,7 @@ final class TrainerTests: XCTestCase {
             var whole = tinyOptions(corpus: corpus, out: out("whole-\(cell)"), steps: 20)
             whole.cell = cell
             whole.dropout = dropout
+            whole.averageDecay = cell == .lstm ? 0.9 : nil
             let uninterrupted = try Trainer(options: whole)
             _ = try uninterrupted.run { _ in }
 
@@ -38,6 +39,7 @@ final class TrainerTests: XCTestCase {
             second.resume = ""
             second.cell = nil
             second.dropout = nil
+            second.averageDecay = nil
             second.seed = whole.seed + 1
             let resumed = try Trainer(options: second)
             XCTAssertEqual(resumed.step, 7)
@@ -75,7 +77,47 @@ final class TrainerTests: XCTestCase {
             XCTAssertEqual(a.training?.window, b.training?.window, name)
             XCTAssertEqual(a.training?.dropoutSeed, b.training?.dropoutSeed, name)
             XCTAssertEqual(a.training?.bestValidationLoss, b.training?.bestValidationLoss, name)
+            XCTAssertEqual(a.averaged.map(bits), b.averaged.map(bits), name)
+            XCTAssertEqual(b.averaged != nil, cell == .lstm, name)
+            XCTAssertEqual(a.training?.averageDecay, whole.averageDecay, name)
         }
+    }
+
+    /// With `--ema`, validation scores the weight average and `best` keeps it, while training goes on
+    /// from the weights as trained: those end bit for bit where a run without the average ends, the
+    /// reported "as trained" loss is theirs, and `latest` saves both.
+    func testWeightAverageIsScoredAndKeptWithoutChangingTraining() throws {
+        var plain = tinyOptions(corpus: corpus, out: out("plain"), steps: 12)
+        plain.validationEvery = 0
+        plain.dropout = 0.1
+        let withoutAverage = try Trainer(options: plain)
+        _ = try withoutAverage.run { _ in }
+
+        var averaged = plain
+        averaged.outputFolder = out("averaged")
+        averaged.averageDecay = 0.8
+        let trainer = try Trainer(options: averaged)
+        var reported: [(loss: Double, asTrained: Double?)] = []
+        _ = try trainer.run { event in
+            if case .validated(_, let loss, _, _, let asTrained) = event { reported.append((loss, asTrained)) }
+        }
+        XCTAssertEqual(Array(trainer.model.parameters), Array(withoutAverage.model.parameters))
+        XCTAssertEqual(reported.count, 1)
+        let asTrained = trainer.validate()
+        XCTAssertEqual(reported.first?.asTrained, asTrained)
+        XCTAssertEqual(withoutAverage.bestValidationLoss, asTrained)
+
+        let latest = try Checkpoint.read(from: out("averaged/latest.safetensors.zst"))
+        let best = try Checkpoint.read(from: out("averaged/best.safetensors.zst"))
+        let average = try XCTUnwrap(latest.averaged)
+        XCTAssertEqual(latest.parameters, Array(trainer.model.parameters))
+        XCTAssertNotEqual(average, latest.parameters)
+        XCTAssertEqual(best.parameters, average)
+        XCTAssertNil(best.averaged)
+        trainer.average!.exchange(with: trainer.model.parameters)
+        XCTAssertEqual(reported.first?.loss, trainer.validate())
+        XCTAssertEqual(trainer.bestValidationLoss, reported.first?.loss)
+        XCTAssertNotEqual(reported.first?.loss, asTrained)
     }
 
     /// Two replicas splitting the streams on two threads train like one network, up to float

@@ -31,6 +31,8 @@ public struct Checkpoint {
     /// Adam's moments, when saved.
     public var adamM: [Float]?
     public var adamV: [Float]?
+    /// The weight average (`--ema`) of a run that keeps one, when saved (`average.<name>`).
+    public var averaged: [Float]?
     /// The recurrent state carried into the next training window, (L·directions, B, H) each.
     public var stateH: [Float]?
     public var stateC: [Float]?
@@ -80,6 +82,10 @@ public struct Checkpoint {
             prefixes += ["optimizer.m.", "optimizer.v."]
             values += adamM
             values += adamV
+        }
+        if let averaged {
+            prefixes.append("average.")
+            values += averaged
         }
         let stateStart = values.count
         values += (stateH ?? []) + (stateC ?? [])
@@ -197,6 +203,7 @@ public struct Checkpoint {
             checkpoint.adamM = try block("optimizer.m.")
             checkpoint.adamV = try block("optimizer.v.")
         }
+        if file.entries["average.embedding.weight"] != nil { checkpoint.averaged = try block("average.") }
         if file.entries["training.state_h"] != nil {
             checkpoint.stateH = try file.floatArray("training.state_h")
             if config.cell.carriesCellState { checkpoint.stateC = try file.floatArray("training.state_c") }

@@ -56,6 +56,8 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
     public var weightDropout: Double?
     /// `--embed-dropout`; nil in checkpoints older than the option.
     public var embeddingDropout: Double?
+    /// `--ema`; nil in checkpoints of runs without a weight average (and older than the option).
+    public var averageDecay: Double?
 
     /// What makes the record impossible, if anything: it would not resume a run.
     var inconsistency: String? {
@@ -69,6 +71,7 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         if let best = bestValidationLoss, !(best >= 0) { return "best_val_loss must be a non-negative number" }
         if let p = weightDropout, !(p >= 0 && p < 1) { return "weight_dropout outside [0, 1)" }
         if let p = embeddingDropout, !(p >= 0 && p < 1) { return "embed_dropout outside [0, 1)" }
+        if let d = averageDecay, !(d > 0 && d < 1) { return "ema outside (0, 1)" }
         return nil
     }
 
@@ -93,5 +96,6 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
         case lockedDropout = "locked_dropout"
         case weightDropout = "weight_dropout"
         case embeddingDropout = "embed_dropout"
+        case averageDecay = "ema"
     }
 }

@@ -38,9 +38,10 @@ public final class ProgressPrinter {
             } else if p.step % plainEvery == 0 {
                 emit(status(p))
             }
-        case .validated(let step, let loss, let improved, let accuracy):
+        case .validated(let step, let loss, let improved, let accuracy, let asTrained):
             var line = String(format: "step %d: validation loss %.4f nats/char, %.4f bits/char", step, loss,
                               loss / Foundation.log(2.0))
+            if let asTrained { line += String(format: " (weight average; as trained %.4f)", asTrained) }
             if let a = accuracy {
                 line += String(format: "; characters %.2f%% (copying the input: %.2f%%), words %.2f%% (copying: %.2f%%)",
                                100 * a.characterAccuracy, 100 * a.copyCharacterAccuracy,

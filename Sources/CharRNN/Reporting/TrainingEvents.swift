@@ -56,8 +56,9 @@ public struct TrainingSummary: Sendable {
 public enum TrainingEvent: Sendable {
     case began(TrainingPlan)
     case step(StepProgress)
-    /// `accuracy` for restoration tasks.
-    case validated(step: Int, loss: Double, improved: Bool, accuracy: RestorationAccuracy?)
+    /// `accuracy` for restoration tasks; with `--ema`, `loss` is the weight average's and `asTrained`
+    /// the trained weights' own.
+    case validated(step: Int, loss: Double, improved: Bool, accuracy: RestorationAccuracy?, asTrained: Double?)
     case saved(path: String)
     /// A sample of the model as it is at `step` (`--sample-every`).
     case sampled(step: Int, text: String)

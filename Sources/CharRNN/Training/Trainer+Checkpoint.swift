@@ -1,8 +1,9 @@
 /// A trainer's state as a checkpoint, and back: weights, Adam's moments, the carried state of all
 /// streams and the training record that `--resume` continues from.
 extension Trainer {
-    /// The checkpoint of the current state (collective: the carried state is gathered from every rank).
-    public func checkpoint() -> Checkpoint {
+    /// The checkpoint of the current state (collective: the carried state is gathered from every rank),
+    /// with the weight average when `keepingAverage` and the run keeps one.
+    public func checkpoint(keepingAverage: Bool = true) -> Checkpoint {
         let K = training.windowsPerEpoch
         let record = TrainingRecord(
             step: step, epoch: step / K, window: step % K, windowsPerEpoch: K, batch: configuration.batch,
@@ -13,13 +14,15 @@ extension Trainer {
             warmupSteps: options.warmupSteps ?? 0, totalSteps: totalSteps, clip: options.clip, adam: adam.settings,
             bestValidationLoss: bestValidationLoss, corpus: corpus.fingerprint, lockedDropout: replicas.lockedDropout,
             weightDropout: replicas.recurrentDropConnect?.probability ?? 0,
-            embeddingDropout: replicas.embeddingDropout?.probability ?? 0)
-        return Checkpoint(
+            embeddingDropout: replicas.embeddingDropout?.probability ?? 0, averageDecay: average?.decay)
+        var checkpoint = Checkpoint(
             config: config, vocabulary: vocabulary, normalization: configuration.normalization,
             task: configuration.task, training: record, parameters: Array(model.parameters),
             adamM: Array(adam.m), adamV: Array(adam.v),
             stateH: shard.gather(replicas.exportState(cell: false), over: group),
             stateC: config.cell.carriesCellState ? shard.gather(replicas.exportState(cell: true), over: group) : nil)
+        if keepingAverage, let average { checkpoint.averaged = average.snapshot }
+        return checkpoint
     }
 
     /// Continues from `checkpoint`, which `RunConfiguration.checkCompatible` accepted.
@@ -36,6 +39,12 @@ extension Trainer {
             adam.stepCount = record.step
             replicas.dropoutSeed = record.dropoutSeed
             bestValidationLoss = record.bestValidationLoss
+            average?.updateCount = record.step
+        }
+        // A run that starts averaging on resume starts from the weights it resumes.
+        if let average {
+            if let saved = checkpoint.averaged { average.restore(saved) }
+            else { average.restore(Array(model.parameters)) }
         }
     }
 }

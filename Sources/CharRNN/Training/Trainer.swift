@@ -14,6 +14,8 @@ public final class Trainer {
     public let config: ModelConfig
     public let model: CharRNNModel<Float>
     let adam: Adam
+    /// `--ema`: the weights validation scores and `best` keeps.
+    let average: WeightAverage?
     let replicas: StreamReplicas
     let training: WindowSource
     let validator: Validator
@@ -68,6 +70,7 @@ public final class Trainer {
             options.lockedDropout = options.lockedDropout ?? record.lockedDropout
             options.weightDropout = options.weightDropout ?? record.weightDropout
             options.embeddingDropout = options.embeddingDropout ?? record.embeddingDropout
+            options.averageDecay = options.averageDecay ?? record.averageDecay
         }
         var run = try RunConfiguration(options: options, resumed: resumed?.checkpoint)
         let selection = try CorpusSources.resolve(options.corpusPaths, include: options.include,
@@ -141,6 +144,8 @@ public final class Trainer {
         }
         validator = Validator(source: validation, model: model, vocabulary: vocabulary, streams: streams,
                               totalStreams: run.batch, group: group)
+        let parameters = UnsafeBufferPointer(model.parameters)
+        average = options.averageDecay.map { WeightAverage(decay: $0, parameters: parameters) }
         if let resumed { restore(from: resumed.checkpoint) }
     }
 
@@ -169,6 +174,7 @@ public final class Trainer {
             // forward/backward on every replica → mean over ranks → clip → Adam
             let (loss, norm) = trainOnWindow(replicas, adam: adam, clip: options.clip, learningRate: rate, group: group)
             try stopIfDiverged(loss: loss, gradientNorm: norm)
+            average?.update(from: UnsafeBufferPointer(model.parameters))
             step += 1
             progress.record(loss: loss, gradientNorm: norm, learningRate: rate)
 
@@ -272,7 +278,7 @@ public final class Trainer {
                      patience: patienceNote)
     }
 
-    /// The plan line's note of each regulariser in force.
+    /// The plan line's note of each regulariser in force (and of the weight average).
     private var regularisers: [String] {
         var notes: [String] = []
         if config.dropout > 0 {
@@ -281,6 +287,7 @@ public final class Trainer {
         if let p = replicas.recurrentDropConnect?.probability { notes.append("DropConnect \(BudgetChoice.decimal(p)) on weight_hh") }
         if let p = replicas.embeddingDropout?.probability { notes.append("embedding dropout \(BudgetChoice.decimal(p))") }
         if options.weightDecay > 0 { notes.append("weight decay \(BudgetChoice.decimal(options.weightDecay))") }
+        if let average { notes.append("validating a weight average (--ema \(BudgetChoice.decimal(average.decay)))") }
         return notes
     }
 
@@ -300,15 +307,20 @@ public final class Trainer {
         }
     }
 
+    /// Scores the model (its weight average, with `--ema`, and then the weights as trained too) and
+    /// saves it as `best` when it improves on the best so far.
     private func validateAndKeepBest(report: (TrainingEvent) -> Void) throws -> Double {
+        let asTrained = average != nil ? validator.run().loss : nil
+        average?.exchange(with: model.parameters)
+        defer { average?.exchange(with: model.parameters) }
         let (loss, accuracy) = validator.run()
         lastValidationLoss = loss
         let improved = loss.isFinite && loss < (bestValidationLoss ?? .infinity)
-        report(.validated(step: step, loss: loss, improved: improved, accuracy: accuracy))
+        report(.validated(step: step, loss: loss, improved: improved, accuracy: accuracy, asTrained: asTrained))
         validationsWithoutImprovement = improved ? 0 : validationsWithoutImprovement + 1
         if improved {
             bestValidationLoss = loss
-            try save(to: bestPath, report: report)
+            try save(to: bestPath, averaged: true, report: report)
         }
         return loss
     }
@@ -322,9 +334,10 @@ public final class Trainer {
         AtomicFile.removeStaleTemporaries(in: options.outputFolder, for: "best.safetensors.zst")
     }
 
-    /// Collective: every rank calls it; the leader writes.
-    private func save(to path: String, report: (TrainingEvent) -> Void) throws {
-        let snapshot = checkpoint()
+    /// Collective: every rank calls it; the leader writes. `averaged`: the model's buffers hold the
+    /// weight average just now (for `best`), which the checkpoint then saves as the model's weights.
+    private func save(to path: String, averaged: Bool = false, report: (TrainingEvent) -> Void) throws {
+        let snapshot = checkpoint(keepingAverage: !averaged)
         guard group.isLeader else { return }
         try snapshot.write(to: path)
         report(.saved(path: path))

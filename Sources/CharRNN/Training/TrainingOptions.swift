@@ -112,6 +112,9 @@ public struct TrainingOptions: Sendable {
     public var warmupSteps: Int?
     public var clip = TrainingDefaults.clip
     public var weightDecay = 0.0
+    /// Decay of the weight average that validation scores and `best` keeps (`WeightAverage`); nil: a
+    /// resumed run's, else none.
+    public var averageDecay: Double?
     public var budget = TrainingBudget.epochs(TrainingDefaults.epochs)
     /// A fresh language model whose budget is `--time` or `--steps` takes the model flags not given
     /// from `BudgetRule` (the command line sets this; the library's callers opt in).
