@@ -29,27 +29,24 @@ final class OptimisationTests: XCTestCase {
         XCTAssertEqual(adam.stepCount, 3)
     }
 
-    /// θ̄ ← θ̄ + (1 − d_t)(θ − θ̄), d_t = min(d, (1 + t)/(10 + t)), worked out by hand for d = 0.5:
-    /// update 1 (d = 0.1): θ̄ = 0.1·[0, 10] + 0.9·[1, 0] = [0.9, 1]; update 2 (d = 2/11):
-    /// θ̄ = [0.9, 1] + (9/11)·([2, 4] − [0.9, 1]) = [1.8, 3.4545…]; from update 9 on d = 0.5.
-    func testWeightAverageFollowsTheRampThenTheDecay() {
+    /// θ̄ ← θ̄ + (1 − d_t)(θ − θ̄), d_t = min(d, t/(t + 1)), worked out by hand for d = 0.75:
+    /// update 1 (d = 0) takes θ = [1, 0] whole; update 2 (d = 1/2) the mean [1.5, 2] of [1, 0] and
+    /// [2, 4]; update 3 (d = 2/3) the mean [2, 3] of the three; update 4 and on d = 0.75.
+    func testWeightAverageIsTheMeanThenDecays() {
         var theta: [Float] = [0, 10]
-        let average = theta.withUnsafeBufferPointer { WeightAverage(decay: 0.5, parameters: $0) }
-        theta = [1, 0]
+        let average = theta.withUnsafeBufferPointer { WeightAverage(decay: 0.75, parameters: $0) }
+        for (given, expected) in [([Float(1), 0], [Float(1), 0]), ([2, 4], [1.5, 2]), ([3, 5], [2, 3])] {
+            theta = given
+            theta.withUnsafeBufferPointer { average.update(from: $0) }
+            XCTAssertEqual(average.snapshot[0], expected[0], accuracy: 1e-6)
+            XCTAssertEqual(average.snapshot[1], expected[1], accuracy: 1e-6)
+        }
+        XCTAssertEqual(average.updateCount, 3)
+        XCTAssertEqual(average.currentDecay, 0.75)
+        theta = [10, 7]
         theta.withUnsafeBufferPointer { average.update(from: $0) }
-        XCTAssertEqual(average.snapshot[0], 0.9, accuracy: 1e-6)
-        XCTAssertEqual(average.snapshot[1], 1.0, accuracy: 1e-6)
-        theta = [2, 4]
-        theta.withUnsafeBufferPointer { average.update(from: $0) }
-        XCTAssertEqual(average.snapshot[0], 1.8, accuracy: 1e-6)
-        XCTAssertEqual(average.snapshot[1], Float(1 + 9.0 / 11 * 3), accuracy: 1e-6)
-        XCTAssertEqual(average.updateCount, 2)
-        for _ in 0..<6 { theta.withUnsafeBufferPointer { average.update(from: $0) } }
-        XCTAssertEqual(average.currentDecay, 0.5)   // (1 + 8)/(10 + 8) = 0.5
-        let before = average.snapshot[0]
-        theta = [10, 4]
-        theta.withUnsafeBufferPointer { average.update(from: $0) }
-        XCTAssertEqual(average.snapshot[0], before + 0.5 * (10 - before), accuracy: 1e-5)
+        XCTAssertEqual(average.snapshot[0], 2 + 0.25 * 8, accuracy: 1e-6)
+        XCTAssertEqual(average.snapshot[1], 3 + 0.25 * 4, accuracy: 1e-6)
     }
 
     /// Exchanging puts the average in the model's buffer and back, bit for bit.

@@ -1,10 +1,11 @@
 /// An exponential moving average of the weights (Polyak averaging), updated after every optimiser step:
 ///
-///     θ̄ ← θ̄ + (1 − d_t)·(θ − θ̄),    d_t = min(d, (1 + t) / (10 + t))
+///     θ̄ ← θ̄ + (1 − d_t)·(θ − θ̄),    d_t = min(d, t / (t + 1))
 ///
-/// where t counts the updates averaged so far. The ramp d_t lets the average follow θ closely while
-/// the first steps move it far; later it spans about 1/(1 − d) steps, smoothing the noise of the
-/// last updates out of the weights that validation scores and `best.safetensors.zst` keeps.
+/// where t counts the updates averaged so far: the plain mean of every update's weights until
+/// t = d/(1 − d), then an exponential average spanning about 1/(1 − d) steps (the starting weights
+/// get no share). It smooths the noise of the last updates out of the weights that validation
+/// scores and `best.safetensors.zst` keeps.
 public final class WeightAverage {
     public let decay: Double
     /// Updates averaged so far (t).
@@ -21,8 +22,8 @@ public final class WeightAverage {
 
     deinit { values.deallocate() }
 
-    /// The decay of update t + 1 (the ramp, then `decay`).
-    var currentDecay: Double { min(decay, Double(1 + updateCount) / Double(10 + updateCount)) }
+    /// The decay of update t + 1 (the mean's, then `decay`).
+    var currentDecay: Double { min(decay, Double(updateCount) / Double(updateCount + 1)) }
 
     /// Moves the average toward `parameters` by one update.
     func update(from parameters: UnsafeBufferPointer<Float>) {
