@@ -57,7 +57,7 @@ struct OptimiserOptions: ParsableArguments {
     var warmup: Int?
     @Option(help: "Clip gradients to this global L2 norm; 0 disables.") var clip = TrainingDefaults.clip
     @Option(help: "Decoupled weight decay (AdamW); 0 disables.") var weightDecay = 0.0
-    @Option(help: "Validate and keep as best an exponential moving average of the weights with this decay per step, in (0, 1), e.g. 0.998 (about the last 500 steps); validation also reports the weights as trained. (default: off)")
+    @Option(help: "Also validate an exponential moving average of the weights with this decay per step, in (0, 1), e.g. 0.998 (about the last 500 steps); each validation keeps the lower of it and the weights as trained. (default: off)")
     var ema: Double?
 
     func validate() throws {

@@ -83,41 +83,51 @@ final class TrainerTests: XCTestCase {
         }
     }
 
-    /// With `--ema`, validation scores the weight average and `best` keeps it, while training goes on
-    /// from the weights as trained: those end bit for bit where a run without the average ends, the
-    /// reported "as trained" loss is theirs, and `latest` saves both.
+    /// With `--ema`, each validation scores the weight average and the weights as trained and keeps the
+    /// lower as the loss and in `best`, while training goes on from the weights as trained: those end
+    /// bit for bit where a run without the average ends, and `latest` saves both. Two runs, one whose
+    /// average (the mean of a fast start) loses by 0.017, one whose average (smoothing a high rate over
+    /// 300 steps) wins by 0.17.
     func testWeightAverageIsScoredAndKeptWithoutChangingTraining() throws {
-        var plain = tinyOptions(corpus: corpus, out: out("plain"), steps: 12)
-        plain.validationEvery = 0
-        plain.dropout = 0.1
-        let withoutAverage = try Trainer(options: plain)
-        _ = try withoutAverage.run { _ in }
+        var kept: [Bool] = []
+        for (name, decay, rate, steps) in [("slow", 0.99, 2e-3, 12), ("smooth", 0.95, 1e-1, 300)] {
+            var plain = tinyOptions(corpus: corpus, out: out("plain-\(name)"), steps: steps)
+            plain.validationEvery = 0
+            plain.dropout = 0.1
+            plain.learningRate = rate
+            let withoutAverage = try Trainer(options: plain)
+            _ = try withoutAverage.run { _ in }
 
-        var averaged = plain
-        averaged.outputFolder = out("averaged")
-        averaged.averageDecay = 0.8
-        let trainer = try Trainer(options: averaged)
-        var reported: [(loss: Double, asTrained: Double?)] = []
-        _ = try trainer.run { event in
-            if case .validated(_, let loss, _, _, let asTrained) = event { reported.append((loss, asTrained)) }
+            var averaged = plain
+            averaged.outputFolder = out("averaged-\(name)")
+            averaged.averageDecay = decay
+            let trainer = try Trainer(options: averaged)
+            var reported: [(loss: Double, averaging: AveragedValidation?)] = []
+            _ = try trainer.run { event in
+                if case .validated(_, let loss, _, _, let averaging) = event { reported.append((loss, averaging)) }
+            }
+            XCTAssertEqual(Array(trainer.model.parameters), Array(withoutAverage.model.parameters), name)
+            XCTAssertEqual(reported.count, 1, name)
+            let scores = try XCTUnwrap(reported.first?.averaging, name)
+            XCTAssertEqual(scores.asTrained, trainer.validate(), name)
+            XCTAssertEqual(scores.asTrained, withoutAverage.bestValidationLoss, name)
+            trainer.average!.exchange(with: trainer.model.parameters)
+            XCTAssertEqual(scores.averaged, trainer.validate(), name)
+            trainer.average!.exchange(with: trainer.model.parameters)
+            XCTAssertEqual(reported.first?.loss, min(scores.averaged, scores.asTrained), name)
+            XCTAssertEqual(trainer.bestValidationLoss, reported.first?.loss, name)
+            XCTAssertGreaterThan(abs(scores.averaged - scores.asTrained), 1e-3, name)
+
+            let latest = try Checkpoint.read(from: out("averaged-\(name)/latest.safetensors.zst"))
+            let best = try Checkpoint.read(from: out("averaged-\(name)/best.safetensors.zst"))
+            let average = try XCTUnwrap(latest.averaged, name)
+            XCTAssertEqual(latest.parameters, Array(trainer.model.parameters), name)
+            XCTAssertNotEqual(average, latest.parameters, name)
+            XCTAssertEqual(best.parameters, scores.keepsAverage ? average : latest.parameters, name)
+            XCTAssertTrue(best.averaged == nil || !scores.keepsAverage, name)
+            kept.append(scores.keepsAverage)
         }
-        XCTAssertEqual(Array(trainer.model.parameters), Array(withoutAverage.model.parameters))
-        XCTAssertEqual(reported.count, 1)
-        let asTrained = trainer.validate()
-        XCTAssertEqual(reported.first?.asTrained, asTrained)
-        XCTAssertEqual(withoutAverage.bestValidationLoss, asTrained)
-
-        let latest = try Checkpoint.read(from: out("averaged/latest.safetensors.zst"))
-        let best = try Checkpoint.read(from: out("averaged/best.safetensors.zst"))
-        let average = try XCTUnwrap(latest.averaged)
-        XCTAssertEqual(latest.parameters, Array(trainer.model.parameters))
-        XCTAssertNotEqual(average, latest.parameters)
-        XCTAssertEqual(best.parameters, average)
-        XCTAssertNil(best.averaged)
-        trainer.average!.exchange(with: trainer.model.parameters)
-        XCTAssertEqual(reported.first?.loss, trainer.validate())
-        XCTAssertEqual(trainer.bestValidationLoss, reported.first?.loss)
-        XCTAssertNotEqual(reported.first?.loss, asTrained)
+        XCTAssertEqual(kept, [false, true], "the slow average should lose, the smoothing one win")
     }
 
     /// Two replicas splitting the streams on two threads train like one network, up to float

@@ -38,10 +38,13 @@ public final class ProgressPrinter {
             } else if p.step % plainEvery == 0 {
                 emit(status(p))
             }
-        case .validated(let step, let loss, let improved, let accuracy, let asTrained):
+        case .validated(let step, let loss, let improved, let accuracy, let averaging):
             var line = String(format: "step %d: validation loss %.4f nats/char, %.4f bits/char", step, loss,
                               loss / Foundation.log(2.0))
-            if let asTrained { line += String(format: " (weight average; as trained %.4f)", asTrained) }
+            if let a = averaging {
+                line += a.keepsAverage ? String(format: " (weight average; as trained %.4f)", a.asTrained)
+                                       : String(format: " (as trained; weight average %.4f)", a.averaged)
+            }
             if let a = accuracy {
                 line += String(format: "; characters %.2f%% (copying the input: %.2f%%), words %.2f%% (copying: %.2f%%)",
                                100 * a.characterAccuracy, 100 * a.copyCharacterAccuracy,

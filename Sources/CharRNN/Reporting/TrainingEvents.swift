@@ -52,13 +52,21 @@ public struct TrainingSummary: Sendable {
     public var weightChecksum: UInt64
 }
 
+/// With `--ema`, a validation scores both the weight average and the weights as trained; the lower
+/// is the validation loss, and `best` keeps those weights.
+public struct AveragedValidation: Sendable, Equatable {
+    public var averaged: Double
+    public var asTrained: Double
+    public var keepsAverage: Bool { averaged <= asTrained }
+}
+
 /// What a run reports as it goes: the plan, each step, validations, saves and the summary.
 public enum TrainingEvent: Sendable {
     case began(TrainingPlan)
     case step(StepProgress)
-    /// `accuracy` for restoration tasks; with `--ema`, `loss` is the weight average's and `asTrained`
-    /// the trained weights' own.
-    case validated(step: Int, loss: Double, improved: Bool, accuracy: RestorationAccuracy?, asTrained: Double?)
+    /// `accuracy` for restoration tasks; with `--ema`, `loss` is the lower of the two in `averaging`.
+    case validated(step: Int, loss: Double, improved: Bool, accuracy: RestorationAccuracy?,
+                   averaging: AveragedValidation?)
     case saved(path: String)
     /// A sample of the model as it is at `step` (`--sample-every`).
     case sampled(step: Int, text: String)

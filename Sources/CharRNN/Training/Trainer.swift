@@ -307,20 +307,27 @@ public final class Trainer {
         }
     }
 
-    /// Scores the model (its weight average, with `--ema`, and then the weights as trained too) and
-    /// saves it as `best` when it improves on the best so far.
+    /// Scores the model (with `--ema`, both its weight average and the weights as trained, keeping the
+    /// lower) and saves it as `best` when it improves on the best so far.
     private func validateAndKeepBest(report: (TrainingEvent) -> Void) throws -> Double {
-        let asTrained = average != nil ? validator.run().loss : nil
-        average?.exchange(with: model.parameters)
-        defer { average?.exchange(with: model.parameters) }
-        let (loss, accuracy) = validator.run()
+        var (loss, accuracy) = validator.run()
+        var averaging: AveragedValidation?
+        if let average {
+            average.exchange(with: model.parameters)
+            let averaged = validator.run()
+            averaging = AveragedValidation(averaged: averaged.loss, asTrained: loss)
+            if averaging!.keepsAverage { (loss, accuracy) = averaged } else { average.exchange(with: model.parameters) }
+        }
+        // The model's buffers hold the average until this returns, when it was the lower.
+        let holdsAverage = averaging?.keepsAverage == true
+        defer { if holdsAverage { average!.exchange(with: model.parameters) } }
         lastValidationLoss = loss
         let improved = loss.isFinite && loss < (bestValidationLoss ?? .infinity)
-        report(.validated(step: step, loss: loss, improved: improved, accuracy: accuracy, asTrained: asTrained))
+        report(.validated(step: step, loss: loss, improved: improved, accuracy: accuracy, averaging: averaging))
         validationsWithoutImprovement = improved ? 0 : validationsWithoutImprovement + 1
         if improved {
             bestValidationLoss = loss
-            try save(to: bestPath, averaged: true, report: report)
+            try save(to: bestPath, averaged: holdsAverage, report: report)
         }
         return loss
     }
