@@ -57,14 +57,14 @@ struct OptimiserOptions: ParsableArguments {
     var warmup: Int?
     @Option(help: "Clip gradients to this global L2 norm; 0 disables.") var clip = TrainingDefaults.clip
     @Option(help: "Decoupled weight decay (AdamW); 0 disables.") var weightDecay = 0.0
-    @Option(help: "Also validate an exponential moving average of the weights with this decay per step, in (0, 1), e.g. 0.998 (about the last 500 steps); each validation keeps the lower of it and the weights as trained. (default: off)")
+    @Option(help: "Also validate an exponential moving average of the weights with this decay per step, in [0, 1): 0.995 averages about the last 200 steps; each validation keeps the lower of it and the weights as trained; 0: off. (default: off, or \(BudgetRule.weightAverageDecay) when --time/--steps chooses the model)")
     var ema: Double?
 
     func validate() throws {
         if let lr { try require(lr > 0 && lr.isFinite, "--lr must be a positive number, got \(lr)") }
         try require(clip >= 0, "--clip must be 0 (off) or positive, got \(clip)")
         try require(weightDecay >= 0, "--weight-decay must be 0 or positive, got \(weightDecay)")
-        if let ema { try require(ema > 0 && ema < 1, "--ema must be in (0, 1), e.g. 0.998, got \(ema)") }
+        if let ema { try require(ema >= 0 && ema < 1, "--ema must be in [0, 1) (0: off), e.g. 0.995, got \(ema)") }
         try require(lrDecay > 0 && lrDecay <= 1, "--lr-decay must be in (0, 1], got \(lrDecay)")
         try require(lrDecayAfter >= 0 && (warmup ?? 0) >= 0, "--lr-decay-after and --warmup must be 0 or positive")
     }

@@ -99,9 +99,21 @@ final class BudgetRuleTests: XCTestCase {
         XCTAssertTrue(line.hasPrefix("--time 30m, 1.06 M training characters, "), line)
         XCTAssertTrue(line.contains("→ \(choice.recipe.label), dropout "), line)
         XCTAssertTrue(line.contains("chars/s at \(choice.recipe.label)"), line)
-        XCTAssertTrue(line.hasSuffix("(speeds timed in 2.5 s)"), line)
+        XCTAssertTrue(line.hasSuffix(", --ema \(BudgetChoice.decimal(BudgetRule.weightAverageDecay)) (speeds timed in 2.5 s)"), line)
         XCTAssertEqual(choice.explanation.count, choice.candidates.count)
         XCTAssertEqual(choice.explanation.filter { $0.hasSuffix("— chosen") }.count, 1)
+    }
+
+    /// A chosen run validates a weight average too, unless the user's `--ema` says otherwise (0: off).
+    func testTheChoiceAveragesTheWeightsUnlessTheUserSaysOtherwise() {
+        let choice = BudgetRule.choose(trainingCharacters: 1_060_000, vocabularySize: 65, budget: .steps(2000),
+                                       given: GivenModelFlags()) { _ in 1 }
+        var options = TrainingOptions(corpusPath: "c.txt")
+        XCTAssertEqual(options.taking(choice).averageDecay, BudgetRule.weightAverageDecay)
+        options.averageDecay = 0
+        XCTAssertEqual(options.taking(choice).averageDecay, 0)
+        options.averageDecay = 0.995
+        XCTAssertEqual(options.taking(choice).averageDecay, 0.995)
     }
 
     func testDropoutGrowsWithTheEpochsAndTheParametersPerCharacterAndIsBounded() {

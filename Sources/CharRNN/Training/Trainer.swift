@@ -145,7 +145,7 @@ public final class Trainer {
         validator = Validator(source: validation, model: model, vocabulary: vocabulary, streams: streams,
                               totalStreams: run.batch, group: group)
         let parameters = UnsafeBufferPointer(model.parameters)
-        average = options.averageDecay.map { WeightAverage(decay: $0, parameters: parameters) }
+        average = options.averageDecay.flatMap { $0 > 0 ? WeightAverage(decay: $0, parameters: parameters) : nil }
         if let resumed { restore(from: resumed.checkpoint) }
     }
 

@@ -112,8 +112,8 @@ public struct TrainingOptions: Sendable {
     public var warmupSteps: Int?
     public var clip = TrainingDefaults.clip
     public var weightDecay = 0.0
-    /// Decay of the weight average that validation scores and `best` keeps (`WeightAverage`); nil: a
-    /// resumed run's, else none.
+    /// Decay of the weight average each validation also scores (`WeightAverage`); 0: none; nil: a
+    /// resumed run's, or the budget rule's, else none.
     public var averageDecay: Double?
     public var budget = TrainingBudget.epochs(TrainingDefaults.epochs)
     /// A fresh language model whose budget is `--time` or `--steps` takes the model flags not given
@@ -174,6 +174,7 @@ extension TrainingOptions {
         options.weightDropout = weightDropout ?? (choice.weightDropout > 0 ? choice.weightDropout : nil)
         options.embeddingDropout = embeddingDropout ?? (choice.embeddingDropout > 0 ? choice.embeddingDropout : nil)
         options.learningRate = learningRate ?? choice.learningRate
+        options.averageDecay = averageDecay ?? choice.averageDecay
         if schedule == nil {
             options.schedule = .cosine
             options.warmupSteps = warmupSteps ?? choice.warmupSteps
