@@ -125,6 +125,9 @@ final class TrainerTests: XCTestCase {
             XCTAssertNotEqual(average, latest.parameters, name)
             XCTAssertEqual(best.parameters, scores.keepsAverage ? average : latest.parameters, name)
             XCTAssertTrue(best.averaged == nil || !scores.keepsAverage, name)
+            var exported = latest
+            exported.dropTrainingState()
+            XCTAssertTrue(exported.averaged == nil, "export --weights-only keeps the average: \(name)")
             kept.append(scores.keepsAverage)
         }
         XCTAssertEqual(kept, [false, true], "the slow average should lose, the smoothing one win")

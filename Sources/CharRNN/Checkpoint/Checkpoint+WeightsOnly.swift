@@ -6,5 +6,6 @@ extension Checkpoint {
         adamV = nil
         stateH = nil
         stateC = nil
+        averaged = nil
     }
 }
