@@ -169,10 +169,11 @@ final class DistributedSweepTests: CLITestCase {
               if [ -f sw/mpi/pid-1 ] && grep -q "trial 1:" err.txt 2>/dev/null; then break; fi
               sleep 0.1
             done
-            sleep 1
-            for i in $(seq 1 100); do
+            # At once, while that trial runs: a second's wait could find rank 1 idle in the last
+            # rung, where only rank 0 trains, and the sweep would never miss it.
+            for i in $(seq 1 200); do
               if pgrep -P "$(cat sw/mpi/pid-1)" > /dev/null; then break; fi
-              sleep 0.05
+              sleep 0.02
             done
             kill -\(signal) "$(cat sw/mpi/pid-1)"
             wait
