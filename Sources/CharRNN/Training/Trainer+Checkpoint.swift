@@ -41,7 +41,8 @@ extension Trainer {
             bestValidationLoss = record.bestValidationLoss
             average?.updateCount = record.step
         }
-        // A run that starts averaging on resume starts from the weights it resumes.
+        // A run that starts averaging on resume starts from the weights it resumes (past the mean's
+        // steps already, so at the full decay).
         if let average {
             if let saved = checkpoint.averaged { average.restore(saved) }
             else { average.restore(Array(model.parameters)) }

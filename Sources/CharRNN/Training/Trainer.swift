@@ -14,7 +14,7 @@ public final class Trainer {
     public let config: ModelConfig
     public let model: CharRNNModel<Float>
     let adam: Adam
-    /// `--ema`: the weights validation scores and `best` keeps.
+    /// `--ema`: weights each validation scores beside those as trained (the lower is kept).
     let average: WeightAverage?
     let replicas: StreamReplicas
     let training: WindowSource
