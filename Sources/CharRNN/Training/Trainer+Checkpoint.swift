@@ -2,8 +2,9 @@
 /// streams and the training record that `--resume` continues from.
 extension Trainer {
     /// The checkpoint of the current state (collective: the carried state is gathered from every rank),
-    /// with the weight average when `keepingAverage` and the run keeps one.
-    public func checkpoint(keepingAverage: Bool = true) -> Checkpoint {
+    /// with the weight average when the run keeps one; `weights` in place of the model's own (and
+    /// then no average) when given.
+    public func checkpoint(weights: [Float]? = nil) -> Checkpoint {
         let K = training.windowsPerEpoch
         let record = TrainingRecord(
             step: step, epoch: step / K, window: step % K, windowsPerEpoch: K, batch: configuration.batch,
@@ -17,11 +18,11 @@ extension Trainer {
             embeddingDropout: replicas.embeddingDropout?.probability ?? 0, averageDecay: average?.decay)
         var checkpoint = Checkpoint(
             config: config, vocabulary: vocabulary, normalization: configuration.normalization,
-            task: configuration.task, training: record, parameters: Array(model.parameters),
+            task: configuration.task, training: record, parameters: weights ?? Array(model.parameters),
             adamM: Array(adam.m), adamV: Array(adam.v),
             stateH: shard.gather(replicas.exportState(cell: false), over: group),
             stateC: config.cell.carriesCellState ? shard.gather(replicas.exportState(cell: true), over: group) : nil)
-        if keepingAverage, let average { checkpoint.averaged = average.snapshot }
+        if weights == nil { checkpoint.averaged = average?.snapshot }
         return checkpoint
     }
 
@@ -43,9 +44,6 @@ extension Trainer {
         }
         // A run that starts averaging on resume starts from the weights it resumes (past the mean's
         // steps already, so at the full decay).
-        if let average {
-            if let saved = checkpoint.averaged { average.restore(saved) }
-            else { average.restore(Array(model.parameters)) }
-        }
+        if let average { average.restore(checkpoint.averaged ?? Array(model.parameters)) }
     }
 }

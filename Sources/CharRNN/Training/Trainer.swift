@@ -312,22 +312,22 @@ public final class Trainer {
     private func validateAndKeepBest(report: (TrainingEvent) -> Void) throws -> Double {
         var (loss, accuracy) = validator.run()
         var averaging: AveragedValidation?
+        var keptWeights: [Float]?
         if let average {
             average.exchange(with: model.parameters)
             let averaged = validator.run()
-            averaging = AveragedValidation(averaged: averaged.loss, asTrained: loss)
-            if averaging!.keepsAverage { (loss, accuracy) = averaged } else { average.exchange(with: model.parameters) }
+            average.exchange(with: model.parameters)
+            let scores = AveragedValidation(averaged: averaged.loss, asTrained: loss)
+            if scores.keepsAverage { ((loss, accuracy), keptWeights) = (averaged, average.snapshot) }
+            averaging = scores
         }
-        // The model's buffers hold the average until this returns, when it was the lower.
-        let holdsAverage = averaging?.keepsAverage == true
-        defer { if holdsAverage { average!.exchange(with: model.parameters) } }
         lastValidationLoss = loss
         let improved = loss.isFinite && loss < (bestValidationLoss ?? .infinity)
         report(.validated(step: step, loss: loss, improved: improved, accuracy: accuracy, averaging: averaging))
         validationsWithoutImprovement = improved ? 0 : validationsWithoutImprovement + 1
         if improved {
             bestValidationLoss = loss
-            try save(to: bestPath, averaged: holdsAverage, report: report)
+            try save(to: bestPath, weights: keptWeights, report: report)
         }
         return loss
     }
@@ -341,10 +341,10 @@ public final class Trainer {
         AtomicFile.removeStaleTemporaries(in: options.outputFolder, for: "best.safetensors.zst")
     }
 
-    /// Collective: every rank calls it; the leader writes. `averaged`: the model's buffers hold the
-    /// weight average just now (for `best`), which the checkpoint then saves as the model's weights.
-    private func save(to path: String, averaged: Bool = false, report: (TrainingEvent) -> Void) throws {
-        let snapshot = checkpoint(keepingAverage: !averaged)
+    /// Collective: every rank calls it; the leader writes. `weights`: saved as the model's in place of
+    /// its own (the weight average, for `best`).
+    private func save(to path: String, weights: [Float]? = nil, report: (TrainingEvent) -> Void) throws {
+        let snapshot = checkpoint(weights: weights)
         guard group.isLeader else { return }
         try snapshot.write(to: path)
         report(.saved(path: path))
