@@ -184,13 +184,16 @@ KERNEL_INLINE void tile_and_finish(const int groups, const int epilogue, const i
     for (int r = 0; r < rows; r++) finish_row(groups, epilogue, first + r, j, group_rows, acc[r], s);
 }
 
-// Every panel, every tile of rows: the sums of a · Wᵀ for the panel's columns, then the epilogue.
+// The panels of units first_unit ..< first_unit + units (whole panels), every tile of rows: the sums
+// of a · Wᵀ for the panel's columns, then the epilogue. Each output is summed in the same order
+// whichever panels a call covers, so two threads taking halves of the units compute the whole's bits.
 // Rows left over after the full tiles take a shorter tile of their own (a tile padded to full height
 // wasted up to a fifth of the work at the batch shapes charnn trains).
 KERNEL_INLINE void tiles(const int groups, const int epilogue, const float *a, int64_t m, int64_t depth, int64_t lda,
-                         const float *panels, int64_t group_rows, const struct step_operands *s) {
+                         const float *panels, int64_t group_rows, int64_t first_unit, int64_t units,
+                         const struct step_operands *s) {
     const int height = TILE_ROWS(groups);
-    for (int64_t p = 0; p < group_rows / LANES; p++) {
+    for (int64_t p = first_unit / LANES; p < (first_unit + units) / LANES; p++) {
         const float *panel = panels + p * depth * LANES * groups;
         int64_t first = 0;
         for (; first + height <= m; first += height)
@@ -214,36 +217,43 @@ KERNEL_INLINE void tiles(const int groups, const int epilogue, const float *a, i
 }
 
 KERNEL static void packed_product(const float *a, int64_t m, int64_t depth, int64_t lda, const float *panels,
-                                  int64_t groups, int64_t group_rows, float *c, int64_t ldc, int accumulate) {
+                                  int64_t groups, int64_t group_rows, float *c, int64_t ldc, int accumulate,
+                                  int64_t first_unit, int64_t units) {
     struct step_operands s = {.c = c, .ldc = ldc, .accumulate = accumulate};
     switch (groups) {
-    case 1: tiles(1, store_sums, a, m, depth, lda, panels, group_rows, &s); break;
-    case 2: tiles(2, store_sums, a, m, depth, lda, panels, group_rows, &s); break;
-    case 3: tiles(3, store_sums, a, m, depth, lda, panels, group_rows, &s); break;
-    default: tiles(4, store_sums, a, m, depth, lda, panels, group_rows, &s); break;
+    case 1: tiles(1, store_sums, a, m, depth, lda, panels, group_rows, first_unit, units, &s); break;
+    case 2: tiles(2, store_sums, a, m, depth, lda, panels, group_rows, first_unit, units, &s); break;
+    case 3: tiles(3, store_sums, a, m, depth, lda, panels, group_rows, first_unit, units, &s); break;
+    default: tiles(4, store_sums, a, m, depth, lda, panels, group_rows, first_unit, units, &s); break;
     }
 }
 
 KERNEL static void lstm_step(float *gates, int64_t m, int64_t hidden, const float *h_prev, const float *panels,
-                             const float *c_prev, float *c_next, float *h_next) {
+                             const float *c_prev, float *c_next, float *h_next, int64_t first_unit, int64_t units) {
     struct step_operands s = {.gates = gates, .hidden = hidden, .c_prev = c_prev, .c_next = c_next, .h_next = h_next};
-    tiles(4, lstm_cell, h_prev, m, hidden, hidden, panels, hidden, &s);
+    tiles(4, lstm_cell, h_prev, m, hidden, hidden, panels, hidden, first_unit, units, &s);
 }
 
 KERNEL static void gru_reset_after_step(float *gates, int64_t m, int64_t hidden, const float *h_prev,
-                                        const float *panels, const float *bias_hh, float *recurrent_n, float *h_next) {
+                                        const float *panels, const float *bias_hh, float *recurrent_n, float *h_next,
+                                        int64_t first_unit, int64_t units) {
     struct step_operands s = {.gates = gates, .hidden = hidden, .h_prev = h_prev, .bias = bias_hh,
                               .recurrent = recurrent_n, .h_next = h_next};
-    tiles(3, gru_reset_after_cell, h_prev, m, hidden, hidden, panels, hidden, &s);
+    tiles(3, gru_reset_after_cell, h_prev, m, hidden, hidden, panels, hidden, first_unit, units, &s);
 }
 
-KERNEL static void gru_reset_before_step(float *gates, int64_t m, int64_t hidden, const float *h_prev,
-                                         const float *gate_panels, const float *candidate_panels, float *reset_h,
-                                         float *h_next) {
-    struct step_operands s = {.gates = gates, .hidden = hidden, .h_prev = h_prev, .recurrent = reset_h,
-                              .h_next = h_next};
-    tiles(2, gru_gates, h_prev, m, hidden, hidden, gate_panels, hidden, &s);
-    tiles(1, gru_candidate, reset_h, m, hidden, hidden, candidate_panels, hidden, &s);
+KERNEL static void gru_reset_before_gates(float *gates, int64_t m, int64_t hidden, const float *h_prev,
+                                          const float *gate_panels, float *reset_h, int64_t first_unit,
+                                          int64_t units) {
+    struct step_operands s = {.gates = gates, .hidden = hidden, .h_prev = h_prev, .recurrent = reset_h};
+    tiles(2, gru_gates, h_prev, m, hidden, hidden, gate_panels, hidden, first_unit, units, &s);
+}
+
+KERNEL static void gru_reset_before_candidate(float *gates, int64_t m, int64_t hidden, const float *h_prev,
+                                              const float *candidate_panels, const float *reset_h, float *h_next,
+                                              int64_t first_unit, int64_t units) {
+    struct step_operands s = {.gates = gates, .hidden = hidden, .h_prev = h_prev, .h_next = h_next};
+    tiles(1, gru_candidate, reset_h, m, hidden, hidden, candidate_panels, hidden, first_unit, units, &s);
 }
 
 // c_next = f ⊙ c_prev + i ⊙ g with lstm_cell's fused multiply-add, so the result is the forward's.
@@ -453,7 +463,8 @@ const ckernels_recurrent_table TABLE = {
     .lstm_backward_step = lstm_backward_step,
     .lstm_cells = lstm_cells,
     .gru_reset_after_step = gru_reset_after_step,
-    .gru_reset_before_step = gru_reset_before_step,
+    .gru_reset_before_gates = gru_reset_before_gates,
+    .gru_reset_before_candidate = gru_reset_before_candidate,
     .gru_backward_step = gru_backward_step,
     .gru_reset_gradient = gru_reset_gradient,
     .softmax_cross_entropy = softmax_cross_entropy,

@@ -76,8 +76,9 @@ struct Bench: ParsableCommand {
             result["peak_gflops"] = peak
             result["fraction_of_peak"] = flops / median / 1e9 / peak
         case .sample:
-            let rates = Benchmark.samplingRates(settings)
+            let (rates, step) = Benchmark.samplingRates(settings)
             result["sample_chars_per_s"] = Benchmark.median(rates)
+            result["sample_step"] = step
             let weightBytes = (weights == .f16 ? 2 : 4) * (ParameterLayout(config).totalCount - vocab * config.embeddingSize)
             result["weight_bytes_per_char"] = weightBytes
             result["weights"] = weights.rawValue

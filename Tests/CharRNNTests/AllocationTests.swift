@@ -48,6 +48,35 @@ final class AllocationTests: XCTestCase {
                        "LSTM, 2 replicas sharing one gradient buffer")
     }
 
+    /// Nor does a step split between two threads (`StepPartner`), on either thread (the counter counts
+    /// every thread's allocations): every cell that splits, one stream and a batch.
+    func testSplitStepsDoNotAllocate() throws {
+        guard InstructionSets.current.canRun(.avx2) else {
+            throw XCTSkip("this CPU runs no packed path (\(InstructionSets.current.reasonCannotRun(.avx2) ?? "")): no step to split")
+        }
+        setBLASThreadCount(1)
+        for (cell, variant) in everyCell where cell != .layerNormLSTM {
+            let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: 3, hiddenSize: 64, embeddingSize: 8,
+                                     vocabularySize: 20)
+            let model = CharRNNModel<Float>(config: config, seed: 1)
+            for rows in [1, 4] {
+                let network = UnrolledNetwork(model: model, batchSize: rows, steps: 1, withGradients: false,
+                                              fixedWeights: true, splittingSteps: true)
+                XCTAssertTrue(network.splitsSteps)
+                for step in 0..<3 {  // warm-up: the table is built on the first step
+                    network.inputs[0] = Int32(step)
+                    network.computeLogits()
+                }
+                malloc_counter_start()
+                for step in 3..<23 {
+                    network.inputs[0] = Int32(step % 20)
+                    network.computeLogits()
+                }
+                XCTAssertEqual(malloc_counter_stop(), 0, "\(cell) \(variant), \(rows) rows")
+            }
+        }
+    }
+
     /// The counter itself counts, so that the zeros above mean something: nothing between start and
     /// stop counts 0; each of 100 allocations made in between is counted; none after stop is.
     func testCounterCountsEachAllocation() {

@@ -170,6 +170,76 @@ final class RecurrentKernelPathTests: XCTestCase {
         if !ran { throw XCTSkip("this CPU runs no packed path (\(InstructionSets.current.reasonCannotRun(.avx2) ?? ""))") }
     }
 
+    /// A one-step fixed-weight network whose steps a second thread shares by units (`splittingSteps`,
+    /// `StepPartner`) computes bit for bit what one thread computes: every output unit is summed in
+    /// the same order whichever part computes it. Every cell, both packed paths where the CPU runs
+    /// them, one stream (sampling) and a batch (serving), three layers (the parts meet between them;
+    /// GRU reset-before also within a step). The layer-normalised LSTM is not split.
+    func testASplitStepEqualsOneThreadsStepBitForBit() throws {
+        var ran: [RecurrentKernelPath] = []
+        for path in RecurrentKernelPath.allCases where path != .generic && InstructionSets.current.canRun(path) {
+            ran.append(path)
+            let saved = RecurrentKernels.path
+            RecurrentKernels.path = path
+            defer { RecurrentKernels.path = saved }
+            for (cell, variant) in everyCell {
+                let config = ModelConfig(cell: cell, gruVariant: variant, layerCount: 3, hiddenSize: 64,
+                                         embeddingSize: 7, vocabularySize: 23)
+                let model = CharRNNModel<Float>(config: config, seed: 11)
+                for rows in [1, 3] {
+                    let one = UnrolledNetwork(model: model, batchSize: rows, steps: 1, withGradients: false,
+                                              fixedWeights: true)
+                    let split = UnrolledNetwork(model: model, batchSize: rows, steps: 1, withGradients: false,
+                                                fixedWeights: true, splittingSteps: true)
+                    XCTAssertFalse(one.splitsSteps)
+                    XCTAssertEqual(split.splitsSteps, cell != .layerNormLSTM, "\(path) \(cell) \(variant)")
+                    for step in 0..<6 {
+                        var results: [[Float]] = []
+                        for network in [one, split] {
+                            for row in 0..<rows { network.inputs[row] = Int32((step * 7 + row * 5 + 2) % 23) }
+                            network.computeLogits()
+                            results.append(Array(network.logits) + Array(network.stateH) + Array(network.stateC))
+                        }
+                        let difference = zip(results[0], results[1]).map { abs($0 - $1) }.max() ?? .infinity
+                        XCTAssertTrue(results[0] == results[1],
+                                      "\(path) \(cell) \(variant), \(rows) rows, step \(step): differs by \(difference)")
+                    }
+                }
+            }
+        }
+        if ran.isEmpty { throw XCTSkip("this CPU runs no packed path (\(InstructionSets.current.reasonCannotRun(.avx2) ?? ""))") }
+        if !ran.contains(.avx512) {
+            print("testASplitStepEqualsOneThreadsStepBitForBit: ran on \(ran.map(\.rawValue)); the avx512 path was not tested: \(InstructionSets.current.reasonCannotRun(.avx512) ?? "")")
+        }
+    }
+
+    /// A network's step partner ends with the network: the process has as many threads after a
+    /// hundred split networks have come and gone as before.
+    func testTheStepPartnerEndsWithItsNetwork() throws {
+        guard InstructionSets.current.canRun(.avx2) else {
+            throw XCTSkip("this CPU runs no packed path (\(InstructionSets.current.reasonCannotRun(.avx2) ?? ""))")
+        }
+        func threads() throws -> Int { try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count }
+        let config = ModelConfig(cell: .lstm, layerCount: 2, hiddenSize: 64, embeddingSize: 7, vocabularySize: 23)
+        let model = CharRNNModel<Float>(config: config, seed: 3)
+        let before = try threads()
+        for round in 0..<100 {
+            let network = UnrolledNetwork(model: model, batchSize: 1, steps: 1, withGradients: false,
+                                          fixedWeights: true, splittingSteps: true)
+            XCTAssertTrue(network.splitsSteps)
+            for step in 0..<(round % 3) {
+                network.inputs[0] = Int32(step)
+                network.computeLogits()
+            }
+        }
+        var after = try threads()
+        for _ in 0..<100 where after > before {  // a stopped thread takes a moment to leave
+            usleep(10_000)
+            after = try threads()
+        }
+        XCTAssertEqual(after, before, "threads before and after 100 split networks")
+    }
+
     /// A fixed-weight network reads its first layer's input from a table of projected embedding rows
     /// built on its first step: step after step it computes what a network gathering the rows
     /// computes, and the table is built once (the weights are fixed while it lives: a change to the

@@ -6,18 +6,40 @@ final class SamplingTests: XCTestCase {
         values.withUnsafeBufferPointer(body)
     }
 
-    /// The f32 step runs on weights packed once on one thread, and on OpenBLAS's threads for a model
-    /// above 2 M parameters when given more than one (`TextGenerator.usesPackedStep`).
-    func testTheStepPathFollowsThreadsAndModelSize() {
+    /// The f32 step is split between two threads (`TextGenerator.splitsSteps`) for a model above 2 M
+    /// parameters given more than one thread; where the CPU runs a packed path the generator then
+    /// splits, and its seeded text, after a prime long enough to run in windows, is the text one
+    /// thread generates.
+    func testTheStepIsSplitForLargeModelsAndGeneratesTheSameText() throws {
         let small = CharRNNModel<Float>(config: ModelConfig(cell: .lstm, layerCount: 2, hiddenSize: 16, embeddingSize: 8,
                                                             vocabularySize: 30), seed: 1)
         let large = CharRNNModel<Float>(config: ModelConfig(cell: .lstm, layerCount: 2, hiddenSize: 512, embeddingSize: 64,
                                                             vocabularySize: 65), seed: 1)
         XCTAssertGreaterThan(large.parameterCount, 2_000_000)
-        XCTAssertTrue(TextGenerator.usesPackedStep(model: small, threads: 1))
-        XCTAssertTrue(TextGenerator.usesPackedStep(model: small, threads: 2))
-        XCTAssertTrue(TextGenerator.usesPackedStep(model: large, threads: 1))
-        XCTAssertFalse(TextGenerator.usesPackedStep(model: large, threads: 2))
+        XCTAssertFalse(TextGenerator.splitsSteps(model: small, threads: 1))
+        XCTAssertFalse(TextGenerator.splitsSteps(model: small, threads: 2))
+        XCTAssertFalse(TextGenerator.splitsSteps(model: large, threads: 1))
+        XCTAssertTrue(TextGenerator.splitsSteps(model: large, threads: 2))
+        guard InstructionSets.current.canRun(.avx2) else {
+            throw XCTSkip("this CPU runs no packed path (\(InstructionSets.current.reasonCannotRun(.avx2) ?? "")): no step to split")
+        }
+        let symbols = (0..<65).map { String(UnicodeScalar(UInt32(0x4E00 + $0))!) }
+        let vocabulary = try Vocabulary(symbols: symbols, tokenization: .scalars)
+        func text(threads: Int) -> ([UInt8], Bool) {
+            let generator = TextGenerator(model: large, vocabulary: vocabulary, normalization: .none, threads: threads)
+            defer { setBLASThreadCount(1) }
+            var picker = TokenPicker(vocabularySize: 65, temperature: 1)
+            var random = SplitMix64(seed: 5)
+            var bytes: [UInt8] = []
+            let prime = (0..<300).map { Int32($0 * 7 % 65) }
+            generator.generate(prime: prime, length: 60, picker: &picker, generator: &random) { bytes += $0; return true }
+            return (bytes, generator.network.splitsSteps)
+        }
+        let (one, oneSplit) = text(threads: 1), (two, twoSplit) = text(threads: 2)
+        XCTAssertFalse(oneSplit)
+        XCTAssertTrue(twoSplit)
+        XCTAssertEqual(one.count, 60 * 3)
+        XCTAssertTrue(one == two, "the split generator's text differs from one thread's")
     }
 
     func testTemperatureZeroIsArgmax() {

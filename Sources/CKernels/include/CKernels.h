@@ -64,15 +64,19 @@ typedef struct {
     void (*pack_panels)(const float *source, int64_t row_stride, int64_t column_stride, int64_t lanes,
                         int64_t groups, int64_t group_rows, int64_t depth, float *panels);
     /// c[r, g·group_rows + j] (+)= Σ_k a[r·lda + k] · W[g·group_rows + j, k] for r < m, from W's panels;
-    /// adds to c when `accumulate`, else overwrites. groups ∈ 1…4.
+    /// adds to c when `accumulate`, else overwrites. groups ∈ 1…4. Here and in the forward steps below,
+    /// only the units j of first_unit ..< first_unit + units (multiples of `lanes`; 0 and group_rows or
+    /// hidden for all) are computed, each to the same bits as by a call covering every unit: two threads
+    /// may share a step by units.
     void (*packed_product)(const float *a, int64_t m, int64_t depth, int64_t lda, const float *panels,
-                           int64_t groups, int64_t group_rows, float *c, int64_t ldc, int accumulate);
+                           int64_t groups, int64_t group_rows, float *c, int64_t ldc, int accumulate,
+                           int64_t first_unit, int64_t units);
     /// One LSTM step, fused: gates (m, 4·hidden) holds the input projection and biases (i, f, g, o
     /// blocks) and receives the activated gates; the recurrent product with weight_hh's panels (groups
     /// 4, group_rows hidden, depth hidden) is added in registers, then c_next = f ⊙ c_prev + i ⊙ g and
     /// h_next = o ⊙ tanh(c_next).
     void (*lstm_step)(float *gates, int64_t m, int64_t hidden, const float *h_prev, const float *panels,
-                      const float *c_prev, float *c_next, float *h_next);
+                      const float *c_prev, float *c_next, float *h_next, int64_t first_unit, int64_t units);
     /// The pointwise part of one LSTM backward step: `gates` (m, 4·hidden) holds the step's activated
     /// i, f, g, o and receives their pre-activation gradients; dh = d_out + dh_carry is the gradient at
     /// h_t, dc_carry the one at c_t from step t+1 (already times f_{t+1}) and receives dc_t ⊙ f_t.
@@ -87,13 +91,16 @@ typedef struct {
     /// (groups 3) plus bias_hh is added in registers; recurrent_n receives W_hn h_{t−1} + b_hn and
     /// h_next = (1 − z) ⊙ n + z ⊙ h_prev.
     void (*gru_reset_after_step)(float *gates, int64_t m, int64_t hidden, const float *h_prev, const float *panels,
-                                 const float *bias_hh, float *recurrent_n, float *h_next);
-    /// One GRU reset-before step, fused in two passes: r and z from W_h[r,z]'s panels (groups 2) with
-    /// reset_h = r ⊙ h_prev, then n from W_hn's panels (groups 1) applied to reset_h, and h_next.
-    /// gates holds the input projection and all biases (b_hh folded in).
-    void (*gru_reset_before_step)(float *gates, int64_t m, int64_t hidden, const float *h_prev,
-                                  const float *gate_panels, const float *candidate_panels, float *reset_h,
-                                  float *h_next);
+                                 const float *bias_hh, float *recurrent_n, float *h_next, int64_t first_unit,
+                                 int64_t units);
+    /// One GRU reset-before step, fused in two passes (gates holds the input projection and all biases,
+    /// b_hh folded in): first r and z from W_h[r,z]'s panels (groups 2) with reset_h = r ⊙ h_prev; then,
+    /// once every unit's reset_h is written, n from W_hn's panels (groups 1) applied to reset_h, and h_next.
+    void (*gru_reset_before_gates)(float *gates, int64_t m, int64_t hidden, const float *h_prev,
+                                   const float *gate_panels, float *reset_h, int64_t first_unit, int64_t units);
+    void (*gru_reset_before_candidate)(float *gates, int64_t m, int64_t hidden, const float *h_prev,
+                                       const float *candidate_panels, const float *reset_h, float *h_next,
+                                       int64_t first_unit, int64_t units);
     /// The pointwise part of one GRU backward step: from the activated gates and dh = d_out + dh_carry,
     /// writes dz and dn over the z and n blocks of `gates` and dh_carry = dh ⊙ z; with reset_after also
     /// dr over the r block and the recurrent gradients [dr, dz, dn ⊙ r] to d_recurrent (m, 3·hidden),
@@ -123,5 +130,13 @@ typedef enum { CKERNELS_RECURRENT_AVX2 = 1, CKERNELS_RECURRENT_AVX512 = 2 } cker
 
 /// The kernels of `isa`, or NULL where they are not compiled (off x86-64). Does not look at the CPU.
 const ckernels_recurrent_table *ckernels_recurrent_kernels(ckernels_recurrent_isa isa);
+
+/// Tells the CPU that the caller is spinning on a flag another core will write (x86 `pause`): the
+/// loop yields pipeline resources and leaves the flag's cache line alone for a moment.
+static inline void ckernels_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 #endif

@@ -89,8 +89,9 @@ public enum Benchmark {
         return (windowed, stepwise)
     }
 
-    /// Characters per second of batch-1 generation at the settings' temperature, one per repetition.
-    public static func samplingRates(_ s: Settings) -> [Double] {
+    /// Characters per second of batch-1 generation at the settings' temperature, one per repetition,
+    /// and how each character's step ran (`TextGenerator.stepName`).
+    public static func samplingRates(_ s: Settings) -> (rates: [Double], step: String) {
         setBLASThreadCount(s.threads)
         let generator = randomGenerator(s)
         var picker = TokenPicker(vocabularySize: s.config.vocabularySize, temperature: s.temperature)
@@ -105,7 +106,7 @@ public enum Benchmark {
             }
             rates.append(Double(s.sampleLength) / (Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9))
         }
-        return rates
+        return (rates, generator.stepName)
     }
 
     /// Characters per second of the serving batcher's step alone (`ContinuousBatcher`): one step of

@@ -1,3 +1,4 @@
+import Foundation
 /// Batch-1 inference from a trained model: one step of the recurrence per generated character,
 /// the state carried (a prefix is never re-run), with its own one-character network (or, with f16
 /// weights, a half-precision step). A long prime is run through the model in windows first (`prime`).
@@ -8,6 +9,8 @@ public final class TextGenerator {
     let network: UnrolledNetwork<Float>
     /// The half-precision step that replaces `network` when the weights are f16.
     let halfStep: HalfPrecisionStep?
+    /// OpenBLAS's threads as the caller set them, given back to a long prime's windows.
+    let threads: Int
     /// Characters per window when priming: long enough that the per-window work is amortised,
     /// short enough that its activations stay in cache.
     static let primeWindow = 256
@@ -23,28 +26,44 @@ public final class TextGenerator {
     }
 
     /// `threads`: OpenBLAS's threads (`setBLASThreadCount`), which decide the f32 step's path
-    /// (`usesPackedStep`).
+    /// (`splitsSteps`). A generator that splits its steps sets OpenBLAS to one
+    /// thread while it steps: its step partner is the second core, and OpenBLAS's threads, waiting
+    /// for work on it, halved the split step's speed (measured below).
     public init(model: CharRNNModel<Float>, vocabulary: Vocabulary, normalization: Normalization,
                 weights: WeightPrecision = .f32, threads: Int = 1) {
         precondition(model.config.vocabularySize == vocabulary.count, "model and vocabulary sizes differ")
         self.model = model
         self.vocabulary = vocabulary
         self.normalization = normalization
+        self.threads = threads
         // Not for f16 weights, whose half step replaces the network's.
         network = UnrolledNetwork(model: model, batchSize: 1, steps: 1, withGradients: false,
-                                  fixedWeights: weights == .f32 && Self.usesPackedStep(model: model, threads: threads))
+                                  fixedWeights: weights == .f32,
+                                  splittingSteps: weights == .f32 && Self.splitsSteps(model: model, threads: threads))
+        if network.splitsSteps { setBLASThreadCount(1) }
         halfStep = weights == .f16 ? HalfPrecisionStep(model: model) : nil
     }
 
-    /// Whether the f32 step runs on weights packed once (a fixed-weight network: charnn's packed kernels
-    /// on one thread, as the server's) rather than OpenBLAS's `gemv` on `threads`. The packed step
-    /// wins on one thread at every size measured and on two up to about 2 M parameters; above that two
-    /// `gemv` threads win (`charnn bench --mode sample`, Zen 4, 2026-12-06, chars/s, gemv / packed:
-    /// one thread LSTM 2×128 43,475 / 81,527, 3×512 729 / 1,759, GRU 3×512 1,939 / 3,234; two threads
-    /// LSTM 2×256 23,227 / 21,387 and 24,162 / 23,247, 3×256 13,475 / 15,361, 2×512 5,669 / 3,946,
-    /// 3×512 2,013 / 1,906).
-    static func usesPackedStep(model: CharRNNModel<Float>, threads: Int) -> Bool {
-        threads == 1 || model.parameterCount <= 2_000_000
+    /// Whether the f32 step, which runs on weights packed once (a fixed-weight network: charnn's
+    /// packed kernels, as the server's), is split between two threads (`UnrolledNetwork`'s
+    /// `splittingSteps`): with two threads or more, above about 2 M parameters. `charnn bench --mode
+    /// sample --threads 2` (Zen 4, 2026-12-06, the earlier path of two `gemv` threads / split / one
+    /// thread packed, chars/s, three rounds alternating): LSTM 3×512 3,618 / 3,895 / 2,392, 2,462 /
+    /// 4,156 / 2,306, 2,439 / 4,261 / 2,552; GRU 3×512 5,099 / 6,164 / 3,875, 5,228 / 5,998 / 3,882,
+    /// 6,395 / 6,877 / 3,573; split with OpenBLAS left at two threads: LSTM 1,849, 2,541, 2,785, GRU
+    /// 3,693, 3,738, 3,744. Below 2 M parameters one packed thread is as fast or faster (LSTM 2×256
+    /// 25,253 / 25,376 one thread, 19,992 / 26,911 split; 2×128 89,943 / 71,995, 47,374 / 71,711).
+    /// Before the split, two `gemv` threads won above 2 M parameters and one packed thread below.
+    static func splitsSteps(model: CharRNNModel<Float>, threads: Int) -> Bool {
+        threads > 1 && model.parameterCount > 2_000_000
+    }
+
+    /// How a character's step runs, as `charnn bench --mode sample` names it: `f16`, `packed` (charnn's
+    /// kernels on weights packed once), `packed, split over 2 threads`, or `generic` (no packed path).
+    public var stepName: String {
+        if halfStep != nil { return "f16" }
+        if network.splitsSteps { return "packed, split over 2 threads" }
+        return PackedRecurrentKernels<Float>.isUsed(hidden: model.config.hiddenSize, steps: .max) ? "packed" : "generic"
     }
 
     /// Back to the zero state.
@@ -106,6 +125,10 @@ public final class TextGenerator {
             for id in ids { feed(id) }
             return
         }
+        // A long prime's windows run OpenBLAS's products: on all the caller's threads, then back to
+        // one for the split steps.
+        if network.splitsSteps { setBLASThreadCount(threads) }
+        defer { if network.splitsSteps { setBLASThreadCount(1) } }
         let pass = WindowedPass(model: model, window: Self.primeWindow)
         if let last = pass.run(positions: ids.count - 1, { network, range in
             for (t, i) in range.enumerated() { network.inputs[t] = ids[i] }

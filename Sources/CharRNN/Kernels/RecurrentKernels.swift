@@ -133,12 +133,14 @@ enum PackedRecurrentKernels<Scalar: BLASScalar> {
              into: packed.panels)
     }
 
-    /// c[r, b·H + j] (+)= Σ_k a[r, k] · W[b·H + j, k] for the first `rows` rows, W packed by `packRows`.
+    /// c[r, b·H + j] (+)= Σ_k a[r, k] · W[b·H + j, k] for the first `rows` rows, W packed by `packRows`;
+    /// only the units j in `units` (whole panels) when given.
     @inline(__always)
     static func rowsProduct(_ a: UnsafePointer<Scalar>, rows: Int, lda: Int, packed: PackedRows<Scalar>, blocks: Int,
-                            into c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool) {
+                            into c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool, units: Range<Int>? = nil) {
         product(a, rows: rows, depth: packed.depth, lda: lda, panels: packed.panels, groups: blocks,
-                groupRows: packed.hidden, into: c, ldc: ldc, accumulate: accumulate)
+                groupRows: packed.hidden, into: c, ldc: ldc, accumulate: accumulate,
+                units: units ?? 0..<packed.hidden)
     }
 
     /// Packs Wᵀ for `backwardProduct`, W the (depth, H) row-major block at `weightHH` (`depth` rows of
@@ -159,13 +161,13 @@ enum PackedRecurrentKernels<Scalar: BLASScalar> {
                 ldc: ldc, accumulate: accumulate)
     }
 
-    /// One fused LSTM step (`lstm_step` in `ckernels_recurrent_table`).
+    /// One fused LSTM step (`lstm_step` in `ckernels_recurrent_table`) for the units in `units`.
     @inline(__always)
     static func lstmStep(gates: UnsafeMutablePointer<Scalar>, rows: Int, hidden: Int, hPrev: UnsafePointer<Scalar>,
                          panels: UnsafePointer<Scalar>, cPrev: UnsafePointer<Scalar>,
-                         cNext: UnsafeMutablePointer<Scalar>, hNext: UnsafeMutablePointer<Scalar>) {
+                         cNext: UnsafeMutablePointer<Scalar>, hNext: UnsafeMutablePointer<Scalar>, units: Range<Int>) {
         kernels.lstm_step!(floats(gates), Int64(rows), Int64(hidden), floats(hPrev), floats(panels), floats(cPrev),
-                          floats(cNext), floats(hNext))
+                          floats(cNext), floats(hNext), Int64(units.lowerBound), Int64(units.count))
     }
 
     /// c_next = f ⊙ c_prev + i ⊙ g from a step's activated gates, as `lstmStep` computed it (`lstm_cells`).
@@ -183,24 +185,37 @@ enum PackedRecurrentKernels<Scalar: BLASScalar> {
                                    floats(dOutput), floats(dhCarry), floats(dcCarry))
     }
 
-    /// One fused GRU reset-after step (`gru_reset_after_step`).
+    /// One fused GRU reset-after step (`gru_reset_after_step`) for the units in `units`.
     @inline(__always)
     static func gruResetAfterStep(gates: UnsafeMutablePointer<Scalar>, rows: Int, hidden: Int,
                                   hPrev: UnsafePointer<Scalar>, panels: UnsafePointer<Scalar>,
                                   biasHH: UnsafePointer<Scalar>, recurrentN: UnsafeMutablePointer<Scalar>,
-                                  hNext: UnsafeMutablePointer<Scalar>) {
+                                  hNext: UnsafeMutablePointer<Scalar>, units: Range<Int>) {
         kernels.gru_reset_after_step!(floats(gates), Int64(rows), Int64(hidden), floats(hPrev), floats(panels),
-                                     floats(biasHH), floats(recurrentN), floats(hNext))
+                                     floats(biasHH), floats(recurrentN), floats(hNext), Int64(units.lowerBound),
+                                     Int64(units.count))
     }
 
-    /// One fused GRU reset-before step (`gru_reset_before_step`).
+    /// The first pass of a fused GRU reset-before step (`gru_reset_before_gates`): r, z and r ⊙ h_{t−1}
+    /// for the units in `units`.
     @inline(__always)
-    static func gruResetBeforeStep(gates: UnsafeMutablePointer<Scalar>, rows: Int, hidden: Int,
-                                   hPrev: UnsafePointer<Scalar>, gatePanels: UnsafePointer<Scalar>,
-                                   candidatePanels: UnsafePointer<Scalar>, resetH: UnsafeMutablePointer<Scalar>,
-                                   hNext: UnsafeMutablePointer<Scalar>) {
-        kernels.gru_reset_before_step!(floats(gates), Int64(rows), Int64(hidden), floats(hPrev), floats(gatePanels),
-                                      floats(candidatePanels), floats(resetH), floats(hNext))
+    static func gruResetBeforeGates(gates: UnsafeMutablePointer<Scalar>, rows: Int, hidden: Int,
+                                    hPrev: UnsafePointer<Scalar>, gatePanels: UnsafePointer<Scalar>,
+                                    resetH: UnsafeMutablePointer<Scalar>, units: Range<Int>) {
+        kernels.gru_reset_before_gates!(floats(gates), Int64(rows), Int64(hidden), floats(hPrev), floats(gatePanels),
+                                       floats(resetH), Int64(units.lowerBound), Int64(units.count))
+    }
+
+    /// The second pass (`gru_reset_before_candidate`): n and h_t for the units in `units`, once every
+    /// unit's r ⊙ h_{t−1} is in `resetH`.
+    @inline(__always)
+    static func gruResetBeforeCandidate(gates: UnsafeMutablePointer<Scalar>, rows: Int, hidden: Int,
+                                        hPrev: UnsafePointer<Scalar>, candidatePanels: UnsafePointer<Scalar>,
+                                        resetH: UnsafePointer<Scalar>, hNext: UnsafeMutablePointer<Scalar>,
+                                        units: Range<Int>) {
+        kernels.gru_reset_before_candidate!(floats(gates), Int64(rows), Int64(hidden), floats(hPrev),
+                                           floats(candidatePanels), floats(resetH), floats(hNext),
+                                           Int64(units.lowerBound), Int64(units.count))
     }
 
     /// The pointwise part of one GRU backward step (`gru_backward_step`); `dRecurrent` only for reset-after.
@@ -250,13 +265,17 @@ enum PackedRecurrentKernels<Scalar: BLASScalar> {
                             Int64(groupRows), Int64(depth), floats(panels))
     }
 
-    /// c[r, g·groupRows + j] (+)= Σ_k a[r, k] · W[g·groupRows + j, k] for the first `rows` rows.
+    /// c[r, g·groupRows + j] (+)= Σ_k a[r, k] · W[g·groupRows + j, k] for the first `rows` rows and the
+    /// j in `units` (every j when nil).
     @inline(__always)
     private static func product(_ a: UnsafePointer<Scalar>, rows: Int, depth: Int, lda: Int,
                                 panels: UnsafePointer<Scalar>, groups: Int, groupRows: Int,
-                                into c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool) {
+                                into c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool,
+                                units: Range<Int>? = nil) {
+        let units = units ?? 0..<groupRows
         kernels.packed_product!(floats(a), Int64(rows), Int64(depth), Int64(lda), floats(panels), Int64(groups),
-                               Int64(groupRows), floats(c), Int64(ldc), accumulate ? 1 : 0)
+                               Int64(groupRows), floats(c), Int64(ldc), accumulate ? 1 : 0, Int64(units.lowerBound),
+                               Int64(units.count))
     }
 
     @inline(__always)

@@ -180,6 +180,37 @@ enum CellLayer<Scalar: BLASScalar> {
         }
     }
 
+    /// One step (T = 1) of a fixed-weight network on the packed path for the units in `units` only:
+    /// the part one thread computes when a `StepPartner` splits the step (`splitsSteps`). `meet`
+    /// waits for the other part, for a cell whose step reads every unit of something it computes.
+    func forwardStep(input: LayerInput<Scalar>, units: Range<Int>, meet: () -> Void) {
+        switch self {
+        case .lstm(let layer): layer.forwardStep(input: input, units: units)
+        case .gru(let layer): layer.forwardStep(input: input, units: units, meet: meet)
+        case .layerNormLSTM: preconditionFailure("the layer-normalised LSTM's step is not split")
+        }
+    }
+
+    /// Whether `forwardStep` can split this layer's steps: a one-step window of a fixed-weight
+    /// network on the packed path, with a cell whose step has no sum over all units (the
+    /// layer-normalised LSTM's statistics have), and no fixed table left to build.
+    var splitsSteps: Bool {
+        switch self {
+        case .lstm(let layer): layer.T == 1 && layer.panels?.packedOnce == true && layer.projection.packsOrTables
+        case .gru(let layer): layer.T == 1 && layer.panels?.packedOnce == true && layer.projection.packsOrTables
+        case .layerNormLSTM: false
+        }
+    }
+
+    /// Whether the next forward pass first builds a fixed table of projected embedding rows.
+    var buildsFixedTable: Bool {
+        switch self {
+        case .lstm(let layer): layer.projection.buildsFixedTable
+        case .gru(let layer): layer.projection.buildsFixedTable
+        case .layerNormLSTM(let layer): layer.projection.buildsFixedTable
+        }
+    }
+
     /// `deferringWeightGradients` (a cell that `defersWeightGradients`) leaves the weight gradients
     /// to `accumulateWeightGradients(input:share:)`.
     func backward(dOutput: UnsafePointer<Scalar>, input: LayerInput<Scalar>, dx: UnsafeMutablePointer<Scalar>?,
@@ -263,7 +294,7 @@ struct ForwardPanels: Equatable {
 /// The operands of one fused forward step on the packed path, for `rows` rows of `hidden` units:
 /// `gates` (rows, gates·hidden) holds the input projection and receives the activations; `cPrev`,
 /// `cNext` the cell state (cells that carry one); `biasHH` what the step adds itself (GRU
-/// reset-after); `recurrent` what the step leaves for backward (GRU).
+/// reset-after); `recurrent` what the step leaves for backward (GRU); `units` a part of the units.
 struct PackedStepOperands<Scalar: BLASScalar> {
     var gates: UnsafeMutablePointer<Scalar>
     var rows: Int
@@ -275,6 +306,10 @@ struct PackedStepOperands<Scalar: BLASScalar> {
     var biasHH: UnsafePointer<Scalar>! = nil
     var recurrent: UnsafeMutablePointer<Scalar>! = nil
     var hNext: UnsafeMutablePointer<Scalar>
+    /// The units this call computes (whole panels), when a step is split between threads; nil: all.
+    var units: Range<Int>? = nil
+
+    var unitRange: Range<Int> { units ?? 0..<hidden }
 }
 
 /// One tensor of a recurrent layer: its name without the layer suffix, its shape, and its value

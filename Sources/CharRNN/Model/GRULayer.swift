@@ -109,19 +109,34 @@ struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
 
     /// One fused step on the packed path (`PackedRecurrentKernels.gruResetAfterStep`, `…BeforeStep`):
     /// `recurrent` receives W_hn h_{t−1} + b_hn (reset-after) or r ⊙ h_{t−1} (reset-before).
+    /// Reset-before runs two passes, `meet` between them: the candidate's product reads every unit's
+    /// r ⊙ h_{t−1}, which the other part of a split step writes too.
     @inline(__always)
-    static func packedStep(_ s: PackedStepOperands<Scalar>, _ variant: GRUVariant) {
+    static func packedStep(_ s: PackedStepOperands<Scalar>, _ variant: GRUVariant, meet: () -> Void = {}) {
         switch variant {
         case .resetAfter:
             PackedRecurrentKernels.gruResetAfterStep(gates: s.gates, rows: s.rows, hidden: s.hidden, hPrev: s.hPrev,
                                                      panels: s.panels, biasHH: s.biasHH, recurrentN: s.recurrent,
-                                                     hNext: s.hNext)
+                                                     hNext: s.hNext, units: s.unitRange)
         case .resetBefore:
-            PackedRecurrentKernels.gruResetBeforeStep(gates: s.gates, rows: s.rows, hidden: s.hidden, hPrev: s.hPrev,
-                                                      gatePanels: s.panels,
-                                                      candidatePanels: s.panels + 2 * s.hidden * s.hidden,
-                                                      resetH: s.recurrent, hNext: s.hNext)
+            PackedRecurrentKernels.gruResetBeforeGates(gates: s.gates, rows: s.rows, hidden: s.hidden, hPrev: s.hPrev,
+                                                       gatePanels: s.panels, resetH: s.recurrent, units: s.unitRange)
+            meet()
+            PackedRecurrentKernels.gruResetBeforeCandidate(gates: s.gates, rows: s.rows, hidden: s.hidden,
+                                                           hPrev: s.hPrev,
+                                                           candidatePanels: s.panels + 2 * s.hidden * s.hidden,
+                                                           resetH: s.recurrent, hNext: s.hNext, units: s.unitRange)
         }
+    }
+
+    /// `forward` of a one-step window with weights packed once, for the units in `units` only
+    /// (`CellLayer.forwardStep`).
+    func forwardStep(input: LayerInput<Scalar>, units: Range<Int>, meet: () -> Void) {
+        let foldedBias = variant == .resetBefore ? UnsafePointer(weights.biasHH) : nil
+        projection.forward(input, bias: weights.biasIH, plus: foldedBias, into: gates, hidden: H, units: units)
+        Self.packedStep(PackedStepOperands(gates: gates, rows: B, hidden: H, hPrev: h, panels: panels!.forward,
+                                           biasHH: weights.biasHH, recurrent: recurrentN, hNext: h + B * H,
+                                           units: units), variant, meet: meet)
     }
 
     @inline(__always)

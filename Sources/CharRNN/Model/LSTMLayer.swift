@@ -154,7 +154,16 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
     @inline(__always)
     static func packedStep(_ s: PackedStepOperands<Scalar>) {
         PackedRecurrentKernels.lstmStep(gates: s.gates, rows: s.rows, hidden: s.hidden, hPrev: s.hPrev, panels: s.panels,
-                                        cPrev: s.cPrev, cNext: s.cNext, hNext: s.hNext)
+                                        cPrev: s.cPrev, cNext: s.cNext, hNext: s.hNext, units: s.unitRange)
+    }
+
+    /// `forward` of a one-step window with weights packed once, for the units in `units` only
+    /// (`CellLayer.forwardStep`): each unit's gates, cell and output come out as `forward` computes them.
+    func forwardStep(input: LayerInput<Scalar>, units: Range<Int>) {
+        projection.forward(input, bias: weights.biasIH, plus: weights.biasHH, into: gates, hidden: H, units: units)
+        Self.packedStep(PackedStepOperands(gates: gates, rows: B, hidden: H, hPrev: h, panels: panels!.forward,
+                                           cPrev: cellState(at: 0), cNext: cellState(at: 1), hNext: h + B * H,
+                                           units: units))
     }
 
     /// Back-propagates `dOutput` (T, B, H), the loss gradient at h_1 … h_T, through the window.

@@ -93,6 +93,42 @@ struct InputProjection<Scalar: BLASScalar> {
         }
     }
 
+    /// `forward` for the units in `units` only: columns b·H + j, j ∈ units, of each of the G/H gate
+    /// blocks, to the same values `forward` gives them. For the parts of a step split between threads
+    /// (`StepPartner`): a fixed table already built, or weight_ih packed once.
+    func forward(_ input: LayerInput<Scalar>, bias: UnsafePointer<Scalar>, plus otherBias: UnsafePointer<Scalar>?,
+                 into preactivations: UnsafeMutablePointer<Scalar>, hidden H: Int, units: Range<Int>) {
+        let blocks = G / H, (first, count) = (units.lowerBound, units.count)
+        switch input {
+        case .rows(let x):
+            guard let packedWeights else { preconditionFailure("a split step needs weight_ih packed") }
+            for r in 0..<(T * B) {
+                for block in 0..<blocks {
+                    let column = block * H + first, row = preactivations + r * G + column
+                    broadcastRows(bias + column, plus: otherBias.map { $0 + column }, rows: 1, columns: count, into: row)
+                }
+            }
+            PackedRecurrentKernels.rowsProduct(x, rows: T * B, lda: D, packed: packedWeights, blocks: blocks,
+                                               into: preactivations, ldc: G, accumulate: true, units: units)
+        case .tokens(let tokens):
+            precondition(fixedTableBuilt?.pointee == 1, "a split step reads a fixed table already built")
+            let table = self.table!
+            for r in 0..<(T * B) {
+                let source = table + tokens.id(row: r, batch: B, steps: T) * G, target = preactivations + r * G
+                for block in 0..<blocks {
+                    (target + block * H + first).update(from: source + block * H + first, count: count)
+                }
+            }
+        }
+    }
+
+    /// Whether a part of the units can be projected (`forward(…, units:)`): a fixed table, or
+    /// weight_ih packed once.
+    var packsOrTables: Bool { fixedTableBuilt != nil || packedWeights != nil }
+
+    /// Whether `forward` has a fixed table still to build (its first pass, which no split step may run).
+    var buildsFixedTable: Bool { fixedTableBuilt.map { $0.pointee != 1 } ?? false }
+
     /// Accumulates dW_ih from `dPreactivations` (T·B, G) and the input's gradient: into `dx`
     /// (T, B, D; overwritten) for rows, when `dx` is given; into the embedding's gradient for tokens.
     func backward(_ input: LayerInput<Scalar>, dPreactivations dZ: UnsafePointer<Scalar>,

@@ -46,6 +46,9 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     private let masks: [UnsafeMutablePointer<Scalar>]
     private let dOutputs: [UnsafeMutablePointer<Scalar>]
     private var maskedLastForward = false
+    /// The thread that computes the units from `splitPoint` on of every step, when steps are split.
+    private var stepPartner: StepPartner?
+    private var splitPoint = 0
 
     /// Dropout masks are a pure function of (seed, counter, layer, position, global stream, unit):
     /// the trainer sets the counter to the step, so a resumed run, or one whose streams are split
@@ -72,14 +75,32 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     /// input from a table of projected embedding rows built on the first step. `sharingPanelsOf`, a
     /// fixed-weights network of the same model, lends its packed panels instead (the batcher's
     /// networks of other sizes hold one copy between them) and is kept alive by this one.
+    /// `splittingSteps` (a one-step fixed-weight network): a second thread computes half of each
+    /// layer's units at every step (`StepPartner`), where the cell and the path allow (`splitsSteps`).
     public convenience init(model: CharRNNModel<Scalar>, batchSize B: Int, steps T: Int, withGradients: Bool = true,
                             gradients: UnsafeMutableBufferPointer<Scalar>? = nil, fixedWeights: Bool = false,
-                            sharingPanelsOf lender: UnrolledNetwork<Scalar>? = nil) {
+                            sharingPanelsOf lender: UnrolledNetwork<Scalar>? = nil, splittingSteps: Bool = false) {
         // The table of projected embedding rows costs a (V × D × G) product each time it is built:
         // worth it per window when the window has more rows than the vocabulary, always when built once.
         self.init(model: model, batchSize: B, steps: T, withGradients: withGradients, gradients: gradients,
                   tokenInput: fixedWeights || T * B > model.config.vocabularySize, fixedWeights: fixedWeights,
                   sharingPanelsOf: lender)
+        if splittingSteps { startSplittingSteps() }
+    }
+
+    /// Whether a second thread computes half of each step's units (`splittingSteps`).
+    public var splitsSteps: Bool { stepPartner != nil }
+
+    /// Starts the step partner when every layer's steps can be split (unidirectional, each at least
+    /// two panels wide): the caller's part is the first half of the panels, rounded down, since it
+    /// also runs the decoder after.
+    func startSplittingSteps() {
+        guard stepPartner == nil, !model.config.bidirectional, layers.allSatisfy(\.splitsSteps),
+              let lanes = RecurrentKernels.kernels.map({ Int($0.pointee.lanes) }) else { return }
+        let panels = model.config.hiddenSize / lanes
+        guard panels >= 2 else { return }
+        splitPoint = panels / 2 * lanes
+        stepPartner = StepPartner(step: self)
     }
 
     /// `tokenInput` chooses layer 0's input projection (the tests run both on one window);
@@ -189,7 +210,10 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
         }
     }
 
-    deinit { ids.deallocate() }
+    deinit {
+        stepPartner?.stop()
+        ids.deallocate()
+    }
 
     /// Where each layer's directions pack weight_hh (nil off the packed path, and for the reverse
     /// direction of a unidirectional stack), in memory idle at the time:
@@ -299,12 +323,16 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
             layers[i].loadState(h: stateH.baseAddress! + i * stateCount, c: stateC.baseAddress! + i * stateCount,
                             count: stateCount)
         }
-        for k in 0..<stages.count {
-            let stage = stages[k]
-            stage.forward(input: layerInput(k))
-            if maskedLastForward {
-                drawMask(masks[k], layer: k, width: W, keep: 1 - config.dropout)
-                multiply(stage.output, by: masks[k], into: dropped[k], count: rows * W)
+        if let stepPartner, !stages[0].forwardLayer.buildsFixedTable {
+            stepPartner.run()
+        } else {
+            for k in 0..<stages.count {
+                let stage = stages[k]
+                stage.forward(input: layerInput(k))
+                if maskedLastForward {
+                    drawMask(masks[k], layer: k, width: W, keep: 1 - config.dropout)
+                    multiply(stage.output, by: masks[k], into: dropped[k], count: rows * W)
+                }
             }
         }
         for i in 0..<layers.count {
@@ -434,5 +462,18 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     private func multiply(_ a: UnsafePointer<Scalar>, by b: UnsafePointer<Scalar>,
                           into c: UnsafeMutablePointer<Scalar>, count: Int) {
         for i in 0..<count { c[i] = a[i] * b[i] }
+    }
+}
+
+extension UnrolledNetwork: SplitStep {
+    /// One part of a split step (`StepPartner`): every layer for units ..< `splitPoint` (part 0, the
+    /// caller's thread) or from it on (part 1), the parts meeting before each layer above the first.
+    func runPart(_ part: Int) {
+        let partner = stepPartner.unsafelyUnwrapped
+        let units = part == 0 ? 0..<splitPoint : splitPoint..<model.config.hiddenSize
+        for k in 0..<stages.count {
+            if k > 0 { partner.meet(part: part) }
+            stages[k].forwardLayer.forwardStep(input: layerInput(k), units: units) { partner.meet(part: part) }
+        }
     }
 }
