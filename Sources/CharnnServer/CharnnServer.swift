@@ -20,7 +20,9 @@ public enum CharnnServer {
                                      maxStreams: configuration.maxStreams, maxSessions: configuration.maxSessions,
                                      sessionTimeToLive: configuration.sessionTimeToLive, weights: configuration.weights,
                                      threads: configuration.threads)
-        setBLASThreadCount(configuration.threads)
+        // With two threads and f32 weights the batcher's steps are split with a partner thread, which
+        // OpenBLAS's waiting threads would slow (`TextGenerator.splitsSteps`): OpenBLAS gets one.
+        setBLASThreadCount(configuration.weights == .f32 ? 1 : configuration.threads)
         let metrics = ServerMetrics()
         if let batcher = served.batcher {
             batcher.stepObserver = { size, seconds, pickSeconds in

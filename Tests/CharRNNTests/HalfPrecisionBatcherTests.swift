@@ -16,23 +16,8 @@ final class HalfPrecisionBatcherTests: XCTestCase {
             let batcher = ContinuousBatcher(model: model, vocabulary: vocabulary, maxStreams: 16, weights: .f16)
             batcher.start()
             // Ten streams: past 8 at once the batcher remakes its step twice as wide, mid-generation.
-            let primes: [[Int32]] = [[1, 2, 3], [4], [5, 6, 7, 8, 9], [10, 0], [3], [2, 2], [9, 8], [7], [6, 5, 4], [1]]
-            let generations = try primes.enumerated().map { index, prime in
-                try batcher.submit(prime: prime, settings: GenerationSettings(length: 25 + 5 * index, temperature: 1.0,
-                                                                             seed: UInt64(index + 1)))
-            }
-            var ends: [(text: String, state: RecurrentState)] = []
-            for generation in generations {
-                var text = ""
-                var state: RecurrentState?
-                for await event in generation.events {
-                    switch event {
-                    case .text(let piece, _): text += piece
-                    case .finished(_, _, let final): state = final
-                    }
-                }
-                ends.append((text, try XCTUnwrap(state, "\(cell): the stream finished")))
-            }
+            let primes = batcherTestPrimes
+            let ends = try await generatedStreams(batcher, primes: primes) { 25 + 5 * $0 }
             batcher.shutdown()
 
             for (index, prime) in primes.enumerated() {

@@ -46,16 +46,16 @@ public final class TextGenerator {
 
     /// Whether the f32 step, which runs on weights packed once (a fixed-weight network: charnn's
     /// packed kernels, as the server's), is split between two threads (`UnrolledNetwork`'s
-    /// `splittingSteps`): with two threads or more, above about 2 M parameters. `charnn bench --mode
-    /// sample --threads 2` (Zen 4, 2026-12-06, the earlier path of two `gemv` threads / split / one
-    /// thread packed, chars/s, three rounds alternating): LSTM 3×512 3,618 / 3,895 / 2,392, 2,462 /
-    /// 4,156 / 2,306, 2,439 / 4,261 / 2,552; GRU 3×512 5,099 / 6,164 / 3,875, 5,228 / 5,998 / 3,882,
-    /// 6,395 / 6,877 / 3,573; split with OpenBLAS left at two threads: LSTM 1,849, 2,541, 2,785, GRU
-    /// 3,693, 3,738, 3,744. Below 2 M parameters one packed thread is as fast or faster (LSTM 2×256
-    /// 25,253 / 25,376 one thread, 19,992 / 26,911 split; 2×128 89,943 / 71,995, 47,374 / 71,711).
-    /// Before the split, two `gemv` threads won above 2 M parameters and one packed thread below.
+    /// `splittingSteps`): whenever the caller gives more than one thread. `charnn bench --mode sample`,
+    /// Zen 4, 2026-12-06, split over 2 threads / one thread, chars/s, three rounds alternating: LSTM
+    /// 3×512 5,004 / 2,332, 4,228 / 2,469, 5,013 / 2,389; GRU 3×512 4,129 / 3,735, 7,384 / 3,872,
+    /// 8,731 / 3,969; LSTM 2×256 24,455 / 25,371, 39,586 / 24,572, 41,766 / 25,778; LSTM 2×128
+    /// 117,064 / 68,829, 132,851 / 87,048, 134,374 / 91,455; GRU 2×128 136,667 / 93,140, 138,979 /
+    /// 117,403, 150,852 / 112,613. The path it replaced, two OpenBLAS `gemv` threads above 2 M
+    /// parameters: LSTM 3×512 2,439–3,618, GRU 3×512 5,099–6,395; the split with OpenBLAS left at two
+    /// threads (whose waiting threads took the partner's core): LSTM 3×512 1,849–2,785.
     static func splitsSteps(model: CharRNNModel<Float>, threads: Int) -> Bool {
-        threads > 1 && model.parameterCount > 2_000_000
+        threads > 1
     }
 
     /// How a character's step runs, as `charnn bench --mode sample` names it: `f16`, `packed` (charnn's

@@ -22,8 +22,9 @@ public final class ContinuousBatcher: @unchecked Sendable {
     public let maxStreams: Int
     /// The precision of the weight matrices each step reads.
     public let weights: WeightPrecision
-    /// Threads of an f16 step's products (f32 steps use OpenBLAS's threads).
-    public let halfThreads: Int
+    /// Threads of each step: from two, an f16 step splits its large products by panels with a helper
+    /// (`SplitHalfProduct`) and an f32 step its units with a partner (`StepPartner`).
+    public let threads: Int
     /// Called on the batcher's thread after every step with the batch size, the step's seconds and
     /// of those the seconds spent picking (softmax, sampling and stop texts of every stream).
     public var stepObserver: (@Sendable (_ batchSize: Int, _ seconds: Double, _ pickSeconds: Double) -> Void)?
@@ -44,14 +45,14 @@ public final class ContinuousBatcher: @unchecked Sendable {
     private var halfStep: HalfPrecisionStep?
 
     public init(model: CharRNNModel<Float>, vocabulary: Vocabulary, maxStreams: Int, weights: WeightPrecision = .f32,
-                halfThreads: Int = 1) {
+                threads: Int = 1) {
         precondition(maxStreams >= 1, "maxStreams must be at least 1, got \(maxStreams)")
         precondition(!model.config.bidirectional, "a bidirectional model cannot generate")
         self.model = model
         self.vocabulary = vocabulary
         self.maxStreams = maxStreams
         self.weights = weights
-        self.halfThreads = halfThreads
+        self.threads = threads
     }
 
     /// Starts the batcher's thread.
@@ -162,14 +163,14 @@ public final class ContinuousBatcher: @unchecked Sendable {
             // One step for every row, remade twice as wide when the streams outgrow it (its rows hold
             // no state between steps: each step loads the streams' own).
             if let halfStep, halfStep.rowCapacity >= rows { return halfStep }
-            let step = HalfPrecisionStep(model: model, rows: min(max(size, 8), maxStreams), threads: halfThreads)
+            let step = HalfPrecisionStep(model: model, rows: min(max(size, 8), maxStreams), threads: threads)
             halfStep = step
             return step
         }
         if let network = networks[size] { return network }
         // The first network made packs the panels; the others read its copy.
         let network = UnrolledNetwork(model: model, batchSize: size, steps: 1, withGradients: false, fixedWeights: true,
-                                      sharingPanelsOf: networks.values.first)
+                                      sharingPanelsOf: networks.values.first, splittingSteps: threads > 1)
         networks[size] = network
         return network
     }

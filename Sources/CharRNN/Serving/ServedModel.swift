@@ -32,7 +32,7 @@ public final class ServedModel: @unchecked Sendable {
 
     /// With f16 weights (a model that `generatesText` only), generation runs the half-precision step
     /// and scores and traces read the matrices rounded to half (as `charnn sample` and `charnn eval`
-    /// with `--weights f16`), its products on `threads` threads.
+    /// with `--weights f16`). Each generation step runs on `threads` threads (`ContinuousBatcher.threads`).
     public init(checkpoint: Checkpoint, name: String, maxStreams: Int, maxSessions: Int,
                 sessionTimeToLive: Duration, weights: WeightPrecision = .f32, threads: Int = 1) throws {
         self.name = name
@@ -50,7 +50,7 @@ public final class ServedModel: @unchecked Sendable {
         }
         if Self.generatesText(checkpoint) {
             let batcher = ContinuousBatcher(model: model, vocabulary: vocabulary, maxStreams: maxStreams, weights: weights,
-                                            halfThreads: threads)
+                                            threads: threads)
             self.batcher = batcher
             sessions = SessionStore(config: config, maxSessions: maxSessions, timeToLive: sessionTimeToLive)
             restorer = nil
