@@ -51,6 +51,7 @@ struct Sample: ParsableCommand {
         try require(topP > 0 && topP <= 1, "--top-p must be in (0, 1], got \(topP)")
         try require(length >= 0, "--length must be 0 or positive, got \(length)")
         try require(count >= 1, "--count must be at least 1, got \(count)")
+        try require(threads >= 1, "--threads must be at least 1, got \(threads)")
         try require(prime == nil || primeFile == nil, "give --prime or --prime-file, not both")
         if let probs { try require(probs >= 1, "--probs must be at least 1 (characters listed per position), got \(probs)") }
         if let beamLengthPenalty {

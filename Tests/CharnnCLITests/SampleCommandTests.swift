@@ -171,7 +171,7 @@ final class SampleCommandTests: CLITestCase {
     func testBadOptionsAreUsageErrorsBeforeLoading() throws {
         let cases: [([String], String)] = [
             (["--temp=-1"], "--temp"), (["--top-p", "0"], "--top-p"), (["--top-p", "1.5"], "--top-p"),
-            (["--top-k=-1"], "--top-k"), (["--length=-1"], "--length"),
+            (["--top-k=-1"], "--top-k"), (["--length=-1"], "--length"), (["--threads", "0"], "--threads"),
         ]
         for (options, name) in cases {
             let result = try sandbox.run(["sample", "--checkpoint", "no-such.safetensors.zst"] + options)
