@@ -22,7 +22,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Sessions held at once; more get 429.") var maxSessions = defaults.maxSessions
     @Option(help: "Idle seconds after which a session is dropped.")
     var sessionTtl = Int(defaults.sessionTimeToLive.components.seconds)
-    @Option(help: "Threads of the batched steps: from 2, each f32 step's units are split with a second thread, or the large f16 products'.")
+    @Option(help: "Threads of the batched steps: 2 splits each step with a second thread (f32: its units; f16: its large products): faster for large models, slower for small ones, whose HTTP side needs the second core.")
     var threads = defaults.threads
     @Option(help: "Weight precision: f32 as trained, or f16 (as sample --weights f16: half the memory read per step; the checkpoint stays f32).")
     var weights = defaults.weights

@@ -8,7 +8,7 @@ final class SamplingTests: XCTestCase {
 
     /// The f32 step is split between two threads (`TextGenerator.splitsSteps`) when the generator is
     /// given more than one; where the CPU runs a packed path it then splits, and its seeded text, after
-    /// a prime long enough to run in windows, is the text one thread generates.
+    /// a prime long enough to run in windows, is the text one thread generates; likewise with f16 weights.
     func testTheStepIsSplitForLargeModelsAndGeneratesTheSameText() throws {
         let small = CharRNNModel<Float>(config: ModelConfig(cell: .lstm, layerCount: 2, hiddenSize: 16, embeddingSize: 8,
                                                             vocabularySize: 30), seed: 1)
@@ -24,21 +24,28 @@ final class SamplingTests: XCTestCase {
         }
         let symbols = (0..<65).map { String(UnicodeScalar(UInt32(0x4E00 + $0))!) }
         let vocabulary = try Vocabulary(symbols: symbols, tokenization: .scalars)
-        func text(threads: Int) -> ([UInt8], Bool) {
-            let generator = TextGenerator(model: large, vocabulary: vocabulary, normalization: .none, threads: threads)
+        func text(threads: Int, weights: WeightPrecision = .f32) -> ([UInt8], Bool) {
+            let generator = TextGenerator(model: large, vocabulary: vocabulary, normalization: .none, weights: weights,
+                                          threads: threads)
             defer { setBLASThreadCount(1) }
             var picker = TokenPicker(vocabularySize: 65, temperature: 1)
             var random = SplitMix64(seed: 5)
             var bytes: [UInt8] = []
             let prime = (0..<300).map { Int32($0 * 7 % 65) }
             generator.generate(prime: prime, length: 60, picker: &picker, generator: &random) { bytes += $0; return true }
-            return (bytes, generator.network.splitsSteps)
+            return (bytes, generator.network.splitsSteps || generator.halfStep?.splitsProducts == true)
         }
         let (one, oneSplit) = text(threads: 1), (two, twoSplit) = text(threads: 2)
         XCTAssertFalse(oneSplit)
         XCTAssertTrue(twoSplit)
         XCTAssertEqual(one.count, 60 * 3)
         XCTAssertTrue(one == two, "the split generator's text differs from one thread's")
+        // With f16 weights the products are split instead (by output rows, `SplitHalfProduct`).
+        let (oneHalf, oneHalfSplit) = text(threads: 1, weights: .f16), (twoHalf, twoHalfSplit) = text(threads: 2, weights: .f16)
+        XCTAssertFalse(oneHalfSplit)
+        XCTAssertTrue(twoHalfSplit)
+        XCTAssertEqual(oneHalf.count, 60 * 3)
+        XCTAssertTrue(oneHalf == twoHalf, "the f16 generator's text on two threads differs from one thread's")
     }
 
     func testTemperatureZeroIsArgmax() {

@@ -139,6 +139,9 @@ final class HalfPrecisionStep {
         }
     }
 
+    /// Whether the large products are split with a partner thread (`threads` 2).
+    var splitsProducts: Bool { split != nil }
+
     deinit {
         halves.deallocate()
         floats.deallocate()

@@ -193,7 +193,8 @@ enum CellLayer<Scalar: BLASScalar> {
 
     /// Whether `forwardStep` can split this layer's steps: a one-step window of a fixed-weight
     /// network on the packed path, with a cell whose step has no sum over all units (the
-    /// layer-normalised LSTM's statistics have), and no fixed table left to build.
+    /// layer-normalised LSTM's statistics have). A first layer's fixed table is built by an
+    /// ordinary, unsplit step first (`buildsFixedTable`).
     var splitsSteps: Bool {
         switch self {
         case .lstm(let layer): layer.T == 1 && layer.panels?.packedOnce == true && layer.projection.packsOrTables

@@ -94,7 +94,7 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     /// Starts the step partner when every layer's steps can be split (unidirectional, each at least
     /// two panels wide): the caller's part is the first half of the panels, rounded down, since it
     /// also runs the decoder after.
-    func startSplittingSteps() {
+    private func startSplittingSteps() {
         guard stepPartner == nil, !model.config.bidirectional, layers.allSatisfy(\.splitsSteps),
               let lanes = RecurrentKernels.kernels.map({ Int($0.pointee.lanes) }) else { return }
         let panels = model.config.hiddenSize / lanes

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A thread that runs its one job each time it is started, handed over through two semaphores
-/// (the replicas of a batch, the helper of a split half-precision product).
+/// (the replicas of a batch: a window's work is long enough that a wake-up costs nothing).
 final class WorkerThread: Sendable {
     private final class Flag: @unchecked Sendable { var running = true }
     private let go = DispatchSemaphore(value: 0)
