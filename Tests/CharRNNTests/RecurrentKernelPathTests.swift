@@ -176,6 +176,7 @@ final class RecurrentKernelPathTests: XCTestCase {
     /// them, one stream (sampling) and a batch (serving), three layers (the parts meet between them;
     /// GRU reset-before also within a step). The layer-normalised LSTM is not split.
     func testASplitStepEqualsOneThreadsStepBitForBit() throws {
+        try XCTSkipUnless(StepPartner.hasSecondCore, "this machine has one core: no second thread to split a step onto")
         var ran: [RecurrentKernelPath] = []
         for path in RecurrentKernelPath.allCases where path != .generic && InstructionSets.current.canRun(path) {
             ran.append(path)
@@ -216,6 +217,7 @@ final class RecurrentKernelPathTests: XCTestCase {
     /// A network's step partner ends with the network: the process has as many threads after a
     /// hundred split networks have come and gone as before.
     func testTheStepPartnerEndsWithItsNetwork() throws {
+        try XCTSkipUnless(StepPartner.hasSecondCore, "this machine has one core: no second thread to split a step onto")
         guard InstructionSets.current.canRun(.avx2) else {
             throw XCTSkip("this CPU runs no packed path (\(InstructionSets.current.reasonCannotRun(.avx2) ?? ""))")
         }

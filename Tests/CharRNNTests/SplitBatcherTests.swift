@@ -14,6 +14,7 @@ final class SplitBatcherTests: XCTestCase {
     }
 
     func testTwoThreadsServeWhatOneServes() async throws {
+        try XCTSkipUnless(StepPartner.hasSecondCore, "this machine has one core: no second thread to split a step onto")
         guard InstructionSets.current.canRun(.avx2) else {
             throw XCTSkip("this CPU runs no packed path (\(InstructionSets.current.reasonCannotRun(.avx2) ?? "")): no step to split")
         }

@@ -42,7 +42,8 @@ final class HalfPrecisionStep {
 
     /// - Parameters:
     ///   - rows: the most streams one step advances.
-    ///   - threads: 2 splits each large product's outputs with a helper thread (`SplitHalfProduct`).
+    ///   - threads: 2 splits each large product's outputs with a partner thread (`SplitHalfProduct`),
+    ///     on a machine with a second core.
     ///   - portable: the software-conversion kernel even where F16C exists (for tests).
     init(model: CharRNNModel<Float>, rows: Int = 1, threads: Int = 1, portable: Bool = false) {
         precondition(!model.config.bidirectional, "a bidirectional model does not generate text")
@@ -51,7 +52,7 @@ final class HalfPrecisionStep {
         self.config = config
         rowCapacity = rows
         let kernel = portable ? ckernels_gemm_f16_portable : InstructionSets.current.halfGEMM(path: RecurrentKernels.path)
-        if threads > 1 {
+        if threads > 1, StepPartner.hasSecondCore {
             let split = SplitHalfProduct(kernel: kernel)
             self.split = split
             product = { split.multiply($0, rows: $1, cols: $2, input: $3, inputStride: $4, batch: $5, into: $6, outputStride: $7) }

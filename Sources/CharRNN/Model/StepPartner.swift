@@ -24,6 +24,10 @@ final class StepPartner: @unchecked Sendable {
     /// Idle spins (each a `pause`) before the partner sleeps on the semaphore.
     static let spinsBeforeSleeping = 20_000
 
+    /// Whether this machine has a second core to split onto: on one, a spinning caller would wait
+    /// for a partner that runs only when the scheduler takes the core from it.
+    static let hasSecondCore = ProcessInfo.processInfo.activeProcessorCount >= 2
+
     private let posted = Atomic<Int>(0)
     private let finished = Atomic<Int>(0)
     private let arrivals = Atomic<Int>(0)

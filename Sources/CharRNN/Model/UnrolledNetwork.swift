@@ -91,11 +91,12 @@ public final class UnrolledNetwork<Scalar: BLASScalar> {
     /// Whether a second thread computes half of each step's units (`splittingSteps`).
     public var splitsSteps: Bool { stepPartner != nil }
 
-    /// Starts the step partner when every layer's steps can be split (unidirectional, each at least
-    /// two panels wide): the caller's part is the first half of the panels, rounded down, since it
-    /// also runs the decoder after.
+    /// Starts the step partner when the machine has a second core and every layer's steps can be
+    /// split (unidirectional, each at least two panels wide): the caller's part is the first half of
+    /// the panels, rounded down, since it also runs the decoder after.
     private func startSplittingSteps() {
-        guard stepPartner == nil, !model.config.bidirectional, layers.allSatisfy(\.splitsSteps),
+        guard StepPartner.hasSecondCore, stepPartner == nil, !model.config.bidirectional,
+              layers.allSatisfy(\.splitsSteps),
               let lanes = RecurrentKernels.kernels.map({ Int($0.pointee.lanes) }) else { return }
         let panels = model.config.hiddenSize / lanes
         guard panels >= 2 else { return }
