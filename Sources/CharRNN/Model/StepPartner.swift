@@ -34,8 +34,10 @@ final class StepPartner: @unchecked Sendable {
     private let partnerAsleep = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
     private let wake = DispatchSemaphore(value: 0)
-    /// Meetings each side has reached; each is touched by its own thread only.
-    private var meetings = (caller: 0, partner: 0)
+    /// Meetings each side has reached, each touched by its own thread only (two properties, not one
+    /// pair, so that neither side's update is an access to what the other writes).
+    private var callerMeetings = 0
+    private var partnerMeetings = 0
     /// The step being split: the network, which owns this partner and stops it before it goes.
     private unowned(unsafe) let step: any SplitStep
 
@@ -59,11 +61,11 @@ final class StepPartner: @unchecked Sendable {
     func meet(part: Int) {
         let reached: Int
         if part == 0 {
-            meetings.caller += 1
-            reached = meetings.caller
+            callerMeetings += 1
+            reached = callerMeetings
         } else {
-            meetings.partner += 1
-            reached = meetings.partner
+            partnerMeetings += 1
+            reached = partnerMeetings
         }
         arrivals.add(1, ordering: .acquiringAndReleasing)
         while arrivals.load(ordering: .acquiring) < 2 * reached { ckernels_spin_pause() }
