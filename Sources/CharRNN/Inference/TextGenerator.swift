@@ -41,7 +41,8 @@ public final class TextGenerator {
                                   fixedWeights: weights == .f32,
                                   splittingSteps: weights == .f32 && Self.splitsSteps(model: model, threads: threads))
         if network.splitsSteps { setBLASThreadCount(1) }
-        halfStep = weights == .f16 ? HalfPrecisionStep(model: model, threads: Self.splitsSteps(model: model, threads: threads) ? 2 : 1) : nil
+        let stepThreads = Self.splitsSteps(model: model, threads: threads) ? 2 : 1
+        halfStep = weights == .f16 ? HalfPrecisionStep(model: model, threads: stepThreads) : nil
     }
 
     /// Whether the f32 step, which runs on weights packed once (a fixed-weight network: charnn's
@@ -58,9 +59,9 @@ public final class TextGenerator {
         threads > 1
     }
 
-    /// How a character's step runs, as `charnn bench --mode sample` names it: `f16` (with or without its
-    /// products split over 2 threads), `packed` (charnn's
-    /// kernels on weights packed once), `packed, split over 2 threads`, or `generic` (no packed path).
+    /// How a character's step runs, as `charnn bench --mode sample` names it: `packed` (charnn's
+    /// kernels on weights packed once), `packed, split over 2 threads`, `f16`, `f16, products split
+    /// over 2 threads`, or `generic` (no packed path).
     public var stepName: String {
         if let halfStep { return halfStep.splitsProducts ? "f16, products split over 2 threads" : "f16" }
         if network.splitsSteps { return "packed, split over 2 threads" }
