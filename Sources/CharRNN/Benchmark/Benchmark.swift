@@ -116,7 +116,7 @@ public enum Benchmark {
         setBLASThreadCount(s.threads)
         let model = CharRNNModel<Float>(config: s.config, seed: s.seed)
         let network = UnrolledNetwork(model: model, batchSize: s.batch, steps: 1, withGradients: false,
-                                      fixedWeights: true, splittingSteps: s.threads > 1)
+                                      fixedWeights: true, splittingSteps: TextGenerator.splitsSteps(threads: s.threads))
         if network.splitsSteps { setBLASThreadCount(1) }
         var random = SplitMix64(seed: s.seed)
         var rates: [Double] = []

@@ -39,15 +39,16 @@ public final class TextGenerator {
         // Not for f16 weights, whose half step replaces the network's.
         network = UnrolledNetwork(model: model, batchSize: 1, steps: 1, withGradients: false,
                                   fixedWeights: weights == .f32,
-                                  splittingSteps: weights == .f32 && Self.splitsSteps(model: model, threads: threads))
+                                  splittingSteps: weights == .f32 && Self.splitsSteps(threads: threads))
         if network.splitsSteps { setBLASThreadCount(1) }
-        let stepThreads = Self.splitsSteps(model: model, threads: threads) ? 2 : 1
+        let stepThreads = Self.splitsSteps(threads: threads) ? 2 : 1
         halfStep = weights == .f16 ? HalfPrecisionStep(model: model, threads: stepThreads) : nil
     }
 
     /// Whether the f32 step, which runs on weights packed once (a fixed-weight network: charnn's
     /// packed kernels, as the server's), is split between two threads (`UnrolledNetwork`'s
-    /// `splittingSteps`): whenever the caller gives more than one thread. `charnn bench --mode sample`,
+    /// `splittingSteps`), whatever the model's size: whenever the caller gives more than one thread (the
+    /// server's batcher and `charnn bench --mode serve` follow the same rule). `charnn bench --mode sample`,
     /// Zen 4, 2026-12-06, split over 2 threads / one thread, chars/s, three rounds alternating: LSTM
     /// 3×512 5,004 / 2,332, 4,228 / 2,469, 5,013 / 2,389; GRU 3×512 4,129 / 3,735, 7,384 / 3,872,
     /// 8,731 / 3,969; LSTM 2×256 24,455 / 25,371, 39,586 / 24,572, 41,766 / 25,778; LSTM 2×128
@@ -55,7 +56,7 @@ public final class TextGenerator {
     /// 117,403, 150,852 / 112,613. The path it replaced, two OpenBLAS `gemv` threads above 2 M
     /// parameters: LSTM 3×512 2,439–3,618, GRU 3×512 5,099–6,395; the split with OpenBLAS left at two
     /// threads (whose waiting threads took the partner's core): LSTM 3×512 1,849–2,785.
-    static func splitsSteps(model: CharRNNModel<Float>, threads: Int) -> Bool {
+    static func splitsSteps(threads: Int) -> Bool {
         threads > 1
     }
 

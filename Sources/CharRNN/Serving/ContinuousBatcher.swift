@@ -170,7 +170,7 @@ public final class ContinuousBatcher: @unchecked Sendable {
         if let network = networks[size] { return network }
         // The first network made packs the panels; the others read its copy.
         let network = UnrolledNetwork(model: model, batchSize: size, steps: 1, withGradients: false, fixedWeights: true,
-                                      sharingPanelsOf: networks.values.first, splittingSteps: threads > 1)
+                                      sharingPanelsOf: networks.values.first, splittingSteps: TextGenerator.splitsSteps(threads: threads))
         networks[size] = network
         return network
     }
