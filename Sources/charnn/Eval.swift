@@ -7,7 +7,7 @@ struct Eval: ParsableCommand {
         abstract: "Score a text with a model: loss per character, bits per character and perplexity.")
 
     @Argument(help: "The text to score.") var file: String
-    @Option(help: "Checkpoint to score with (default: as for sample).") var checkpoint: String?
+    @Option(help: "Checkpoint, or an ensemble's ensemble.json, to score with (default: as for sample).") var checkpoint: String?
     @Option(help: "OpenBLAS threads (batch-1 work gains little from more).") var threads = 1
     @Option(help: "Weight precision: f32 as trained, or f16 (the matrices rounded as sample --weights f16 reads them).")
     var weights = WeightPrecision.f32
@@ -18,10 +18,11 @@ struct Eval: ParsableCommand {
     func run() throws {
         setBLASThreadCount(threads)
         do {
-            let loaded = try CheckpointDiscovery.languageModel(checkpoint)
+            let members = try CheckpointDiscovery.languageModels(checkpoint)
+            let loaded = members[0]
             let bytes = try Corpus.readFile(atPath: file)
             if perChar {
-                let scored = try Evaluator.score(fileBytes: bytes, path: file, checkpoint: loaded, weights: weights)
+                let scored = try Evaluator.score(fileBytes: bytes, path: file, members: members, weights: weights)
                 let out = OutputStream()
                 for (index, loss) in scored.losses.enumerated() {
                     guard out.write(JSONLines.loss(scored.ids[index + 1], nats: loss, vocabulary: loaded.vocabulary) + "\n")
@@ -29,7 +30,7 @@ struct Eval: ParsableCommand {
                 }
                 return out.flush()
             }
-            let result = try Evaluator.evaluate(fileBytes: bytes, path: file, checkpoint: loaded, weights: weights)
+            let result = try Evaluator.evaluate(fileBytes: bytes, path: file, members: members, weights: weights)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]

@@ -6,14 +6,15 @@ struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Generate text from a trained model: sampled, or the likeliest by beam search.",
         discussion: """
-        Without --checkpoint: ./checkpoints/best.safetensors.zst, else ./checkpoints/latest.safetensors.zst.
+        Without --checkpoint: ./checkpoints/ensemble.json (an ensemble: the mean of its members' \
+        probabilities), else ./checkpoints/best.safetensors.zst, else ./checkpoints/latest.safetensors.zst.
         A prime given with --prime is printed before each sample; one read with --prime-file or
         --prime - (standard input) is not. --beam prints the --count likeliest continuations found,
         best first. --probs prints JSON lines instead of text, one per generated character:
         {"char": c, "p": p, "top": [[c, p], …]}, p being the model's own probability (temperature 1).
         """)
 
-    @Option(help: "Checkpoint to sample from.") var checkpoint: String?
+    @Option(help: "Checkpoint, or an ensemble's ensemble.json, to sample from.") var checkpoint: String?
     @Option(help: "Temperature: below 1 is more conservative, above 1 more surprising; 0 is greedy (argmax). (default: 0.8)")
     var temp: Double?
     @Option(help: "Keep only the K most likely characters at each step; 0 keeps all.") var topK = 0
@@ -73,8 +74,13 @@ struct Sample: ParsableCommand {
     func run() throws {
         setBLASThreadCount(threads)
         do {
-            let loaded = try CheckpointDiscovery.languageModel(checkpoint)
-            let generator = TextGenerator(checkpoint: loaded, weights: weights, threads: threads)
+            let members = try CheckpointDiscovery.languageModels(checkpoint)
+            let loaded = members[0]
+            if beam != nil, members.count > 1 {
+                throw CLIError("--beam searches one model's continuations, and this is an ensemble of \(members.count); "
+                               + "pass one member with --checkpoint")
+            }
+            let generator = TextGenerator(ensemble: members, weights: weights, threads: threads)
             let vocabulary = loaded.vocabulary
             let input = PrimeInput(text: prime, file: primeFile, flag: "--prime")
             let (primeIDs, echo) = try input.read(for: loaded, skipUnknown: skipUnknown)

@@ -51,6 +51,8 @@ struct Train: ParsableCommand {
     var time: String?
     @Flag(help: "With --time or --steps: print every model the budget rule considered, with its speed and verdict.")
     var explain = false
+    @Option(help: "Train N models one after another (seeds --seed, --seed + 1, …; folders OUT/member-1, …) and mix them: sample and eval read OUT/ensemble.json, the mean of their probabilities. They share --time; with --steps or --epochs each trains that many. (default: 1, or one member per 30 minutes of a --time of an hour or more, at most \(BudgetRule.maximumMembers))")
+    var ensemble: Int?
 
     @Option(help: "Fraction of each file, at its end, held out for validation. (default: \(TrainingDefaults.validationFraction))")
     var valFrac: Double?
@@ -95,6 +97,12 @@ struct Train: ParsableCommand {
         if let embedDropout { try require(embedDropout >= 0 && embedDropout < 1, "--embed-dropout must be in [0, 1), got \(embedDropout)") }
         if let weightDropout { try require(weightDropout >= 0 && weightDropout < 1, "--weight-dropout must be in [0, 1), got \(weightDropout)") }
         if let threads { try require(threads >= 1 && threads <= 256, "--threads must be in 1...256, got \(threads)") }
+        if let ensemble {
+            try require(ensemble >= 1 && ensemble <= 16, "--ensemble must be in 1...16, got \(ensemble)")
+            try require(ensemble == 1 || resume == nil,
+                        "--resume continues one model; resume a member with --out OUT/member-K --resume instead of --ensemble")
+            try require(ensemble == 1 || task == nil || task == .lm, "--ensemble mixes language models; drop it for --task")
+        }
     }
 
     func run() throws {
@@ -116,6 +124,7 @@ struct Train: ParsableCommand {
         if let epochs { options.budget = .epochs(epochs) }
         if let time, let seconds = parseDuration(time) { options.budget = .seconds(seconds) }
         options.budgetChoosesModel = steps != nil || time != nil
+        options.ensemble = ensemble
         options.validationEvery = valEvery
         options.saveEvery = saveEvery
         options.logEvery = logEvery
@@ -149,6 +158,17 @@ struct Train: ParsableCommand {
                 }
             }
             Interruption.install()
+            if trainer.ensembleMembers > 1 {
+                if group.size > 1 { throw CLIError("--ensemble trains in one process; run it without mpirun") }
+                let summary = try EnsembleTraining(trainer: trainer).run(note: printer.note, report: printer.handle)
+                let members = summary.memberValidationLosses.map { String(format: "%.4f", $0) }.joined(separator: ", ")
+                printer.note(String(format: "ensemble of %d: validation loss %.4f nats/char, %.4f bits/char (members alone: %@)",
+                                    summary.memberValidationLosses.count, summary.validationLoss,
+                                    summary.validationLoss / log(2.0), members))
+                printer.note("sample and eval read \(summary.manifestPath); \(summary.bestPath) is its best member alone "
+                             + "(\(summary.bestMemberPath)), for the commands that run one model")
+                return
+            }
             if group.size > 1, group.isLeader {
                 printer.note("data-parallel over \(group.size) ranks: \(trainer.streamsPerRank) streams each")
             }

@@ -116,8 +116,12 @@ public struct Checkpoint {
 
     // MARK: - Reading
 
-    /// Reads and validates a checkpoint; every inconsistency is a specific `CheckpointError`.
+    /// Reads and validates a checkpoint; every inconsistency is a specific `CheckpointError`. An
+    /// ensemble's manifest is refused with the path of its best member.
     public static func read(from path: String) throws(CheckpointError) -> Checkpoint {
+        if EnsembleManifest.names(path), let manifest = try? EnsembleManifest.read(from: path) {
+            throw .ensembleNotSupported(path: path, member: manifest.memberPath(manifest.bestMember, manifestPath: path))
+        }
         let compressed = try AtomicFile.readAll(path: path)
         let bytes = try ZstdFrame.decompress(compressed, path: path, limit: maximumContentSize)
         var checkpoint = try decode(bytes, path: path)

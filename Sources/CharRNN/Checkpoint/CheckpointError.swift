@@ -43,6 +43,10 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case noneFound(candidates: [String])
     /// A command that generates or scores text was given a restoration model.
     case notLanguageModel(path: String, task: String)
+    /// An ensemble manifest that cannot be read, names no member, or whose members do not share a vocabulary.
+    case badEnsemble(path: String, reason: String)
+    /// A command that runs one model was given an ensemble manifest; `member` is the best member's checkpoint.
+    case ensembleNotSupported(path: String, member: String)
 
     /// The file the error is about.
     public var path: String {
@@ -53,7 +57,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
              .overlappingTensors(let path, _, _), .unaccountedBytes(let path, _, _),
              .byteCountMismatch(let path, _, _, _), .shapeMismatch(let path, _, _, _),
              .missingTensor(let path, _), .unsupportedFormat(let path, _, _), .badMetadata(let path, _, _),
-             .writeFailed(let path, _), .notLanguageModel(let path, _):
+             .writeFailed(let path, _), .notLanguageModel(let path, _), .badEnsemble(let path, _),
+             .ensembleNotSupported(let path, _):
             return path
         case .noneFound(let candidates):
             return candidates.first ?? ""
@@ -108,6 +113,10 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case .notLanguageModel(let path, let task):
             return "\(path): a restoration model (task \(shown(task))), not a language model; "
                 + "use `charnn restore --checkpoint \(path)`, or train a language model without --task"
+        case .badEnsemble(let path, let reason):
+            return "\(path): not a usable ensemble (\(shown(reason))); retrain it, or pass one member's checkpoint"
+        case .ensembleNotSupported(let path, let member):
+            return "\(path): an ensemble, and this command runs one model; pass --checkpoint \(member) (its best member)"
         }
     }
 

@@ -46,12 +46,30 @@ public enum Evaluator {
     /// (`losses[i]` is that of `ids[i + 1]`) and the number of unknown characters left out.
     public static func score(fileBytes: [UInt8], path: String, checkpoint: Checkpoint,
                              weights: WeightPrecision = .f32) throws(DataError) -> (ids: [Int32], losses: [Double], unknown: Int) {
-        let (ids, unknown) = try checkpoint.vocabulary.encode(bytes: fileBytes, normalization: checkpoint.normalization,
-                                                              origin: path)
+        try score(fileBytes: fileBytes, path: path, members: [checkpoint], weights: weights)
+    }
+
+    /// `score` with an ensemble: each position's loss is the mixture's (`Mixture.loss`), −log of the
+    /// mean of the members' probabilities.
+    public static func score(fileBytes: [UInt8], path: String, members: [Checkpoint],
+                             weights: WeightPrecision = .f32) throws(DataError) -> (ids: [Int32], losses: [Double], unknown: Int) {
+        precondition(!members.isEmpty, "scoring needs a model")
+        let first = members[0]
+        let (ids, unknown) = try first.vocabulary.encode(bytes: fileBytes, normalization: first.normalization, origin: path)
         guard ids.count >= 2 else { throw .nothingToScore(path: path, known: ids.count, unknown: unknown.count) }
-        let model = checkpoint.makeModel()
-        if weights == .f16 { HalfPrecisionStep.roundMatricesToHalf(model) }
-        return (ids, positionLosses(model: model, ids: ids), unknown.count)
+        let losses = members.map { member in
+            let model = member.makeModel()
+            if weights == .f16 { HalfPrecisionStep.roundMatricesToHalf(model) }
+            return positionLosses(model: model, ids: ids)
+        }
+        return (ids, losses.count == 1 ? losses[0] : Mixture.losses(losses), unknown.count)
+    }
+
+    /// `evaluate` with an ensemble (see `score(fileBytes:path:members:weights:)`).
+    public static func evaluate(fileBytes: [UInt8], path: String, members: [Checkpoint],
+                                weights: WeightPrecision = .f32) throws(DataError) -> EvaluationResult {
+        let scored = try score(fileBytes: fileBytes, path: path, members: members, weights: weights)
+        return result(losses: scored.losses, unknown: scored.unknown)
     }
 
     static func positionLosses(model: CharRNNModel<Float>, ids: [Int32]) -> [Double] {

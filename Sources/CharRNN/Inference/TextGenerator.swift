@@ -2,6 +2,7 @@ import Foundation
 /// Batch-1 inference from a trained model: one step of the recurrence per generated character,
 /// the state carried (a prefix is never re-run), with its own one-character network (or, with f16
 /// weights, a half-precision step). A long prime is run through the model in windows first (`prime`).
+/// An ensemble's generator steps every member on the same characters and reads their mixture (`Mixture`).
 public final class TextGenerator {
     public let model: CharRNNModel<Float>
     public let vocabulary: Vocabulary
@@ -11,6 +12,11 @@ public final class TextGenerator {
     let halfStep: HalfPrecisionStep?
     /// OpenBLAS's threads as the caller set them, given back to a long prime's windows.
     let threads: Int
+    /// An ensemble's other members, fed in step with this one; `logits` is then the mixture's
+    /// log-probabilities, kept in `mixed`.
+    let partners: [TextGenerator]
+    private let mixed: UnsafeMutableBufferPointer<Float>?
+    private let normalisers: UnsafeMutableBufferPointer<Double>?
     /// Characters per window when priming: long enough that the per-window work is amortised,
     /// short enough that its activations stay in cache.
     static let primeWindow = 256
@@ -18,6 +24,8 @@ public final class TextGenerator {
     /// The state after a prime (or any point of a generation), to start several samples from.
     public struct State: Sendable {
         let h: [Float], c: [Float], logits: [Float]
+        /// An ensemble's other members' states.
+        var partners: [State] = []
     }
 
     public convenience init(checkpoint: Checkpoint, weights: WeightPrecision = .f32, threads: Int = 1) {
@@ -25,13 +33,26 @@ public final class TextGenerator {
                   weights: weights, threads: threads)
     }
 
+    /// One generator for an ensemble's members (of one vocabulary), or for one model.
+    public convenience init(ensemble members: [Checkpoint], weights: WeightPrecision = .f32, threads: Int = 1) {
+        precondition(!members.isEmpty, "an ensemble needs a member")
+        let partners = members.dropFirst().map { TextGenerator(checkpoint: $0, weights: weights, threads: threads) }
+        let first = members[0]
+        self.init(model: first.makeModel(), vocabulary: first.vocabulary, normalization: first.normalization,
+                  weights: weights, threads: threads, partners: partners)
+    }
+
     /// `threads`: OpenBLAS's threads (`setBLASThreadCount`), which decide the f32 step's path
     /// (`splitsSteps`). A generator that splits its steps sets OpenBLAS to one
     /// thread while it steps: its step partner is the second core, and OpenBLAS's threads, waiting
     /// for work on it, halved the split step's speed (measured below).
     public init(model: CharRNNModel<Float>, vocabulary: Vocabulary, normalization: Normalization,
-                weights: WeightPrecision = .f32, threads: Int = 1) {
+                weights: WeightPrecision = .f32, threads: Int = 1, partners: [TextGenerator] = []) {
         precondition(model.config.vocabularySize == vocabulary.count, "model and vocabulary sizes differ")
+        precondition(partners.allSatisfy { $0.vocabulary == vocabulary }, "ensemble members' vocabularies differ")
+        self.partners = partners
+        mixed = partners.isEmpty ? nil : .allocate(capacity: vocabulary.count)
+        normalisers = partners.isEmpty ? nil : .allocate(capacity: partners.count + 1)
         self.model = model
         self.vocabulary = vocabulary
         self.normalization = normalization
@@ -44,6 +65,14 @@ public final class TextGenerator {
         let stepThreads = Self.splitsSteps(threads: threads) ? 2 : 1
         halfStep = weights == .f16 ? HalfPrecisionStep(model: model, threads: stepThreads) : nil
     }
+
+    deinit {
+        mixed?.deallocate()
+        normalisers?.deallocate()
+    }
+
+    /// Models whose probabilities are mixed: 1, or an ensemble's members.
+    public var memberCount: Int { 1 + partners.count }
 
     /// Whether the f32 step, which runs on weights packed once (a fixed-weight network: charnn's
     /// packed kernels, as the server's), is split between two threads (`UnrolledNetwork`'s
@@ -73,29 +102,53 @@ public final class TextGenerator {
     public func reset() {
         network.resetState()
         halfStep?.reset()
+        for partner in partners { partner.reset() }
     }
 
     /// Advances the state by one character; `logits` then scores the character after it.
     public func feed(_ id: Int32) {
+        feedOwn(id)
+        for partner in partners { partner.feedOwn(id) }
+        mix()
+    }
+
+    /// `feed` of this model alone.
+    private func feedOwn(_ id: Int32) {
         if let halfStep { return halfStep.feed(id) }
         network.inputs[0] = id
         network.computeLogits()
     }
 
-    /// The decoder's logits for the next character, after `feed` or `prime`.
-    public var logits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(halfStep?.logits ?? network.logits) }
+    /// The decoder's logits for the next character, after `feed` or `prime` (an ensemble's: the
+    /// mixture's log-probabilities).
+    public var logits: UnsafeBufferPointer<Float> { mixed.map(UnsafeBufferPointer.init) ?? ownLogits }
 
-    /// The recurrent state (L, 1, H): hidden, and cell for the LSTM.
+    private var ownLogits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(halfStep?.logits ?? network.logits) }
+
+    /// An ensemble's `logits` from every member's.
+    private func mix() {
+        guard let mixed, let normalisers else { return }
+        Mixture.logProbabilities(count: memberCount, member: { $0 == 0 ? ownLogits : partners[$0 - 1].ownLogits },
+                                 normalisers: normalisers, into: mixed)
+    }
+
+    /// The recurrent state (L, 1, H): hidden, and cell for the LSTM (an ensemble's first member's).
     public var state: (h: [Float], c: [Float]) {
         halfStep?.state ?? (Array(network.stateH), Array(network.stateC))
     }
 
     public func saveState() -> State {
         let (h, c) = state
-        return State(h: h, c: c, logits: Array(logits))
+        return State(h: h, c: c, logits: Array(ownLogits), partners: partners.map { $0.saveState() })
     }
 
     public func restore(_ saved: State) {
+        restoreOwn(saved)
+        for (partner, state) in zip(partners, saved.partners) { partner.restoreOwn(state) }
+        mix()
+    }
+
+    private func restoreOwn(_ saved: State) {
         if let halfStep { return halfStep.restore(h: saved.h, c: saved.c, logits: saved.logits) }
         _ = network.stateH.update(fromContentsOf: saved.h)
         _ = network.stateC.update(fromContentsOf: saved.c)
@@ -123,9 +176,17 @@ public final class TextGenerator {
     /// speed of a training forward, then the last as a step: the same state up to float rounding.
     public func prime(_ ids: [Int32]) {
         let ids = Self.context(prime: ids, vocabulary: vocabulary)
-        reset()
+        primeOwn(ids)
+        for partner in partners { partner.primeOwn(ids) }
+        mix()
+    }
+
+    /// `prime` of this model alone, from `context`'s ids.
+    private func primeOwn(_ ids: [Int32]) {
+        network.resetState()
+        halfStep?.reset()
         guard ids.count > Self.primeWindow, halfStep == nil else {
-            for id in ids { feed(id) }
+            for id in ids { feedOwn(id) }
             return
         }
         // A long prime's windows run OpenBLAS's products: on all the caller's threads, then back to
@@ -140,7 +201,7 @@ public final class TextGenerator {
             _ = network.stateH.update(fromContentsOf: last.stateH)
             _ = network.stateC.update(fromContentsOf: last.stateC)
         }
-        feed(ids[ids.count - 1])
+        feedOwn(ids[ids.count - 1])
     }
 
     /// Generates `length` characters after `prime` (see `prime(_:)`), handing the bytes of each to

@@ -33,13 +33,15 @@ public struct GivenModelFlags: Equatable, Sendable {
     public var lockedDropout: Bool?
     public var weightDropout: Double?
     public var embeddingDropout: Double?
+    /// `--ensemble`: models trained and mixed.
+    public var members: Int?
 
     public init(cell: CellKind? = nil, layerCount: Int? = nil, hiddenSize: Int? = nil, dropout: Double? = nil,
                 batch: Int? = nil, seq: Int? = nil, learningRate: Double? = nil, lockedDropout: Bool? = nil,
-                weightDropout: Double? = nil, embeddingDropout: Double? = nil) {
+                weightDropout: Double? = nil, embeddingDropout: Double? = nil, members: Int? = nil) {
         (self.cell, self.layerCount, self.hiddenSize, self.dropout) = (cell, layerCount, hiddenSize, dropout)
         (self.batch, self.seq, self.learningRate, self.lockedDropout) = (batch, seq, learningRate, lockedDropout)
-        (self.weightDropout, self.embeddingDropout) = (weightDropout, embeddingDropout)
+        (self.weightDropout, self.embeddingDropout, self.members) = (weightDropout, embeddingDropout, members)
     }
 
     /// Every flag the rule would choose is given: nothing is left to choose.
@@ -130,6 +132,24 @@ public enum BudgetRule {
     /// the best of them from step 1,400 on.
     public static let weightAverageDecay = 0.995
 
+    /// A time budget of at least two of these trains an ensemble of members of this long each (at most
+    /// `maximumMembers`), each member the model the rule chooses for its share; the ensemble predicts the
+    /// mean of their probabilities (`Mixture`). On tinyshakespeare one model stops gaining long before an
+    /// hour — LSTM 2×512 validated 1.4854 at 30 minutes and 1.4716 at 60, overfitting from its 20th
+    /// minute — while two models mix well: `charnn eval --per-char` on the last 5% of the text, models
+    /// of this LSTM 2×512 trained 27–57 minutes with dropout 0.35–0.5 (one text, one stream; alone 1.4678,
+    /// 1.4718, 1.4807, 1.4782), every pair mixed 1.4416–1.4476 except the two of the same seed and
+    /// length (1.4585), all four 1.4324 (`docs/ensemble-pairs-tinyshakespeare.csv`).
+    public static let memberSeconds = 1800.0
+    public static let maximumMembers = 4
+
+    /// Members for a budget when the user gives no `--ensemble`: ⌊seconds / memberSeconds⌋ from two on.
+    public static func members(for budget: TrainingBudget) -> Int {
+        guard let seconds = budget.seconds else { return 1 }
+        let count = Int((seconds / memberSeconds).rounded(.down))
+        return count >= 2 ? min(count, maximumMembers) : 1
+    }
+
     /// A model considered, with what the rule found.
     public struct Candidate: Sendable {
         public var recipe: ModelRecipe
@@ -154,9 +174,13 @@ public enum BudgetRule {
     /// a time budget, in ladder order, and not past the first candidate the budget is too short for).
     /// A window no larger than `validationCharacters` allows (the validation text is laid out in the
     /// same windows) is chosen where batch and seq are not given: fewer streams first, then shorter ones.
+    /// With `ensembles` (a single process) a long time budget is shared by `members(for:)` members and
+    /// each member's model is chosen for its share.
     public static func choose(trainingCharacters: Int, validationCharacters: Int = .max, vocabularySize: Int,
-                              budget: TrainingBudget, given: GivenModelFlags,
+                              budget totalBudget: TrainingBudget, given: GivenModelFlags, ensembles: Bool = true,
                               speed: (ModelRecipe) -> Double) -> BudgetChoice {
+        let members = given.members ?? (ensembles ? members(for: totalBudget) : 1)
+        let budget = totalBudget.seconds.map { TrainingBudget.seconds($0 / Double(members)) } ?? totalBudget
         var recipes: [(ModelRecipe, Double)] = []
         for rung in ladder {
             var recipe = given.applied(to: rung.recipe)
@@ -213,7 +237,7 @@ public enum BudgetRule {
                             embeddingDropout: given.embeddingDropout ?? extra.embeddingDropout,
                             learningRate: given.learningRate ?? learningRate, averageDecay: weightAverageDecay,
                             expectedEpochs: epochs, budget: budget, trainingCharacters: trainingCharacters,
-                            candidates: candidates)
+                            candidates: candidates, members: members, totalBudget: totalBudget)
     }
 }
 
@@ -235,6 +259,10 @@ public struct BudgetChoice: Sendable {
     public var budget: TrainingBudget
     public var trainingCharacters: Int
     public var candidates: [BudgetRule.Candidate]
+    /// Models trained for the budget; from 2 an ensemble, each member trained for `budget`.
+    public var members = 1
+    /// The whole budget: `budget` times `members` for time.
+    public var totalBudget: TrainingBudget
     /// Seconds spent timing the candidates.
     public var measuringSeconds = 0.0
 
@@ -250,7 +278,9 @@ public struct BudgetChoice: Sendable {
     /// The plan line: "--time 60m, 1.06 M training characters, 9.7k chars/s at LSTM 2×512 →
     /// LSTM 2×512, dropout 0.35, seq 100".
     public var summary: String {
-        var parts: [String] = [BudgetChoice.describe(budget), "\(BudgetChoice.millions(trainingCharacters)) training characters"]
+        var parts: [String] = [BudgetChoice.describe(totalBudget)]
+        if members > 1 { parts.append("an ensemble of \(members) members of \(BudgetChoice.describe(budget, flag: false)) each") }
+        parts.append("\(BudgetChoice.millions(trainingCharacters)) training characters")
         if let rate = chosen.charactersPerSecond {
             parts.append("\(BudgetChoice.thousands(rate)) chars/s at \(recipe.label)")
         }
@@ -285,12 +315,12 @@ public struct BudgetChoice: Sendable {
         }
     }
 
-    static func describe(_ budget: TrainingBudget) -> String {
+    static func describe(_ budget: TrainingBudget, flag: Bool = true) -> String {
         switch budget {
         case .seconds(let s):
-            let whole = Int(s.rounded())
-            if Double(whole) != s { return "--time \(s)s" }
-            return "--time " + (whole % 3600 == 0 ? "\(whole / 3600)h" : whole % 60 == 0 ? "\(whole / 60)m" : "\(whole)s")
+            let whole = Int(s.rounded()), prefix = flag ? "--time " : ""
+            if Double(whole) != s { return prefix + "\(s)s" }
+            return prefix + (whole % 3600 == 0 ? "\(whole / 3600)h" : whole % 60 == 0 ? "\(whole / 60)m" : "\(whole)s")
         case .steps(let n): return "--steps \(n)"
         case .epochs(let n): return "--epochs \(n)"
         }

@@ -23,6 +23,9 @@ public final class Trainer {
     let learningRate: Double
     /// What the budget rule chose, when it chose the model.
     public let budgetChoice: BudgetChoice?
+    /// Models to train for this run: `--ensemble`, else the budget rule's members, else 1; from 2 the
+    /// caller trains them (`EnsembleTraining`) instead of running this trainer.
+    public var ensembleMembers: Int { options.ensemble ?? budgetChoice?.members ?? 1 }
     /// Steps in total (including those before a resume), when the budget fixes it.
     let totalSteps: Int?
     let latestPath: String, bestPath: String
@@ -339,6 +342,9 @@ public final class Trainer {
         }
         AtomicFile.removeStaleTemporaries(in: options.outputFolder, for: "latest.safetensors.zst")
         AtomicFile.removeStaleTemporaries(in: options.outputFolder, for: "best.safetensors.zst")
+        // This run's best supersedes an ensemble trained into the folder before.
+        try? FileManager.default.removeItem(atPath: (options.outputFolder as NSString)
+            .appendingPathComponent(EnsembleManifest.fileName))
     }
 
     /// Collective: every rank calls it; the leader writes. `weights`: saved as the model's in place of
@@ -365,7 +371,8 @@ public final class Trainer {
         let clock = ContinuousClock(), start = clock.now
         var choice = BudgetRule.choose(trainingCharacters: trainingCharacters,
                                        validationCharacters: validationCharacters, vocabularySize: vocabularySize,
-                                       budget: options.budget, given: options.givenModelFlags) { recipe in
+                                       budget: options.budget, given: options.givenModelFlags,
+                                       ensembles: group.size == 1) { recipe in
             let times = timeTrainingSteps(config: recipe.config(vocabularySize: vocabularySize), batch: recipe.batch,
                                           seq: recipe.seq, steps: 2, warmup: 1, threads: threads, seed: run.seed,
                                           group: group)

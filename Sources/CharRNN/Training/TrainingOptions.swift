@@ -116,6 +116,9 @@ public struct TrainingOptions: Sendable {
     /// resumed run's, or the budget rule's, else none.
     public var averageDecay: Double?
     public var budget = TrainingBudget.epochs(TrainingDefaults.epochs)
+    /// `--ensemble`: models trained one after another and mixed (`EnsembleTraining`); nil: 1, or the
+    /// budget rule's members.
+    public var ensemble: Int?
     /// A fresh language model whose budget is `--time` or `--steps` takes the model flags not given
     /// from `BudgetRule` (the command line sets this; the library's callers opt in).
     public var budgetChoosesModel = false
@@ -157,7 +160,7 @@ extension TrainingOptions {
     var givenModelFlags: GivenModelFlags {
         GivenModelFlags(cell: cell, layerCount: layerCount, hiddenSize: hiddenSize, dropout: dropout, batch: batch,
                         seq: seq, learningRate: learningRate, lockedDropout: lockedDropout,
-                        weightDropout: weightDropout, embeddingDropout: embeddingDropout)
+                        weightDropout: weightDropout, embeddingDropout: embeddingDropout, members: ensemble)
     }
 
     /// These options with the flags not given taken from `choice`, and a cosine schedule to the end

@@ -22,6 +22,24 @@ final class Validator {
 
     var windowCount: Int { source.windowsPerEpoch }
 
+    /// Every position's loss, window after window (each window's T·B in the order of `targets`), as
+    /// `run` scores them (this process's streams): their mean is `run`'s loss. An ensemble mixes its
+    /// members' (`EnsembleTraining`).
+    func positionLosses() -> [Double] {
+        let w = network, positions = network.batchSize * network.steps
+        let bidirectional = network.model.config.bidirectional
+        var losses = [Double](repeating: 0, count: windowCount * positions)
+        w.resetState()
+        losses.withUnsafeMutableBufferPointer { losses in
+            for k in 0..<windowCount {
+                if bidirectional { w.resetState() }
+                source.fill(window: k, into: w)
+                _ = w.forward(training: false, rowLosses: losses.baseAddress! + k * positions)
+            }
+        }
+        return losses
+    }
+
     func run() -> (loss: Double, accuracy: RestorationAccuracy?) {
         let w = network, B = network.batchSize, T = network.steps
         let bidirectional = network.model.config.bidirectional

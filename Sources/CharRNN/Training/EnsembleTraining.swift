@@ -1,0 +1,95 @@
+import Foundation
+
+/// An ensemble's training (`--ensemble N`, or the budget rule's members): N models trained one after
+/// another, each on the whole machine, with its own seed (`--seed`, `--seed` + 1, …) and folder
+/// (OUT/member-k), sharing a `--time` budget (each takes an equal share of what is left) or each
+/// training the given steps or epochs. Then the mixture, p(x) = (1/N) Σₖ pₖ(x), is scored on the
+/// validation windows one model's validation uses, and OUT/ensemble.json names the members (what
+/// `sample` and `eval` read), while OUT/best.safetensors.zst is the best member alone (what commands
+/// that run one model read).
+public struct EnsembleTraining {
+    /// A member's options: every model flag fixed (the first trainer's choice taken), the budget whole.
+    let options: TrainingOptions
+    let members: Int
+    /// Whether the budget rule chose the model: members then stop as a chosen run does (`--patience`).
+    let chosen: Bool
+
+    public init(trainer: Trainer) {
+        options = trainer.options
+        members = trainer.ensembleMembers
+        chosen = trainer.budgetChoice != nil
+    }
+
+    /// Seconds kept at the end of a time budget for scoring the mixture.
+    static let scoringReserve = 15.0
+
+    public func memberFolder(_ k: Int) -> String {
+        (options.outputFolder as NSString).appendingPathComponent("member-\(k + 1)")
+    }
+
+    /// Trains every member, then scores and writes the ensemble. `note` hears a line before each member.
+    public func run(note: (String) -> Void, report: (TrainingEvent) -> Void) throws -> EnsembleSummary {
+        let clock = ContinuousClock(), start = clock.now
+        let manifestPath = (options.outputFolder as NSString).appendingPathComponent(EnsembleManifest.fileName)
+        try? FileManager.default.removeItem(atPath: manifestPath)
+        var trained: [(trainer: Trainer, summary: TrainingSummary)] = []
+        for k in 0..<members {
+            var member = options
+            member.ensemble = 1
+            member.budgetChoosesModel = false
+            member.seed = options.seed &+ UInt64(k)
+            member.outputFolder = memberFolder(k)
+            if chosen { member.patience = options.patience ?? TrainingDefaults.budgetPatience }
+            if let total = options.budget.seconds {
+                let left = total - Self.scoringReserve - (clock.now - start).inSeconds
+                member.budget = .seconds(max(1, left / Double(members - k)))
+            }
+            note("member \(k + 1) of \(members): seed \(member.seed), \(BudgetChoice.describe(member.budget)), "
+                 + "into \(member.outputFolder)")
+            let trainer = try Trainer(options: member)
+            trained.append((trainer, try trainer.run(report: report)))
+        }
+        let scored = try score(trained.map { $0.trainer })
+        let paths = (0..<members).map { k in
+            "member-\(k + 1)/" + ((trained[k].summary.bestPath ?? trained[k].summary.latestPath) as NSString).lastPathComponent
+        }
+        let manifest = EnsembleManifest(members: paths, memberValidationLosses: scored.members,
+                                        validationLoss: scored.mixture)
+        // The best member, for the commands that run one model.
+        let bestPath = (options.outputFolder as NSString).appendingPathComponent("best.safetensors.zst")
+        let bestMember = manifest.memberPath(manifest.bestMember, manifestPath: manifestPath)
+        try AtomicFile.write(try AtomicFile.readAll(path: bestMember), to: bestPath)
+        try manifest.write(to: manifestPath)
+        return EnsembleSummary(memberValidationLosses: scored.members, validationLoss: scored.mixture,
+                               manifestPath: manifestPath, bestMemberPath: bestMember, bestPath: bestPath,
+                               elapsed: (clock.now - start).inSeconds)
+    }
+
+    /// Each member's kept checkpoint (best, else latest) scored alone and mixed, on the first
+    /// member's validation windows (every member lays the same text out alike).
+    func score(_ trainers: [Trainer]) throws -> (members: [Double], mixture: Double) {
+        let source = trainers[0].validator.source
+        var losses: [[Double]] = []
+        for trainer in trainers {
+            let path = FileManager.default.fileExists(atPath: trainer.bestPath) ? trainer.bestPath : trainer.latestPath
+            let model = try Checkpoint.read(from: path).makeModel()
+            let batch = trainer.configuration.batch
+            let validator = Validator(source: source, model: model, vocabulary: trainer.vocabulary, streams: 0..<batch,
+                                      totalStreams: batch, group: .single)
+            losses.append(validator.positionLosses())
+        }
+        let mean = { (values: [Double]) in values.reduce(0, +) / Double(max(values.count, 1)) }
+        return (losses.map(mean), mean(Mixture.losses(losses)))
+    }
+}
+
+/// What an ensemble's training left: each member's validation alone and the mixture's.
+public struct EnsembleSummary: Sendable {
+    public var memberValidationLosses: [Double]
+    public var validationLoss: Double
+    public var manifestPath: String
+    public var bestMemberPath: String
+    /// OUT/best.safetensors.zst: a copy of the best member.
+    public var bestPath: String
+    public var elapsed: Double
+}
