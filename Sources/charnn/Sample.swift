@@ -33,7 +33,7 @@ struct Sample: ParsableCommand {
     var beamLengthPenalty: Double?
     @Option(help: "Print JSON lines instead of text: for each generated character its probability and the K likeliest characters there.")
     var probs: Int?
-    @Option(help: "Threads: 2 splits each character's step with a second thread (f32: its units, 1.4–2.2× one thread's characters per second as measured; f16: its large products).") var threads = 1
+    @Option(help: "Threads: 2 splits each character's step with a second thread (f32: its units, 1.4–2.2× one thread's characters per second as measured; f16: its large products); an ensemble's members step on one.") var threads = 1
     @Option(help: "Weight precision: f32 as trained, or f16 (half the memory read per character; the checkpoint stays f32).")
     var weights = WeightPrecision.f32
     @Flag(help: "Drop characters of the prime that the model does not know (with a note) instead of failing.")
