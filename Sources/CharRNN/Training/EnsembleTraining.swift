@@ -13,11 +13,14 @@ public struct EnsembleTraining {
     let members: Int
     /// Whether the budget rule chose the model: members then stop as a chosen run does (`--patience`).
     let chosen: Bool
+    /// The budget rule's plan line, printed before the members train.
+    let plan: String?
 
     public init(trainer: Trainer) {
         options = trainer.options
         members = trainer.ensembleMembers
         chosen = trainer.budgetChoice != nil
+        plan = trainer.budgetChoice?.summary
     }
 
     /// Seconds kept at the end of a time budget for scoring the mixture.
@@ -32,6 +35,7 @@ public struct EnsembleTraining {
         let clock = ContinuousClock(), start = clock.now
         let manifestPath = (options.outputFolder as NSString).appendingPathComponent(EnsembleManifest.fileName)
         try? FileManager.default.removeItem(atPath: manifestPath)
+        if let plan { note("budget: " + plan) }
         var trained: [(trainer: Trainer, summary: TrainingSummary)] = []
         for k in 0..<members {
             var member = options
@@ -44,8 +48,9 @@ public struct EnsembleTraining {
                 let left = total - Self.scoringReserve - (clock.now - start).inSeconds
                 member.budget = .seconds(max(1, left / Double(members - k)))
             }
-            note("member \(k + 1) of \(members): seed \(member.seed), \(BudgetChoice.describe(member.budget)), "
-                 + "into \(member.outputFolder)")
+            let budget = member.budget.seconds.map { "--time " + ProgressPrinter.duration($0) }
+                ?? BudgetChoice.describe(member.budget)
+            note("member \(k + 1) of \(members): seed \(member.seed), \(budget), into \(member.outputFolder)")
             let trainer = try Trainer(options: member)
             trained.append((trainer, try trainer.run(report: report)))
         }
