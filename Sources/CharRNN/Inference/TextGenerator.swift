@@ -108,9 +108,13 @@ public final class TextGenerator {
 
     /// Back to the zero state.
     public func reset() {
+        resetOwn()
+        for partner in partners { partner.resetOwn() }
+    }
+
+    private func resetOwn() {
         network.resetState()
         halfStep?.reset()
-        for partner in partners { partner.reset() }
     }
 
     /// Advances the state by one character; `logits` then scores the character after it.
@@ -191,8 +195,7 @@ public final class TextGenerator {
 
     /// `prime` of this model alone, from `context`'s ids.
     private func primeOwn(_ ids: [Int32]) {
-        network.resetState()
-        halfStep?.reset()
+        resetOwn()
         guard ids.count > Self.primeWindow, halfStep == nil else {
             for id in ids { feedOwn(id) }
             return

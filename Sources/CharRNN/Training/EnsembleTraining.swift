@@ -36,7 +36,10 @@ public struct EnsembleTraining {
         let manifestPath = (options.outputFolder as NSString).appendingPathComponent(EnsembleManifest.fileName)
         try? FileManager.default.removeItem(atPath: manifestPath)
         if let plan { note("budget: " + plan) }
-        var trained: [(trainer: Trainer, summary: TrainingSummary)] = []
+        // Each member's kept checkpoint; a trainer (its model, optimiser and workspaces) lives only
+        // while it trains, except the first's validation windows, which score the mixture.
+        var kept: [String] = []
+        var validation: (source: WindowSource, vocabulary: Vocabulary, batch: Int)?
         for k in 0..<members {
             var member = options
             member.ensemble = 1
@@ -52,12 +55,14 @@ public struct EnsembleTraining {
                 ?? BudgetChoice.describe(member.budget)
             note("member \(k + 1) of \(members): seed \(member.seed), \(budget), into \(member.outputFolder)")
             let trainer = try Trainer(options: member)
-            trained.append((trainer, try trainer.run(report: report)))
+            let summary = try trainer.run(report: report)
+            kept.append(summary.bestPath ?? summary.latestPath)
+            if validation == nil {
+                validation = (trainer.validator.source, trainer.vocabulary, trainer.configuration.batch)
+            }
         }
-        let scored = try score(trained.map { $0.trainer })
-        let paths = (0..<members).map { k in
-            "member-\(k + 1)/" + ((trained[k].summary.bestPath ?? trained[k].summary.latestPath) as NSString).lastPathComponent
-        }
+        let scored = try score(kept, on: validation!)
+        let paths = kept.enumerated().map { k, path in "member-\(k + 1)/" + (path as NSString).lastPathComponent }
         let manifest = EnsembleManifest(members: paths, memberValidationLosses: scored.members,
                                         validationLoss: scored.mixture)
         // The best member, for the commands that run one model.
@@ -70,18 +75,15 @@ public struct EnsembleTraining {
                                elapsed: (clock.now - start).inSeconds)
     }
 
-    /// Each member's kept checkpoint (best, else latest) scored alone and mixed, on the first
-    /// member's validation windows (every member lays the same text out alike).
-    func score(_ trainers: [Trainer]) throws -> (members: [Double], mixture: Double) {
-        let source = trainers[0].validator.source
-        var losses: [[Double]] = []
-        for trainer in trainers {
-            let path = FileManager.default.fileExists(atPath: trainer.bestPath) ? trainer.bestPath : trainer.latestPath
-            let model = try Checkpoint.read(from: path).makeModel()
-            let batch = trainer.configuration.batch
-            let validator = Validator(source: source, model: model, vocabulary: trainer.vocabulary, streams: 0..<batch,
-                                      totalStreams: batch, group: .single)
-            losses.append(validator.positionLosses())
+    /// Each member's kept checkpoint scored alone and mixed, on the first member's validation
+    /// windows (every member lays the same text out alike).
+    func score(_ checkpoints: [String], on validation: (source: WindowSource, vocabulary: Vocabulary, batch: Int))
+        throws -> (members: [Double], mixture: Double) {
+        let losses = try checkpoints.map { path in
+            let validator = Validator(source: validation.source, model: try Checkpoint.read(from: path).makeModel(),
+                                      vocabulary: validation.vocabulary, streams: 0..<validation.batch,
+                                      totalStreams: validation.batch, group: .single)
+            return validator.positionLosses()
         }
         let mean = { (values: [Double]) in values.reduce(0, +) / Double(max(values.count, 1)) }
         return (losses.map(mean), mean(Mixture.losses(losses)))
