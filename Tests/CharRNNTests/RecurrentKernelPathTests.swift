@@ -33,13 +33,13 @@ final class RecurrentKernelPathTests: XCTestCase {
                             dStateC: Array(network.dStateC))
     }
 
-    /// max |fast − generic| ≤ 1e-5 · max(|generic|) for one tensor, named in the failure.
-    private func assertClose(_ fast: [Float], _ generic: [Float], _ what: String) {
+    /// max |fast − generic| ≤ tolerance · max(|generic|) for one tensor, named in the failure.
+    private func assertClose(_ fast: [Float], _ generic: [Float], _ what: String, tolerance: Float = 1e-5) {
         XCTAssertEqual(fast.count, generic.count, what)
         let scale = generic.map { abs($0) }.max() ?? 0
         let difference = zip(fast, generic).map { abs($0 - $1) }.max() ?? 0
         XCTAssertGreaterThan(scale, 0, "\(what) is all zeros: the comparison would prove nothing")
-        XCTAssertLessThanOrEqual(difference, 1e-5 * scale, "\(what): max difference \(difference), scale \(scale)")
+        XCTAssertLessThanOrEqual(difference, tolerance * scale, "\(what): max difference \(difference), scale \(scale)")
     }
 
     /// Skips, with the reason, a path this CPU cannot run.
@@ -80,13 +80,21 @@ final class RecurrentKernelPathTests: XCTestCase {
             assertClose(fast.logits, generic.logits, "\(name) output")
             assertClose(fast.stateH, generic.stateH, "\(name) final h")
             if cell.carriesCellState { assertClose(fast.stateC, generic.stateC, "\(name) final c") }
+            // The layer-normalised LSTM's backward divides by each row's deviation at every step, which
+            // magnifies the rounding of sums taken in another order: on a Zen 3 (OpenBLAS `Zen`) its
+            // gradients differed by up to 7e-5 of their scale over 16 steps and 3 layers (1e-5 held
+            // on a Zen 4); a wrong gradient differs by far more than either.
+            let gradientTolerance: Float = cell == .layerNormLSTM ? 2e-4 : 1e-5
             let layout = CharRNNModel<Float>(config: config, seed: 21).layout
             for tensor in layout.tensors {
                 let range = tensor.offset..<(tensor.offset + tensor.count)
-                assertClose(Array(fast.gradients[range]), Array(generic.gradients[range]), "\(name) ∂\(tensor.name)")
+                assertClose(Array(fast.gradients[range]), Array(generic.gradients[range]), "\(name) ∂\(tensor.name)",
+                            tolerance: gradientTolerance)
             }
-            assertClose(fast.dStateH, generic.dStateH, "\(name) ∂h_0")
-            if cell.carriesCellState { assertClose(fast.dStateC, generic.dStateC, "\(name) ∂c_0") }
+            assertClose(fast.dStateH, generic.dStateH, "\(name) ∂h_0", tolerance: gradientTolerance)
+            if cell.carriesCellState {
+                assertClose(fast.dStateC, generic.dStateC, "\(name) ∂c_0", tolerance: gradientTolerance)
+            }
           }
         }
     }
