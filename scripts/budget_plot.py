@@ -24,17 +24,21 @@ def metrics(folder):
     return list(csv.DictReader(open(os.path.join(folder, "metrics.csv"))))
 
 
+def series(rows, x):
+    """The training and validation losses of metrics rows, each against x(row)."""
+    train = [(x(r), float(r["train_loss"])) for r in rows if r["train_loss"] not in ("", "nan")]
+    return train, [(x(r), float(r["val_loss"])) for r in rows if r["val_loss"]]
+
+
 def by_characters(folder):
     """([train], [val], mixture) against millions of characters; the window is read from the folder's name."""
-    rows = metrics(folder)
     per_step = 50 * (100 if "-s100-" in folder else 50)
-    train = [(int(r["step"]) * per_step / 1e6, float(r["train_loss"])) for r in rows if r["train_loss"] not in ("", "nan")]
-    val = [(int(r["step"]) * per_step / 1e6, float(r["val_loss"])) for r in rows if r["val_loss"]]
+    train, val = series(metrics(folder), lambda r: int(r["step"]) * per_step / 1e6)
     return [train], [val], None
 
 
 def by_minutes(folder):
-    """(train, val, mixture) against minutes, a line per member: an ensemble's members follow one another."""
+    """([train], [val], mixture) against minutes, a line per member: an ensemble's members follow one another."""
     manifest_path = os.path.join(folder, "ensemble.json")
     if os.path.exists(manifest_path):
         manifest = json.load(open(manifest_path))
@@ -44,8 +48,9 @@ def by_minutes(folder):
     train, val, offset = [], [], 0.0
     for member in members:
         rows = metrics(member)
-        train.append([(offset + float(r["elapsed_s"]) / 60, float(r["train_loss"])) for r in rows if r["train_loss"] not in ("", "nan")])
-        val.append([(offset + float(r["elapsed_s"]) / 60, float(r["val_loss"])) for r in rows if r["val_loss"]])
+        member_train, member_val = series(rows, lambda r, start=offset: start + float(r["elapsed_s"]) / 60)
+        train.append(member_train)
+        val.append(member_val)
         offset += float(rows[-1]["elapsed_s"]) / 60
     mixture = (offset, manifest["validation_loss"]) if manifest else None
     return train, val, mixture
