@@ -60,13 +60,13 @@ struct Bench: ParsableCommand {
         case .train:
             let times = Benchmark.trainingStepSeconds(settings, group: group)
             // The slowest rank sets the pace.
-            let median = group.max(Benchmark.median(times.wall))
+            let median = group.max(times.wall.median)
             let gemm = Benchmark.recurrentGEMMRate(settings)
             let flops = Benchmark.trainingFLOPs(settings)
             result["median_step_ms"] = median * 1e3
             result["thread_split"] = ThreadSplit(streams: batch / group.size, threads: threads).description
             // CPU time per step ÷ threads: what a step would take on cores nobody else uses.
-            result["cpu_ms_per_step_per_thread"] = group.max(Benchmark.median(times.cpu)) * 1e3 / Double(threads)
+            result["cpu_ms_per_step_per_thread"] = group.max(times.cpu.median) * 1e3 / Double(threads)
             result["chars_per_s"] = Double(batch * seq) / median
             result["gflops"] = flops / median / 1e9
             result["sgemm_gflops"] = gemm
@@ -77,7 +77,7 @@ struct Bench: ParsableCommand {
             result["fraction_of_peak"] = flops / median / 1e9 / peak
         case .sample:
             let (rates, step) = Benchmark.samplingRates(settings)
-            result["sample_chars_per_s"] = Benchmark.median(rates)
+            result["sample_chars_per_s"] = rates.median
             result["sample_step"] = step
             let weightBytes = (weights == .f16 ? 2 : 4) * (ParameterLayout(config).totalCount - vocab * config.embeddingSize)
             result["weight_bytes_per_char"] = weightBytes
@@ -105,15 +105,15 @@ struct Bench: ParsableCommand {
         case .prime:
             let rates = Benchmark.primingRates(settings, length: primeLen)
             result["prime_chars"] = primeLen
-            result["prime_chars_per_s"] = Benchmark.median(rates.windowed)
-            result["prime_step_chars_per_s"] = Benchmark.median(rates.stepwise)
+            result["prime_chars_per_s"] = rates.windowed.median
+            result["prime_step_chars_per_s"] = rates.stepwise.median
         case .encode:
             do {
                 let (rates, size) = try Benchmark.encodingRates(path: corpus, tokenization: bytes ? .bytes : .scalars,
                                                                 normalization: normalize)
                 result["corpus"] = corpus
                 result["bytes"] = size
-                result["encode_mb_per_s"] = Benchmark.median(rates)
+                result["encode_mb_per_s"] = rates.median
             } catch {
                 throw fail(error)
             }

@@ -161,3 +161,24 @@ final class BudgetRuleTests: XCTestCase {
         XCTAssertEqual(kept.embeddingDropout, 0.1)
     }
 }
+
+/// The candidates' timing: a span of seconds adds steps past the minimum, up to the limit.
+final class StepTimingTests: XCTestCase {
+    func timed(steps: Int, span: Double, limit: Int) -> [Double] {
+        let config = ModelConfig(cell: .lstm, layerCount: 1, hiddenSize: 8, embeddingSize: 4, vocabularySize: 5)
+        return timeTrainingSteps(config: config, batch: 2, seq: 3, steps: steps, warmup: 1, threads: 1, seed: 1,
+                                 span: span, stepLimit: limit).wall
+    }
+
+    func testASpanTimesMoreStepsUpToTheLimit() {
+        XCTAssertEqual(timed(steps: 3, span: 0, limit: 25).count, 3, "no span: the steps asked")
+        XCTAssertEqual(timed(steps: 3, span: 1e-12, limit: 25).count, 3, "a span shorter than a step")
+        XCTAssertEqual(timed(steps: 3, span: 1e6, limit: 9).count, 9, "a long span stops at the limit")
+        XCTAssertEqual(BudgetRule.timingSpan(budget: .seconds(1800)), 3.6, accuracy: 1e-12)
+        XCTAssertEqual(BudgetRule.timingSpan(budget: .seconds(60)), 0.5)
+        XCTAssertEqual(BudgetRule.timingSpan(budget: .seconds(36_000)), 5)
+        XCTAssertEqual(BudgetRule.timingSpan(budget: .steps(100)), 0)
+        XCTAssertEqual([3, 1, 2].map(Double.init).median, 2)
+        XCTAssertEqual([4, 1, 3, 2].map(Double.init).median, 2.5)
+    }
+}

@@ -92,6 +92,14 @@ public enum BudgetRule {
     /// Share of a time budget that trains (the rest validates and saves).
     static let trainingShare = 0.95
 
+    /// Seconds of steps timed per candidate: 0.2% of a time budget, from half a second to five (at
+    /// most about 1% of the budget for the whole ladder; the median step is taken, so a burst of
+    /// other work on a shared machine moves it less than it moved the faster of two steps).
+    public static func timingSpan(budget: TrainingBudget) -> Double {
+        guard let seconds = budget.seconds else { return 0 }
+        return min(5, max(0.5, seconds * 0.002))
+    }
+
     /// Inverted dropout for a model of `parameters` that sees `trainingCharacters` `epochs` times.
     /// Overfitting grows with both the passes and the parameters per character, so the rule reads
     /// their product, the exposure x = epochs · parameters / characters:

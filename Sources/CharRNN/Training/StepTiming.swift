@@ -5,8 +5,13 @@ import Foundation
 /// far less than the wall-clock when other processes take turns on the cores, so two builds can
 /// be compared by it while the wall-clock is noise. With a `group` of N ranks each takes B/N
 /// streams and the gradients are all-reduced, as in training.
+///
+/// `span`: past `steps`, more steps are timed until they take about this many seconds, at most
+/// `stepLimit` in all; the slowest rank's first timed step says how many, so every rank runs as
+/// many (each step is collective).
 public func timeTrainingSteps(config: ModelConfig, batch: Int, seq: Int, steps: Int, warmup: Int, threads: Int,
-                              seed: UInt64, group: ProcessGroup = .single) -> (wall: [Double], cpu: [Double]) {
+                              seed: UInt64, group: ProcessGroup = .single, span: Double = 0,
+                              stepLimit: Int = 25) -> (wall: [Double], cpu: [Double]) {
     let share = batch / group.size
     let split = ThreadSplit(streams: share, threads: threads)  // as the trainer chooses
     setBLASThreadCount(split.blasThreads)
@@ -17,9 +22,11 @@ public func timeTrainingSteps(config: ModelConfig, batch: Int, seq: Int, steps: 
     var generator = SplitMix64(seed: seed)
     let V = UInt64(config.vocabularySize)
     var times: [Double] = [], cpuTimes: [Double] = []
-    times.reserveCapacity(steps)
-    cpuTimes.reserveCapacity(steps)
-    for step in 0..<(warmup + steps) {
+    times.reserveCapacity(max(steps, stepLimit))
+    cpuTimes.reserveCapacity(max(steps, stepLimit))
+    var total = warmup + steps
+    var step = 0
+    while step < total {
         for network in replicas.networks {
             for i in 0..<network.inputs.count {
                 network.inputs[i] = Int32(generator.next() % V)
@@ -33,8 +40,23 @@ public func timeTrainingSteps(config: ModelConfig, batch: Int, seq: Int, steps: 
             times.append(seconds)
             cpuTimes.append(processCPUSeconds() - cpuStart)
         }
+        if step == warmup, span > 0 {
+            let first = group.max(seconds)
+            total = warmup + min(max(steps, stepLimit), max(steps, Int((span / max(first, 1e-9)).rounded(.up))))
+        }
+        step += 1
     }
     return (times, cpuTimes)
+}
+
+extension Array where Element == Double {
+    /// The middle value, the mean of the two middle ones for an even count; NaN for none.
+    public var median: Double {
+        let sorted = self.sorted()
+        guard !sorted.isEmpty else { return .nan }
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
 }
 
 /// CPU time this process has used, all threads.
