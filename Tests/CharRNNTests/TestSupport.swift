@@ -51,8 +51,10 @@ func trainedCheckpoint() throws -> Checkpoint {
 }
 
 /// Random ids for the window's inputs and targets and, unless `state` is false, a carried state
-/// away from zero (so the first step's recurrent product matters too), drawn from `generator`.
-func fillWindow(_ network: UnrolledNetwork<Float>, _ generator: inout SplitMix64, state: Bool = true) {
+/// away from zero (so the first step's recurrent product matters too), drawn from `generator`; the
+/// same values (Float's) in a Double network.
+func fillWindow<Scalar: BLASScalar>(_ network: UnrolledNetwork<Scalar>, _ generator: inout SplitMix64,
+                                    state: Bool = true) {
     let V = UInt64(network.model.config.vocabularySize)
     for i in 0..<network.inputs.count {
         network.inputs[i] = Int32(generator.next() % V)
@@ -60,7 +62,7 @@ func fillWindow(_ network: UnrolledNetwork<Float>, _ generator: inout SplitMix64
     }
     guard state else { return }
     for i in 0..<network.stateH.count {
-        network.stateH[i] = Float(Int(generator.next() % 2001) - 1000) / 1250
-        network.stateC[i] = Float(Int(generator.next() % 2001) - 1000) / 500
+        network.stateH[i] = Scalar(Float(Int(generator.next() % 2001) - 1000) / 1250)
+        network.stateC[i] = Scalar(Float(Int(generator.next() % 2001) - 1000) / 500)
     }
 }
