@@ -57,6 +57,24 @@ final class BudgetRuleTests: XCTestCase {
         XCTAssertEqual(timed.count, failed! + 1, "timed past the first model the budget is too short for")
     }
 
+    /// The speeds a Zen 3 timed (2026-12-07, `--explain`): 30 minutes buy 2×512 (6.5k chars/s,
+    /// 11.2 M characters: over its 7.5 M rung, under the 12 M it had) and 5 minutes 2×128 (2×256 at
+    /// 17.4k has 5 M characters, under its 9 M), the choices that met 1.50 and 1.58 there.
+    func testTheZen3SpeedsChooseWhatMetTheTargets() {
+        let measured: [Int: Double] = [128 * 1: 176_400, 128 * 2: 68_900, 256 * 2: 25_400, 512 * 2: 6_500]
+        let speed = { (r: ModelRecipe) in measured[r.hiddenSize * r.layerCount] ?? 1 }
+        let thirty = BudgetRule.choose(trainingCharacters: 1_059_601, validationCharacters: 55_769, vocabularySize: 65,
+                                       budget: .seconds(1800), given: GivenModelFlags(), speed: speed)
+        XCTAssertEqual(thirty.recipe.label, "LSTM 2×512")
+        XCTAssertEqual(thirty.dropout, 0.3)
+        let five = BudgetRule.choose(trainingCharacters: 1_059_601, validationCharacters: 55_769, vocabularySize: 65,
+                                     budget: .seconds(300), given: GivenModelFlags()) { r in
+            r.hiddenSize == 256 ? 17_400 : r.hiddenSize == 128 && r.layerCount == 2 ? 110_800 : 208_400
+        }
+        XCTAssertEqual(five.recipe.label, "LSTM 2×128")
+        XCTAssertEqual(five.dropout, 0.1)
+    }
+
     func testTheUsersFlagsAreKeptAndTheRestChosenAroundThem() {
         let given = GivenModelFlags(cell: .gru, hiddenSize: 300, dropout: 0.4, learningRate: 1e-3)
         let choice = BudgetRule.choose(trainingCharacters: 5_000_000, vocabularySize: 80, budget: .seconds(3600),

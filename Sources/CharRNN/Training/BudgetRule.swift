@@ -76,12 +76,18 @@ public enum BudgetRule {
         public var minimumCharacters: Double
     }
 
-    /// The ladder, smallest first.
+    /// The ladder, smallest first. Each rung's model is 3.3–3.6× slower than the one before, so a
+    /// rung's threshold compares it with the model before trained on that many times its characters
+    /// (sweep rows with the rule's dropout and `--ema 0.995`, nats/char): 2×256 at 8 M characters
+    /// 1.5620 against 2×128 at 28 M 1.5587, at 10.5 M 1.5365 against 35 M 1.5466 → from 9 M;
+    /// 2×512 at 5 M 1.5296 against 2×256 at 16.5 M 1.5064, at 9.8 M 1.4834 (a 30-minute run) against
+    /// 26 M 1.5148 → from 7.5 M, where 2×512's curve between those two points (log-linear) passes
+    /// 2×256's 1.50–1.51 (Zen 3, 2026-12-07; before, 6 M and 12 M were guesses between points).
     public static let ladder: [Rung] = [
         Rung(recipe: ModelRecipe(layerCount: 1, hiddenSize: 128, seq: 50), minimumCharacters: 0),
         Rung(recipe: ModelRecipe(layerCount: 2, hiddenSize: 128, seq: 50), minimumCharacters: 2e6),
-        Rung(recipe: ModelRecipe(layerCount: 2, hiddenSize: 256, seq: 100), minimumCharacters: 6e6),
-        Rung(recipe: ModelRecipe(layerCount: 2, hiddenSize: 512, seq: 100), minimumCharacters: 12e6),
+        Rung(recipe: ModelRecipe(layerCount: 2, hiddenSize: 256, seq: 100), minimumCharacters: 9e6),
+        Rung(recipe: ModelRecipe(layerCount: 2, hiddenSize: 512, seq: 100), minimumCharacters: 7.5e6),
         Rung(recipe: ModelRecipe(layerCount: 3, hiddenSize: 512, seq: 100), minimumCharacters: 40e6),
     ]
 
