@@ -272,3 +272,32 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(try AtomicFile.readAll(path: out("nan/latest.safetensors.zst")), before)
     }
 }
+
+/// Validation split over two networks running at once scores what one network over every stream does.
+final class SplitValidationTests: XCTestCase {
+    func testTwoPartsScoreWhatOneNetworkScores() throws {
+        var generator = SplitMix64(seed: 9)
+        let ids = CorpusIDs((0..<4_001).map { _ in Int32(generator.next() % 17) }, vocabularySize: 17)
+        for cell in [CellKind.lstm, .gru] {
+            let config = ModelConfig(cell: cell, layerCount: 2, hiddenSize: 24, embeddingSize: 5, vocabularySize: 17)
+            let model = CharRNNModel<Float>(config: config, seed: 3)
+            let source = WindowSource(layout: try StreamLayout(ids: ids, batchSize: 8, steps: 20, role: "validation"),
+                                      degradedForm: nil)
+            let vocabulary = try Vocabulary(symbols: (0..<17).map { String(UnicodeScalar(UInt8(97 + $0))) },
+                                            tokenization: .scalars)
+            func validator(parts: Int) -> Validator {
+                Validator(source: source, model: model, vocabulary: vocabulary, streams: 0..<8, totalStreams: 8,
+                          group: .single, parts: parts)
+            }
+            let one = validator(parts: 1), two = validator(parts: 2), three = validator(parts: 3)
+            XCTAssertEqual(one.networks.count, 1)
+            XCTAssertEqual(two.networks.count, 2)
+            XCTAssertEqual(three.networks.count, 1, "8 streams do not split in 3: one network")
+            let whole = one.run().loss
+            XCTAssertGreaterThan(whole, 1, "an untrained model's loss")
+            XCTAssertEqual(two.run().loss, whole, accuracy: 1e-6 * whole, "\(cell)")
+            XCTAssertEqual(two.run().loss, two.run().loss, "a second run starts from the same state")
+            XCTAssertEqual(three.run().loss, whole)
+        }
+    }
+}

@@ -150,7 +150,7 @@ public final class Trainer {
             replicas.embeddingDropout = WeightDropout(model: model, target: .embeddingRows, probability: p)
         }
         validator = Validator(source: validation, model: model, vocabulary: vocabulary, streams: streams,
-                              totalStreams: run.batch, group: group)
+                              totalStreams: run.batch, group: group, parts: split.replicaCount)
         let parameters = UnsafeBufferPointer(model.parameters)
         average = options.averageDecay.flatMap { $0 > 0 ? WeightAverage(decay: $0, parameters: parameters) : nil }
         if let resumed { restore(from: resumed.checkpoint) }
