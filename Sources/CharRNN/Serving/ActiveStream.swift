@@ -2,6 +2,9 @@ import Foundation
 
 /// One generation inside the batcher: its state between steps, what it still has to feed, its own
 /// picker and random stream, and the stop texts it watches for. Touched by the batcher's thread only.
+///
+/// Its text goes to the consumer at `release()`, which the batcher calls every few milliseconds,
+/// and its first text at once: one event then carries many characters instead of one each.
 final class ActiveStream {
     let id: UInt64
     /// The carried state between steps, (L, H) each; separate properties so that both can be
@@ -22,6 +25,10 @@ final class ActiveStream {
     private let continuation: GenerationEvents
     /// The last character of the text, once it is known and unfed.
     private var last: Int32?
+    /// Text picked and not yet handed to the consumer: its bytes and logprobs (capacity kept).
+    private var unsent: [UInt8] = []
+    private var unsentLogprobs: [CharacterLogprob] = []
+    private var sentText = false
     private(set) var isFinished = false
 
     init(id: UInt64, state: RecurrentState, feed: [Int32], settings: GenerationSettings, vocabularySize: Int,
@@ -65,21 +72,31 @@ final class ActiveStream {
         remaining -= 1
         generated += 1
         last = id
-        var bytes: [UInt8] = []
-        vocabulary.appendUTF8(of: id, to: &bytes)
         let logprob = alternatives > 0
             ? CharacterLogprob(logits: logits, picked: id, alternatives: alternatives, vocabulary: vocabulary) : nil
-        let (released, stopped) = stops.append(bytes, logprob: logprob)
-        send(released)
+        var stopped = false
+        if stops.watchesNothing {
+            vocabulary.appendUTF8(of: id, to: &unsent)
+            if let logprob { unsentLogprobs.append(logprob) }
+        } else {
+            var bytes: [UInt8] = []
+            vocabulary.appendUTF8(of: id, to: &bytes)
+            let (released, stop) = stops.append(bytes, logprob: logprob)
+            hold(released)
+            stopped = stop
+        }
+        if !sentText { release() }
         if stopped { return .stop }
         if remaining == 0 { return .length }
-        feed = [id]
+        feed.removeAll(keepingCapacity: true)
+        feed.append(id)
         fed = 0
         return nil
     }
 
     func finish(reason: FinishReason, vocabulary: Vocabulary) {
-        if reason != .stop { send(stops.flush()) }
+        if reason != .stop { hold(stops.flush()) }
+        release()
         let state = RecurrentState(h: h, c: c, pending: last ?? startPending)
         continuation.yield(.finished(reason, generated: generated, state: state))
         continuation.finish()
@@ -92,10 +109,21 @@ final class ActiveStream {
         isFinished = true
     }
 
-    private func send(_ pieces: [(bytes: [UInt8], logprob: CharacterLogprob?)]) {
-        guard !pieces.isEmpty else { return }
-        let text = String(decoding: pieces.flatMap(\.bytes), as: UTF8.self)
-        continuation.yield(.text(text, pieces.compactMap(\.logprob)))
+    /// Hands the text picked since the last release to the consumer as one event.
+    func release() {
+        guard !unsent.isEmpty else { return }
+        continuation.yield(.text(String(decoding: unsent, as: UTF8.self), unsentLogprobs))
+        unsent.removeAll(keepingCapacity: true)
+        unsentLogprobs.removeAll(keepingCapacity: true)
+        sentText = true
+    }
+
+    /// Adds characters the stop texts let go to the unsent text.
+    private func hold(_ pieces: [(bytes: [UInt8], logprob: CharacterLogprob?)]) {
+        for piece in pieces {
+            unsent += piece.bytes
+            if let logprob = piece.logprob { unsentLogprobs.append(logprob) }
+        }
     }
 }
 

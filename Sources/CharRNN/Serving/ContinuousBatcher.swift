@@ -26,7 +26,8 @@ public final class ContinuousBatcher: @unchecked Sendable {
     /// (`SplitHalfProduct`) and an f32 step its units with a partner (`StepPartner`).
     public let threads: Int
     /// Called on the batcher's thread after every step with the batch size, the step's seconds and
-    /// of those the seconds spent picking (softmax, sampling and stop texts of every stream).
+    /// of those the seconds spent picking (softmax, sampling and stop texts of every stream, and
+    /// handing text to the consumers).
     public var stepObserver: (@Sendable (_ batchSize: Int, _ seconds: Double, _ pickSeconds: Double) -> Void)?
 
     private let lock = NSCondition()
@@ -39,6 +40,12 @@ public final class ContinuousBatcher: @unchecked Sendable {
 
     /// Owned by the batcher's thread.
     private var active: [ActiveStream] = []
+    /// When the streams' text was last handed to their consumers (`DispatchTime` nanoseconds).
+    private var lastRelease: UInt64 = 0
+    /// A stream's text waits up to this long before it goes to its consumer (its first text goes at
+    /// once): at a small model a step takes microseconds, and one event per character per stream
+    /// made the pick stage cost nearly as much as the step (`/metrics`' stage seconds).
+    static let releaseInterval: UInt64 = 2_000_000
     /// Batched one-step networks for 1, 2, 4, … rows, made when first needed (f32 weights).
     private var networks: [Int: UnrolledNetwork<Float>] = [:]
     /// The half-precision step (f16 weights), made when first needed for 8, 16, 32, … rows.
@@ -201,7 +208,12 @@ public final class ContinuousBatcher: @unchecked Sendable {
         }
         let batchSize = active.count
         if ended { removeFinished() }
-        let now = DispatchTime.now().uptimeNanoseconds
+        var now = DispatchTime.now().uptimeNanoseconds
+        if now - lastRelease >= Self.releaseInterval {
+            for stream in active { stream.release() }
+            now = DispatchTime.now().uptimeNanoseconds
+            lastRelease = now
+        }
         stepObserver?(batchSize, Double(now - started) / 1e9, Double(now - computed) / 1e9)
     }
 

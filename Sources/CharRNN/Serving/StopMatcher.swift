@@ -12,6 +12,9 @@ struct StopMatcher {
         self.stops = stops.map { Array($0.utf8) }.filter { !$0.isEmpty }
     }
 
+    /// True without stop texts: every character is released as it comes.
+    var watchesNothing: Bool { stops.isEmpty }
+
     /// Adds a character; returns what may be released now and whether a stop text just ended.
     mutating func append(_ bytes: [UInt8], logprob: CharacterLogprob?)
         -> (released: [(bytes: [UInt8], logprob: CharacterLogprob?)], stopped: Bool) {
