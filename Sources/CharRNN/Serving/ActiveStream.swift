@@ -74,17 +74,8 @@ final class ActiveStream {
         last = id
         let logprob = alternatives > 0
             ? CharacterLogprob(logits: logits, picked: id, alternatives: alternatives, vocabulary: vocabulary) : nil
-        var stopped = false
-        if stops.watchesNothing {
-            vocabulary.appendUTF8(of: id, to: &unsent)
-            if let logprob { unsentLogprobs.append(logprob) }
-        } else {
-            var bytes: [UInt8] = []
-            vocabulary.appendUTF8(of: id, to: &bytes)
-            let (released, stop) = stops.append(bytes, logprob: logprob)
-            hold(released)
-            stopped = stop
-        }
+        let stopped = stops.append(id, logprob: logprob, vocabulary: vocabulary,
+                                   releasingInto: &unsent, &unsentLogprobs)
         if !sentText { release() }
         if stopped { return .stop }
         if remaining == 0 { return .length }
@@ -95,7 +86,7 @@ final class ActiveStream {
     }
 
     func finish(reason: FinishReason, vocabulary: Vocabulary) {
-        if reason != .stop { hold(stops.flush()) }
+        if reason != .stop { stops.flush(into: &unsent, &unsentLogprobs) }
         release()
         let state = RecurrentState(h: h, c: c, pending: last ?? startPending)
         continuation.yield(.finished(reason, generated: generated, state: state))
@@ -116,14 +107,6 @@ final class ActiveStream {
         unsent.removeAll(keepingCapacity: true)
         unsentLogprobs.removeAll(keepingCapacity: true)
         sentText = true
-    }
-
-    /// Adds characters the stop texts let go to the unsent text.
-    private func hold(_ pieces: [(bytes: [UInt8], logprob: CharacterLogprob?)]) {
-        for piece in pieces {
-            unsent += piece.bytes
-            if let logprob = piece.logprob { unsentLogprobs.append(logprob) }
-        }
     }
 }
 

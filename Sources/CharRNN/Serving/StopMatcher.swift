@@ -12,27 +12,32 @@ struct StopMatcher {
         self.stops = stops.map { Array($0.utf8) }.filter { !$0.isEmpty }
     }
 
-    /// True without stop texts: every character is released as it comes.
-    var watchesNothing: Bool { stops.isEmpty }
-
-    /// Adds a character; returns what may be released now and whether a stop text just ended.
-    mutating func append(_ bytes: [UInt8], logprob: CharacterLogprob?)
-        -> (released: [(bytes: [UInt8], logprob: CharacterLogprob?)], stopped: Bool) {
-        if stops.isEmpty { return ([(bytes, logprob)], false) }
+    /// Adds the character `id`; appends what may be released now to `text` (UTF-8) and `logprobs`,
+    /// and returns whether a stop text just ended. Without stop texts the character goes straight
+    /// to `text`, with no array of its own.
+    mutating func append(_ id: Int32, logprob: CharacterLogprob?, vocabulary: Vocabulary,
+                         releasingInto text: inout [UInt8], _ logprobs: inout [CharacterLogprob]) -> Bool {
+        if stops.isEmpty {
+            vocabulary.appendUTF8(of: id, to: &text)
+            if let logprob { logprobs.append(logprob) }
+            return false
+        }
+        var bytes: [UInt8] = []
+        vocabulary.appendUTF8(of: id, to: &bytes)
         held.append((bytes, logprob))
         let joined = held.flatMap(\.bytes)
         for stop in stops where joined.count >= stop.count && joined.suffix(stop.count).elementsEqual(stop) {
             // Release the characters wholly before the stop text; drop the rest.
             let stopStart = joined.count - stop.count
-            var released: [(bytes: [UInt8], logprob: CharacterLogprob?)] = []
-            var offset = 0
+            var count = 0, offset = 0
             for piece in held {
                 if offset + piece.bytes.count > stopStart { break }
-                released.append(piece)
+                count += 1
                 offset += piece.bytes.count
             }
+            release(count, into: &text, &logprobs)
             held.removeAll()
-            return (released, true)
+            return true
         }
         // Keep the shortest tail that is still a prefix of some stop text.
         var start = 0, offset = 0
@@ -42,14 +47,22 @@ struct StopMatcher {
             offset += held[start].bytes.count
             start += 1
         }
-        let released = Array(held[..<start])
+        release(start, into: &text, &logprobs)
         held.removeFirst(start)
-        return (released, false)
+        return false
     }
 
-    /// Everything still held (the generation ended without a stop text).
-    mutating func flush() -> [(bytes: [UInt8], logprob: CharacterLogprob?)] {
-        defer { held.removeAll() }
-        return held
+    /// Releases everything still held (the generation ended without a stop text).
+    mutating func flush(into text: inout [UInt8], _ logprobs: inout [CharacterLogprob]) {
+        release(held.count, into: &text, &logprobs)
+        held.removeAll()
+    }
+
+    /// Appends the first `count` held characters to `text` and `logprobs`.
+    private func release(_ count: Int, into text: inout [UInt8], _ logprobs: inout [CharacterLogprob]) {
+        for piece in held.prefix(count) {
+            text += piece.bytes
+            if let logprob = piece.logprob { logprobs.append(logprob) }
+        }
     }
 }
