@@ -152,5 +152,44 @@ final class EnsembleTests: XCTestCase {
         XCTAssertEqual(choose(3600, GivenModelFlags(members: 1)).budget, .seconds(3600))
         XCTAssertEqual(choose(3600, ensembles: false).members, 1)
         XCTAssertEqual(choose(1800, GivenModelFlags(members: 3)).budget, .seconds(600))
+
+        // The members take an LSTM and a GRU in turn, unless the user names the cell.
+        XCTAssertEqual(hour.memberCells, [.lstm, .gru])
+        XCTAssertEqual(half.memberCells, [.lstm])
+        XCTAssertEqual(choose(3 * 3600).memberCells, [.lstm, .gru, .lstm, .gru])
+        XCTAssertEqual(choose(3600, GivenModelFlags(cell: .lstm)).memberCells, [.lstm, .lstm])
+        XCTAssertEqual(choose(3600, GivenModelFlags(cell: .gru)).memberCells, [.gru, .gru])
+        XCTAssertTrue(hour.summary.contains("→ LSTM \(hour.recipe.layerCount)×\(hour.recipe.hiddenSize) and GRU "
+                                            + "\(hour.recipe.layerCount)×\(hour.recipe.hiddenSize), dropout "), hour.summary)
+        XCTAssertTrue(choose(3600, GivenModelFlags(cell: .gru)).summary.contains("→ GRU "))
+    }
+
+    /// An ensemble the rule chose trains its second member as a GRU of the first's shape and flags.
+    func testAChosenEnsembleTrainsAnLSTMAndAGRU() throws {
+        let folder = makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let corpus = try writeCorpus(in: folder)
+        var options = TrainingOptions(corpusPath: corpus)
+        options.validationFraction = 0.1
+        options.budget = .steps(4)
+        options.validationEvery = 2
+        options.saveEvery = 0
+        options.threads = 1
+        options.ensemble = 2
+        options.budgetChoosesModel = true
+        options.outputFolder = (folder as NSString).appendingPathComponent("out")
+        let trainer = try Trainer(options: options)
+        XCTAssertEqual(trainer.budgetChoice?.memberCells, [.lstm, .gru])
+        var notes: [String] = []
+        let summary = try EnsembleTraining(trainer: trainer).run(note: { notes.append($0) }) { _ in }
+        XCTAssertTrue(notes.contains { $0.hasPrefix("member 2 of 2: GRU, seed ") }, "\(notes)")
+        let manifest = try EnsembleManifest.read(from: summary.manifestPath)
+        let configs = try (0..<2).map { k in
+            try Checkpoint.read(from: manifest.memberPath(k, manifestPath: summary.manifestPath)).config
+        }
+        XCTAssertEqual(configs.map(\.cell), [.lstm, .gru])
+        XCTAssertEqual(configs[0].layerCount, configs[1].layerCount)
+        XCTAssertEqual(configs[0].hiddenSize, configs[1].hiddenSize)
+        XCTAssertEqual(summary.memberValidationLosses.count, 2)
     }
 }

@@ -157,6 +157,21 @@ public enum BudgetRule {
     public static let memberSeconds = 1800.0
     public static let maximumMembers = 4
 
+    /// An ensemble's members take these cells in turn (the rest of the recipe alike) unless the user
+    /// gives `--cell`: models of two cells err apart more than two seeds of one. Measured on
+    /// tinyshakespeare (Zen 3, 2026-12-07; `charnn eval` on the last 55,769 characters): the hour's two
+    /// LSTM 2×512 members (seeds 1 and 2, dropout 0.3 locked, `--ema 0.995`) mixed 1.4487; a GRU 2×512
+    /// of the same flags (seed 2, 2,400 steps cosine, best at step 1,600, `docs/budget-sweep-tinyshakespeare.csv`)
+    /// mixed with either of them 1.4241 and 1.4284. The GRU also trains 1.2–1.4× as many characters in
+    /// the member's half hour.
+    public static let memberCells: [CellKind] = [.lstm, .gru]
+
+    /// Each member's cell: the chosen one for one member or a given `--cell`, else `memberCells` in turn.
+    static func cells(members: Int, chosen: CellKind, given: CellKind?) -> [CellKind] {
+        if members < 2 || given != nil { return Array(repeating: chosen, count: members) }
+        return (0..<members).map { memberCells[$0 % memberCells.count] }
+    }
+
     /// Members for a budget when the user gives no `--ensemble`: ⌊seconds / memberSeconds⌋ from two on.
     public static func members(for budget: TrainingBudget) -> Int {
         guard let seconds = budget.seconds else { return 1 }
@@ -251,7 +266,9 @@ public enum BudgetRule {
                             embeddingDropout: given.embeddingDropout ?? extra.embeddingDropout,
                             learningRate: given.learningRate ?? learningRate, averageDecay: weightAverageDecay,
                             expectedEpochs: epochs, budget: budget, trainingCharacters: trainingCharacters,
-                            candidates: candidates, members: members, totalBudget: totalBudget)
+                            candidates: candidates, members: members,
+                            memberCells: cells(members: members, chosen: pick.recipe.cell, given: given.cell),
+                            totalBudget: totalBudget)
     }
 }
 
@@ -275,6 +292,8 @@ public struct BudgetChoice: Sendable {
     public var candidates: [BudgetRule.Candidate]
     /// Models trained for the budget; from 2 an ensemble, each member trained for `budget`.
     public var members = 1
+    /// Each member's cell (`BudgetRule.cells`); the rest of every member's recipe is `recipe`.
+    public var memberCells: [CellKind] = [.lstm]
     /// The whole budget: `budget` times `members` for time.
     public var totalBudget: TrainingBudget
     /// Seconds spent timing the candidates.
@@ -301,12 +320,23 @@ public struct BudgetChoice: Sendable {
         parts.append(String(format: "%.1f epochs", expectedEpochs))
         let timed = candidates.contains { $0.charactersPerSecond != nil }
             ? String(format: " (speeds timed in %.1f s)", measuringSeconds) : ""
-        return parts.joined(separator: ", ") + " → \(recipe.label), dropout \(BudgetChoice.decimal(dropout))"
+        return parts.joined(separator: ", ") + " → \(memberLabels), dropout \(BudgetChoice.decimal(dropout))"
             + (lockedDropout ? " (locked), " : ", ")
             + (weightDropout > 0 ? "DropConnect \(BudgetChoice.decimal(weightDropout)), " : "")
             + (embeddingDropout > 0 ? "embedding dropout \(BudgetChoice.decimal(embeddingDropout)), " : "")
             + "batch \(recipe.batch) × seq \(recipe.seq), lr \(BudgetChoice.decimal(learningRate)), "
             + "--ema \(BudgetChoice.decimal(averageDecay))" + timed
+    }
+
+    /// The model, or each distinct member's in turn: "LSTM 2×512 and GRU 2×512".
+    var memberLabels: String {
+        var labels: [String] = []
+        for cell in memberCells {
+            var member = recipe
+            member.cell = cell
+            if !labels.contains(member.label) { labels.append(member.label) }
+        }
+        return labels.isEmpty ? recipe.label : labels.joined(separator: " and ")
     }
 
     /// One line per candidate, for `--explain`.

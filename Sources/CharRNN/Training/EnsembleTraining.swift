@@ -15,12 +15,16 @@ public struct EnsembleTraining {
     let chosen: Bool
     /// The budget rule's plan line, printed before the members train.
     let plan: String?
+    /// Each member's cell when the rule chose it (`BudgetRule.cells`); nil: every member the options' cell.
+    let cells: [CellKind]?
 
     public init(trainer: Trainer) {
         options = trainer.options
         members = trainer.ensembleMembers
         chosen = trainer.budgetChoice != nil
         plan = trainer.budgetChoice?.summary
+        let count = trainer.ensembleMembers
+        cells = trainer.budgetChoice.flatMap { $0.memberCells.count == count ? $0.memberCells : nil }
     }
 
     /// Seconds kept at the end of a time budget for scoring the mixture.
@@ -46,6 +50,7 @@ public struct EnsembleTraining {
             member.budgetChoosesModel = false
             member.seed = options.seed &+ UInt64(k)
             member.outputFolder = memberFolder(k)
+            if let cells { member.cell = cells[k] }
             if chosen { member.patience = options.patience ?? TrainingDefaults.budgetPatience }
             if let total = options.budget.seconds {
                 let left = total - Self.scoringReserve - (clock.now - start).inSeconds
@@ -53,7 +58,8 @@ public struct EnsembleTraining {
             }
             let budget = member.budget.seconds.map { "--time " + ProgressPrinter.duration($0) }
                 ?? BudgetChoice.describe(member.budget)
-            note("member \(k + 1) of \(members): seed \(member.seed), \(budget), into \(member.outputFolder)")
+            let cell = cells.map { "\($0[k].displayName), " } ?? ""
+            note("member \(k + 1) of \(members): \(cell)seed \(member.seed), \(budget), into \(member.outputFolder)")
             let trainer = try Trainer(options: member)
             let summary = try trainer.run(report: report)
             kept.append(summary.bestPath ?? summary.latestPath)
