@@ -51,7 +51,7 @@ struct Train: ParsableCommand {
     var time: String?
     @Flag(help: "With --time or --steps: print every model the budget rule considered, with its speed and verdict.")
     var explain = false
-    @Option(help: "Train N models one after another (seeds --seed, --seed + 1, …; folders OUT/member-1, …) and mix them: sample and eval read OUT/ensemble.json, the mean of their probabilities. They share --time; with --steps or --epochs each trains that many. (default: 1, or one member per 30 minutes of a --time of an hour or more, at most \(BudgetRule.maximumMembers))")
+    @Option(help: "Train N models one after another (seeds --seed, --seed + 1, …; folders OUT/member-1, …) and mix them: sample and eval read OUT/ensemble.json, the mean of their probabilities. They share --time; with --steps or --epochs each trains that many. (default: 1, or one member per 30 minutes of a --time of an hour or more, at most \(BudgetRule.maximumMembers); those chosen members are an LSTM and a GRU in turn unless --cell is given)")
     var ensemble: Int?
 
     @Option(help: "Fraction of each file, at its end, held out for validation. (default: \(TrainingDefaults.validationFraction))")
