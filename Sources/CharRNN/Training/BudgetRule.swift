@@ -266,7 +266,7 @@ public enum BudgetRule {
                             embeddingDropout: given.embeddingDropout ?? extra.embeddingDropout,
                             learningRate: given.learningRate ?? learningRate, averageDecay: weightAverageDecay,
                             expectedEpochs: epochs, budget: budget, trainingCharacters: trainingCharacters,
-                            candidates: candidates, members: members,
+                            candidates: candidates,
                             memberCells: cells(members: members, chosen: pick.recipe.cell, given: given.cell),
                             totalBudget: totalBudget)
     }
@@ -290,10 +290,10 @@ public struct BudgetChoice: Sendable {
     public var budget: TrainingBudget
     public var trainingCharacters: Int
     public var candidates: [BudgetRule.Candidate]
-    /// Models trained for the budget; from 2 an ensemble, each member trained for `budget`.
-    public var members = 1
     /// Each member's cell (`BudgetRule.cells`); the rest of every member's recipe is `recipe`.
-    public var memberCells: [CellKind] = [.lstm]
+    public var memberCells: [CellKind]
+    /// Models trained for the budget; from 2 an ensemble, each member trained for `budget`.
+    public var members: Int { memberCells.count }
     /// The whole budget: `budget` times `members` for time.
     public var totalBudget: TrainingBudget
     /// Seconds spent timing the candidates.
@@ -336,7 +336,7 @@ public struct BudgetChoice: Sendable {
             member.cell = cell
             if !labels.contains(member.label) { labels.append(member.label) }
         }
-        return labels.isEmpty ? recipe.label : labels.joined(separator: " and ")
+        return labels.joined(separator: " and ")
     }
 
     /// One line per candidate, for `--explain`.

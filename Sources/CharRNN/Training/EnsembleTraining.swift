@@ -23,8 +23,7 @@ public struct EnsembleTraining {
         members = trainer.ensembleMembers
         chosen = trainer.budgetChoice != nil
         plan = trainer.budgetChoice?.summary
-        let count = trainer.ensembleMembers
-        cells = trainer.budgetChoice.flatMap { $0.memberCells.count == count ? $0.memberCells : nil }
+        cells = trainer.budgetChoice?.memberCells
     }
 
     /// Seconds kept at the end of a time budget for scoring the mixture.
