@@ -14,6 +14,8 @@
 // an accumulator, and the tile ran at half the rate.
 #define MAX_ROWS 12
 #define TILE_ROWS(groups) ((groups) == 1 ? 12 : (groups) == 2 ? 6 : 3)
+// Rows per block of a long product (see `tiles`): 96 rows of a 256-wide input are 96 KB, in L2.
+#define ROW_BLOCK 96
 
 typedef __m256 vec;
 typedef __m256i vint;

@@ -17,6 +17,8 @@
 // at rows 25 ran 116 GFLOP/s against 111 for the others (the FMA peak: 117).
 #define MAX_ROWS 20
 #define TILE_ROWS(groups) ((groups) == 1 ? 20 : (groups) == 2 ? 10 : (groups) == 3 ? 6 : 5)
+// Rows per block of a long product (see `tiles`): the least multiple of 20, 10, 6 and 5 above 96.
+#define ROW_BLOCK 120
 
 typedef __m512 vec;
 typedef __m512i vint;

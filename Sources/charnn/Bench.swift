@@ -13,7 +13,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed training steps (after warm-up).") var steps = 15
     @Option(help: "Untimed warm-up steps.") var warmup = 3
     @Option(help: "Threads, used as train uses them.") var threads = 2
-    @Option(help: "What to measure: train, sample, serve (the serving batcher's step of --batch streams alone: no picking, no HTTP), prime, encode, kernels (charnn's recurrent step and backward product alone, one replica's rows on one thread, in cache), or peak (the FMA limit of one core and of --threads).") var mode = Mode.train
+    @Option(help: "What to measure: train, sample, serve (the serving batcher's step of --batch streams alone: no picking, no HTTP), prime, encode, kernels (charnn's recurrent step and backward product alone, one replica's rows on one thread, in cache; and a window's input projection and input gradient on charnn's panels against sgemm), or peak (the FMA limit of one core and of --threads).") var mode = Mode.train
     @Option(help: "Characters per sample (sample mode), steps per timing (serve mode).") var sampleLen = 2000
     @Option(help: "Samples (or primes) to time (sample and prime modes).") var sampleReps = 3
     @Option(help: "Characters of random prime (prime mode).") var primeLen = 1_000_000
@@ -99,6 +99,10 @@ struct Bench: ParsableCommand {
                 result["peak_gflops_one_thread"] = rates.peak
                 result["kernel_step_fraction_of_peak"] = rates.step / rates.peak
                 result["kernel_backward_fraction_of_peak"] = rates.backward / rates.peak
+                result["kernel_projection_gflops"] = rates.projection
+                result["kernel_projection_sgemm_gflops"] = rates.projectionSGEMM
+                result["kernel_input_gradient_gflops"] = rates.inputGradient
+                result["kernel_input_gradient_sgemm_gflops"] = rates.inputGradientSGEMM
             } catch {
                 throw fail(error)
             }

@@ -356,7 +356,8 @@ final class RecurrentKernelPathTests: XCTestCase {
             func random(_ count: Int) -> [Float] {
                 (0..<count).map { _ in Float(Int(generator.next() % 2001) - 1000) / 1000 }
             }
-            for (H, rows) in [(48, 13), (32, 29)] {
+            // 250 rows: several row blocks (96 rows on AVX2, 120 on AVX-512) and a partial last one.
+            for (H, rows) in [(48, 13), (32, 29), (16, 250)] {
                 for blocks in 1...4 {
                     let (lda, ldc) = (H + 3, blocks * H + 5)
                     let a = random(rows * lda), w = random(blocks * H * H), start = random(rows * ldc)
@@ -410,6 +411,12 @@ final class RecurrentKernelPathTests: XCTestCase {
             XCTAssertFalse(PackedRecurrentKernels<Double>.isUsed(hidden: 512, steps: 100), "\(path)")
             XCTAssertFalse(PackedRecurrentKernels<Float>.isUsed(hidden: 40, steps: 100), "\(path)")
             XCTAssertFalse(PackedRecurrentKernels<Float>.isUsed(hidden: 512, steps: 1), "\(path)")
+            // A matrix only multiplied takes as many blocks (4, 2 or 1) as split its rows into whole panels.
+            let lanes = path == .avx2 ? 8 : 16
+            XCTAssertEqual(PackedRecurrentKernels<Float>.rowsBlocks(rows: 3 * 512), 4, "\(path)")
+            XCTAssertEqual(PackedRecurrentKernels<Float>.rowsBlocks(rows: 6 * lanes), 2, "\(path)")
+            XCTAssertEqual(PackedRecurrentKernels<Float>.rowsBlocks(rows: 3 * lanes), 1, "\(path)")
+            XCTAssertNil(PackedRecurrentKernels<Float>.rowsBlocks(rows: lanes + 4), "\(path)")
         }
         RecurrentKernels.path = .generic
         XCTAssertFalse(PackedRecurrentKernels<Float>.isUsed(hidden: 512, steps: 100))

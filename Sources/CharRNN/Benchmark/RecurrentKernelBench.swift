@@ -12,6 +12,11 @@ public enum RecurrentKernelBench {
         public var step, backward: Double
         /// One core's FMA peak, measured between the two (the fastest of several short runs).
         public var peak: Double
+        /// The window's large products of a layer above the first, over one replica's rows·seq rows,
+        /// GFLOP/s on charnn's panels (the weights packed, then the product, as a window would need)
+        /// and with OpenBLAS's sgemm, which training uses for them: the input projection
+        /// Z = X · W_ihᵀ and the input gradient dX = dZ · W_ih.
+        public var projection, projectionSGEMM, inputGradient, inputGradientSGEMM: Double
     }
 
     public struct Unavailable: Error, CustomStringConvertible {
@@ -57,12 +62,55 @@ public enum RecurrentKernelBench {
             PackedRecurrentKernels.backwardProduct(buffers.gates, rows: rows, depth: G * H, lda: G * H, panels: panels,
                                                    hidden: H, into: buffers.hNext, ldc: H, accumulate: false)
         }
-        return Rates(rows: rows, step: step, backward: backward, peak: peak)
+        let window = windowRates(rows: rows * s.seq, inputs: H, outputs: G * H, seed: s.seed)
+        return Rates(rows: rows, step: step, backward: backward, peak: peak, projection: window.projection,
+                     projectionSGEMM: window.projectionSGEMM, inputGradient: window.inputGradient,
+                     inputGradientSGEMM: window.inputGradientSGEMM)
     }
 
-    /// GFLOP/s of the fastest of 30 trials of about 5 ms each: on a shared machine the fastest trial
-    /// is the one least disturbed by other processes.
-    private static func bestRate(flops: Double, _ body: () -> Void) -> Double {
+    /// A window's input projection and input gradient both ways, on operands of a whole window's
+    /// size, as in training (not one step's, which stay in cache).
+    private static func windowRates(rows: Int, inputs D: Int, outputs G: Int, seed: UInt64)
+        -> (projection: Double, projectionSGEMM: Double, inputGradient: Double, inputGradientSGEMM: Double) {
+        var generator = SplitMix64(seed: seed ^ 0x9E37_79B9)
+        func filled(_ count: Int, scale: Float) -> UnsafeMutablePointer<Float> {
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            for i in 0..<count { buffer[i] = Float(Int(generator.next() % 2001) - 1000) / 1000 * scale }
+            return buffer
+        }
+        let x = filled(rows * D, scale: 1), z = filled(rows * G, scale: 1), w = filled(G * D, scale: 0.05)
+        let panels = filled(G * D, scale: 0)
+        defer { [x, z, w, panels].forEach { $0.deallocate() } }
+        let flops = 2.0 * Double(rows * D * G)
+        // One thread, as each replica's OpenBLAS in training; `charnn bench` sets its count per mode.
+        setBLASThreadCount(1)
+        let blocks = PackedRecurrentKernels<Float>.rowsBlocks(rows: G)!
+        let packed = PackedRows(panels: panels, hidden: G / blocks, depth: D)
+        let projection = bestRate(flops: flops, trials: 8) {
+            PackedRecurrentKernels.packRows(w, into: packed, blocks: blocks)
+            PackedRecurrentKernels.rowsProduct(x, rows: rows, lda: D, packed: packed, blocks: blocks, into: z, ldc: G,
+                                               accumulate: true)
+        }
+        let projectionSGEMM = bestRate(flops: flops, trials: 8) {
+            Float.gemm(transA: false, transB: true, m: rows, n: G, k: D, alpha: 1, a: x, lda: D, b: w, ldb: D, beta: 1,
+                       c: z, ldc: G)
+        }
+        // dX = dZ · W_ih: W_ih (G, D) is the (depth, H) matrix backward's product packs transposed.
+        let inputGradient = bestRate(flops: flops, trials: 8) {
+            PackedRecurrentKernels.packBackward(w, hidden: D, depth: G, into: panels)
+            PackedRecurrentKernels.backwardProduct(z, rows: rows, depth: G, lda: G, panels: panels, hidden: D, into: x,
+                                                   ldc: D, accumulate: false)
+        }
+        let inputGradientSGEMM = bestRate(flops: flops, trials: 8) {
+            Float.gemm(transA: false, transB: false, m: rows, n: D, k: G, alpha: 1, a: z, lda: G, b: w, ldb: D, beta: 0,
+                       c: x, ldc: D)
+        }
+        return (projection, projectionSGEMM, inputGradient, inputGradientSGEMM)
+    }
+
+    /// GFLOP/s of the fastest of `trials` trials of about 5 ms or more each: on a shared machine the
+    /// fastest trial is the one least disturbed by other processes.
+    private static func bestRate(flops: Double, trials: Int = 30, _ body: () -> Void) -> Double {
         body()
         var repetitions = 1
         while true {
@@ -72,7 +120,7 @@ public enum RecurrentKernelBench {
             repetitions *= 2
         }
         var best = Double.infinity
-        for _ in 0..<30 {
+        for _ in 0..<trials {
             let start = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<repetitions { body() }
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)

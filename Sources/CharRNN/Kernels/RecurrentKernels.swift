@@ -127,6 +127,13 @@ enum PackedRecurrentKernels<Scalar: BLASScalar> {
                 accumulate: accumulate)
     }
 
+    /// The most blocks, of 4, 2 or 1, that split `rows` rows into whole panels: the layout for
+    /// `packRows` of a matrix that is only multiplied (4 blocks take the widest tile); nil when none does.
+    static func rowsBlocks(rows: Int) -> Int? {
+        let lanes = Int(kernels.lanes)
+        return [4, 2, 1].first { rows % ($0 * lanes) == 0 }
+    }
+
     /// Packs W (blocks·H, depth), row-major, for `rowsProduct`: weight_ih of a layer reading rows.
     static func packRows(_ w: UnsafePointer<Scalar>, into packed: PackedRows<Scalar>, blocks: Int) {
         pack(w, rowStride: packed.depth, columnStride: 1, groups: blocks, groupRows: packed.hidden, depth: packed.depth,
