@@ -18,6 +18,22 @@ func addColumnSums<Scalar: BLASScalar>(
     }
 }
 
+/// `addColumnSums` into two bias gradients that receive the same sums (b_ih and b_hh where both add
+/// to every gate's pre-activation), reading the matrix once: each gets the bits the single call gives.
+@inline(__always)
+func addColumnSums<Scalar: BLASScalar>(
+    _ matrix: UnsafePointer<Scalar>, rows: Int, columns: Int, stride: Int, into sums: UnsafeMutablePointer<Scalar>,
+    and otherSums: UnsafeMutablePointer<Scalar>
+) {
+    for r in 0..<rows {
+        let row = matrix + r * stride
+        for j in 0..<columns {
+            sums[j] += row[j]
+            otherSums[j] += row[j]
+        }
+    }
+}
+
 /// Every row of a (rows, columns) matrix set to `a + b` (b optional): the biases broadcast before
 /// the input-projection GEMM accumulates onto them.
 @inline(__always)

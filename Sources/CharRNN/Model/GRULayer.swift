@@ -314,9 +314,9 @@ struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
         let G = 3 * H, rows = T * B
         projection.backward(input, dPreactivations: dInput, weightIH: weights.weightIH,
                             dWeightIH: gradients.weightIH, dx: dx)
-        addColumnSums(dInput, rows: rows, columns: G, into: gradients.biasIH)
         switch variant {
         case .resetAfter:
+            addColumnSums(dInput, rows: rows, columns: G, into: gradients.biasIH)
             Scalar.gemm(transA: true, transB: false, m: G, n: H, k: rows, alpha: 1, a: dRecurrent, lda: G,
                         b: h, ldb: H, beta: 1, c: gradients.weightHH, ldc: H)
             addColumnSums(dRecurrent, rows: rows, columns: G, into: gradients.biasHH)
@@ -326,7 +326,7 @@ struct GRULayer<Scalar: BLASScalar>: RecurrentLayer {
                         b: h, ldb: H, beta: 1, c: gradients.weightHH, ldc: H)
             Scalar.gemm(transA: true, transB: false, m: H, n: H, k: rows, alpha: 1, a: dInput + 2 * H, lda: G,
                         b: recurrentN, ldb: H, beta: 1, c: gradients.weightHH + 2 * H * H, ldc: H)
-            addColumnSums(dInput, rows: rows, columns: G, into: gradients.biasHH)
+            addColumnSums(dInput, rows: rows, columns: G, stride: G, into: gradients.biasIH, and: gradients.biasHH)
         }
     }
 

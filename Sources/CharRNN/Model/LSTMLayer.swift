@@ -218,8 +218,8 @@ struct LSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
         let first = part.lowerBound
         Scalar.gemm(transA: true, transB: false, m: part.count, n: H, k: rows, alpha: 1, a: dGates + first, lda: G,
                     b: h, ldb: H, beta: 1, c: gradients.weightHH + first * H, ldc: H)
-        addColumnSums(dGates + first, rows: rows, columns: part.count, stride: G, into: gradients.biasIH + first)
-        addColumnSums(dGates + first, rows: rows, columns: part.count, stride: G, into: gradients.biasHH + first)
+        addColumnSums(dGates + first, rows: rows, columns: part.count, stride: G, into: gradients.biasIH + first,
+                      and: gradients.biasHH + first)
     }
 
     /// c_{start+1} … c_end again from the kept c_start and the gates of steps start ..< end, which

@@ -190,8 +190,7 @@ struct LayerNormLSTMLayer<Scalar: BLASScalar>: RecurrentLayer {
         // dW_hh from dA_hh; both shifts from dP; then the input normalisation's gradients.
         Scalar.gemm(transA: true, transB: false, m: G, n: H, k: rows, alpha: 1, a: recurrentNormalized, lda: G,
                     b: h, ldb: H, beta: 1, c: gradients.weightHH, ldc: H)
-        addColumnSums(gates, rows: rows, columns: G, into: gradients.biasIH)
-        addColumnSums(gates, rows: rows, columns: G, into: gradients.biasHH)
+        addColumnSums(gates, rows: rows, columns: G, stride: G, into: gradients.biasIH, and: gradients.biasHH)
         for r in 0..<rows {
             let dP = gates + r * G, xb = inputNormalized + r * G
             for j in 0..<G { dInputGain[j] += dP[j] * xb[j] }
