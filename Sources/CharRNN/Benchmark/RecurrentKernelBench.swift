@@ -73,13 +73,9 @@ public enum RecurrentKernelBench {
     private static func windowRates(rows: Int, inputs D: Int, outputs G: Int, seed: UInt64)
         -> (projection: Double, projectionSGEMM: Double, inputGradient: Double, inputGradientSGEMM: Double) {
         var generator = SplitMix64(seed: seed ^ 0x9E37_79B9)
-        func filled(_ count: Int, scale: Float) -> UnsafeMutablePointer<Float> {
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
-            for i in 0..<count { buffer[i] = Float(Int(generator.next() % 2001) - 1000) / 1000 * scale }
-            return buffer
-        }
-        let x = filled(rows * D, scale: 1), z = filled(rows * G, scale: 1), w = filled(G * D, scale: 0.05)
-        let panels = filled(G * D, scale: 0)
+        let x = filled(rows * D, spread: 1000, &generator), z = filled(rows * G, spread: 1000, &generator)
+        let w = filled(G * D, spread: 20_000, &generator)
+        let panels = UnsafeMutablePointer<Float>.allocate(capacity: G * D)  // packed before every read
         defer { [x, z, w, panels].forEach { $0.deallocate() } }
         let flops = 2.0 * Double(rows * D * G)
         // One thread, as each replica's OpenBLAS in training; `charnn bench` sets its count per mode.
@@ -128,6 +124,13 @@ public enum RecurrentKernelBench {
         return flops * Double(repetitions) / best / 1e9
     }
 
+    /// `count` values k / spread for random integers k in −1000…1000.
+    private static func filled(_ count: Int, spread: Float, _ generator: inout SplitMix64) -> UnsafeMutablePointer<Float> {
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        for i in 0..<count { buffer[i] = Float(Int(generator.next() % 2001) - 1000) / spread }
+        return buffer
+    }
+
     /// The operands of one step, with small random values (the cells keep them bounded when the
     /// step repeats on its own output).
     private struct Buffers {
@@ -137,9 +140,7 @@ public enum RecurrentKernelBench {
         init(rows: Int, hidden H: Int, gates G: Int, seed: UInt64) {
             var generator = SplitMix64(seed: seed)
             func filled(_ count: Int) -> UnsafeMutablePointer<Float> {
-                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
-                for i in 0..<count { buffer[i] = Float(Int(generator.next() % 2001) - 1000) / 20_000 }
-                return buffer
+                RecurrentKernelBench.filled(count, spread: 20_000, &generator)
             }
             weights = filled(G * H * H)
             panels = filled(G * H * H)
