@@ -58,8 +58,21 @@ def main():
             t = statistics.median(r[key] for r in theirs)
             rss_o = statistics.median(r["peak_rss_mb"] for r in ours)
             rss_t = statistics.median(r["peak_rss_mb"] for r in theirs)
-            print(f"{name:6} {mode:6} charnn {o:10.1f}  pytorch {t:10.1f}  ratio {o / t:6.2f}x   "
-                  f"rss {rss_o:.0f} vs {rss_t:.0f} MB", flush=True)
+            line = (f"{name:6} {mode:6} charnn {o:10.1f}  pytorch {t:10.1f}  ratio {o / t:6.2f}x   "
+                    f"rss {rss_o:.0f} vs {rss_t:.0f} MB")
+            if mode == "train":
+                line += "   " + peak_share(ours, o, t)
+            print(line, flush=True)
+
+
+def peak_share(ours, o, t):
+    """Both peers' chars/s as fractions of the two-thread FMA peak charnn measured in its rounds, at
+    the FLOPs per character charnn counts (the same model, so the same work for both), and the ratio
+    charnn would reach at that peak against this PyTorch: a target above it cannot be met on this CPU."""
+    flops_per_char = statistics.median(r["gflops"] * 1e9 / r["chars_per_s"] for r in ours)
+    peak = statistics.median(r["peak_gflops"] for r in ours) * 1e9
+    mine, theirs = o * flops_per_char / peak, t * flops_per_char / peak
+    return f"of peak {mine:.2f} vs {theirs:.2f}  ratio at peak {1 / theirs:5.2f}x"
 
 
 if __name__ == "__main__":
