@@ -66,9 +66,10 @@ def main():
 
 
 def peak_share(ours, o, t):
-    """Both peers' chars/s as fractions of the two-thread FMA peak charnn measured in its rounds, at
-    the FLOPs per character charnn counts (the same model, so the same work for both), and the ratio
-    charnn would reach at that peak against this PyTorch: a target above it cannot be met on this CPU."""
+    """Both peers' chars/s as fractions of the FMA peak charnn measured on its threads in its rounds,
+    at the FLOPs per character charnn counts (the same model, so the same work for both), and the
+    ratio charnn would reach at that peak against this PyTorch: a target above it cannot be met on
+    this CPU."""
     flops_per_char = statistics.median(r["gflops"] * 1e9 / r["chars_per_s"] for r in ours)
     peak = statistics.median(r["peak_gflops"] for r in ours) * 1e9
     mine, theirs = o * flops_per_char / peak, t * flops_per_char / peak
